@@ -1,0 +1,455 @@
+//! Cases: the case number, the states of the procedure, the events that
+//! change a case, and the case itself as the fold of its events. Reading and
+//! writing cases in the store lives here too (`load`, `events`, `append`).
+
+use crate::store::{Batch, Store, StoreError, Tree};
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A case number: `KL-<year>-<4+ digits>`, sequential per year, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CaseId {
+    /// Year of receipt.
+    pub year: i32,
+    /// Sequence number within the year, from 1.
+    pub number: u32,
+}
+
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KL-{}-{:04}", self.year, self.number)
+    }
+}
+
+impl FromStr for CaseId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("'{s}' is not a case number like KL-2026-0042");
+        let rest = s
+            .strip_prefix("KL-")
+            .or_else(|| s.strip_prefix("kl-"))
+            .ok_or_else(bad)?;
+        let (y, n) = rest.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || n.len() < 4 || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        Ok(CaseId {
+            year: y.parse().map_err(|_| bad())?,
+            number: n.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl Serialize for CaseId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CaseId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl CaseId {
+    /// Store key: sortable by year and number.
+    pub fn key(&self) -> Vec<u8> {
+        format!("{:04}-{:010}", self.year, self.number).into_bytes()
+    }
+    /// Finds the first `KL-YYYY-NNNN` in a text (a subject, say).
+    pub fn find_in(text: &str) -> Option<CaseId> {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(pos) = text[i..].find(['K', 'k']) {
+            let start = i + pos;
+            let tail = &text[start..];
+            if tail.len() >= 12 && tail[..3].eq_ignore_ascii_case("KL-") {
+                let digits_end = 8 + tail[8..].bytes().take_while(|b| b.is_ascii_digit()).count();
+                if let Ok(id) = CaseId::from_str(&format!("KL-{}", &tail[3..digits_end.max(8)])) {
+                    let before_ok = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+                    if before_ok {
+                        return Some(id);
+                    }
+                }
+            }
+            i = start + 1;
+        }
+        None
+    }
+}
+
+/// The states of the procedure (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Received, not yet acknowledged.
+    Ontvangen,
+    /// Acknowledged to the complainant.
+    Bevestigd,
+    /// Taken into treatment.
+    InBehandeling,
+    /// Not taken into treatment (with reason).
+    NietInBehandeling,
+    /// Waiting for the complainant (clock paused where the policy says so).
+    WachtOpKlager,
+    /// Judged: justified or not.
+    Beoordeeld,
+    /// Resolved.
+    Opgelost,
+    /// Closed.
+    Gesloten,
+    /// Appealed / escalated beyond the handler.
+    Beroep,
+}
+
+impl State {
+    /// The name as written in commands and listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Ontvangen => "ontvangen",
+            State::Bevestigd => "bevestigd",
+            State::InBehandeling => "in_behandeling",
+            State::NietInBehandeling => "niet_in_behandeling",
+            State::WachtOpKlager => "wacht_op_klager",
+            State::Beoordeeld => "beoordeeld",
+            State::Opgelost => "opgelost",
+            State::Gesloten => "gesloten",
+            State::Beroep => "beroep",
+        }
+    }
+    /// Whether the case is finished.
+    pub fn is_closed(self) -> bool {
+        matches!(self, State::Gesloten | State::NietInBehandeling)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The case was opened from a message.
+    Opened {
+        /// Complainant address.
+        complainant: String,
+        /// Complainant display name.
+        name: Option<String>,
+        /// Subject of the first message (header-safe).
+        subject: String,
+        /// Short description: the first lines of the complaint.
+        summary: String,
+        /// Language of the correspondence.
+        language: String,
+        /// How it came in (`email`, `telefoon`, …).
+        channel: String,
+    },
+    /// A message came in on this case.
+    MessageIn {
+        /// Journal id of the message.
+        journal_id: String,
+        /// Its Message-ID.
+        message_id: Option<String>,
+        /// Sender address.
+        from: String,
+        /// Subject (header-safe).
+        subject: String,
+        /// What it was (`complaint`, `reply`, `auto_reply`, …).
+        role: String,
+    },
+    /// A letter was queued in the outbox.
+    LetterQueued {
+        /// Outbox id.
+        outbox_id: String,
+        /// Template name.
+        letter: String,
+        /// Recipient.
+        to: String,
+    },
+    /// A letter was handed to the mail server.
+    LetterSent {
+        /// Outbox id.
+        outbox_id: String,
+        /// Template name.
+        letter: String,
+        /// Recipient.
+        to: String,
+    },
+    /// A letter could not be delivered.
+    LetterFailed {
+        /// Outbox id.
+        outbox_id: String,
+        /// Template name.
+        letter: String,
+        /// Why.
+        reason: String,
+    },
+    /// The state changed.
+    StateChanged {
+        /// New state.
+        to: State,
+    },
+}
+
+/// One event in a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the case history, from 0.
+    pub seq: u32,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (`klachtd`, an address).
+    pub actor: String,
+    /// Why, when there is a reason to give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// A case: the fold of its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Case number.
+    pub id: CaseId,
+    /// Current state.
+    pub state: State,
+    /// Complainant address.
+    pub complainant: String,
+    /// Complainant display name.
+    pub name: Option<String>,
+    /// Subject of the first message.
+    pub subject: String,
+    /// Short description of the complaint.
+    pub summary: String,
+    /// Language of the correspondence.
+    pub language: String,
+    /// Channel it came in through.
+    pub channel: String,
+    /// When it was received.
+    pub received: DateTime<Utc>,
+    /// When the acknowledgement was sent.
+    pub acknowledged: Option<DateTime<Utc>>,
+    /// Handler (never someone involved in the complaint).
+    pub handler: Option<String>,
+    /// Everyone who may write on this case by subject tag.
+    pub participants: Vec<String>,
+    /// Number of messages received on the case.
+    pub messages_in: u32,
+    /// Number of letters sent.
+    pub letters_sent: u32,
+    /// Number of events (the next event's seq).
+    pub version: u32,
+}
+
+/// Errors of case operations.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The first event of a case must be `Opened`.
+    #[error("case history of {0} does not start with an opening event")]
+    NotOpened(CaseId),
+    /// Store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Case {
+    /// Folds a history into a case.
+    pub fn from_events(id: CaseId, events: &[Event]) -> Result<Case, CaseError> {
+        let first = events.first().ok_or(CaseError::NotOpened(id))?;
+        let EventKind::Opened {
+            complainant,
+            name,
+            subject,
+            summary,
+            language,
+            channel,
+        } = &first.kind
+        else {
+            return Err(CaseError::NotOpened(id));
+        };
+        let mut case = Case {
+            id,
+            state: State::Ontvangen,
+            complainant: complainant.clone(),
+            name: name.clone(),
+            subject: subject.clone(),
+            summary: summary.clone(),
+            language: language.clone(),
+            channel: channel.clone(),
+            received: first.at,
+            acknowledged: None,
+            handler: None,
+            participants: vec![complainant.to_ascii_lowercase()],
+            messages_in: 0,
+            letters_sent: 0,
+            version: 1,
+        };
+        for e in &events[1..] {
+            case.apply(e);
+        }
+        Ok(case)
+    }
+
+    /// Applies one event (the fold step).
+    pub fn apply(&mut self, e: &Event) {
+        self.version = e.seq + 1;
+        match &e.kind {
+            EventKind::Opened { .. } => {}
+            EventKind::MessageIn { from, .. } => {
+                self.messages_in += 1;
+                let from = from.to_ascii_lowercase();
+                if !self.participants.contains(&from) {
+                    self.participants.push(from);
+                }
+            }
+            EventKind::LetterQueued { .. } | EventKind::LetterFailed { .. } => {}
+            EventKind::LetterSent { letter, .. } => {
+                self.letters_sent += 1;
+                if letter == "ontvangstbevestiging" && self.acknowledged.is_none() {
+                    self.acknowledged = Some(e.at);
+                    if self.state == State::Ontvangen {
+                        self.state = State::Bevestigd;
+                    }
+                }
+            }
+            EventKind::StateChanged { to } => self.state = *to,
+        }
+    }
+}
+
+/// A case's key in the events tree.
+fn event_key(id: CaseId, seq: u32) -> Vec<u8> {
+    let mut k = id.key();
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Loads a case snapshot.
+pub fn load(store: &Store, id: CaseId) -> Result<Option<Case>, StoreError> {
+    store.get(Tree::Cases, &id.key())
+}
+
+/// Loads a case's full history.
+pub fn events(store: &Store, id: CaseId) -> Result<Vec<Event>, StoreError> {
+    let mut prefix = id.key();
+    prefix.push(0);
+    store.scan(Tree::Events, &prefix)
+}
+
+/// Every case, in case-number order.
+pub fn all(store: &Store) -> Result<Vec<Case>, StoreError> {
+    store.scan(Tree::Cases, b"")
+}
+
+/// Adds to `batch` a new case from its opening event (plus further events).
+/// The batch fails if the case number is already taken.
+pub fn create(batch: &mut Batch, id: CaseId, events: &[Event]) -> Result<Case, CaseError> {
+    let case = Case::from_events(id, events)?;
+    batch.expect(Tree::Cases, id.key(), None);
+    let previous = id.number.checked_sub(1).filter(|n| *n > 0);
+    batch.expect(
+        Tree::Meta,
+        counter_key(id.year),
+        previous.map(|n| serde_json::to_vec(&n).unwrap_or_default()),
+    );
+    batch.put(Tree::Meta, counter_key(id.year), &id.number);
+    for e in events {
+        batch.put(Tree::Events, event_key(id, e.seq), e);
+    }
+    batch.put(Tree::Cases, id.key(), &case);
+    Ok(case)
+}
+
+/// Adds to `batch` new events on an existing case; the batch fails if the
+/// case changed since `case` was read. Returns the updated case.
+pub fn append(
+    batch: &mut Batch,
+    case: &Case,
+    new: Vec<(DateTime<Utc>, String, Option<String>, EventKind)>,
+) -> Case {
+    let mut updated = case.clone();
+    batch.expect(
+        Tree::Cases,
+        case.id.key(),
+        Some(serde_json::to_vec(case).unwrap_or_default()),
+    );
+    for (at, actor, reason, kind) in new {
+        let e = Event {
+            seq: updated.version,
+            at,
+            actor,
+            reason,
+            kind,
+        };
+        updated.apply(&e);
+        batch.put(Tree::Events, event_key(case.id, e.seq), &e);
+    }
+    batch.put(Tree::Cases, case.id.key(), &updated);
+    updated
+}
+
+/// Meta key of a year's case counter.
+fn counter_key(year: i32) -> Vec<u8> {
+    format!("case-counter/{year:04}").into_bytes()
+}
+
+/// The next free case number of `year`. Numbers come from a per-year counter
+/// that only grows, so a number is never reused, even after an erasure; the
+/// processor is its only allocator and `create`'s precondition catches a race.
+pub fn next_id(store: &Store, year: i32) -> Result<CaseId, StoreError> {
+    let last: u32 = store.get(Tree::Meta, &counter_key(year))?.unwrap_or(0);
+    Ok(CaseId {
+        year,
+        number: last + 1,
+    })
+}
+
+/// The year a case received at `at` is numbered in (organisation's view is
+/// close enough to UTC at New Year for numbering).
+pub fn year_of(at: DateTime<Utc>) -> i32 {
+    at.year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_numbers_round_trip_and_are_found_in_subjects() {
+        let id: CaseId = "KL-2026-0042".parse().unwrap();
+        assert_eq!(id.to_string(), "KL-2026-0042");
+        assert_eq!(
+            CaseId::find_in("Re: Antw: [KL-2026-0042] Uw klacht"),
+            Some(id)
+        );
+        assert_eq!(
+            CaseId::find_in("Re: uw klacht kl-2026-12345 ..."),
+            Some(CaseId {
+                year: 2026,
+                number: 12345
+            })
+        );
+        assert_eq!(CaseId::find_in("XKL-2026-0042"), None);
+        assert_eq!(CaseId::find_in("KL-26-1"), None);
+        assert!("KL-2026-42".parse::<CaseId>().is_err());
+        assert_eq!(
+            CaseId {
+                year: 2026,
+                number: 7
+            }
+            .to_string(),
+            "KL-2026-0007"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! The daemon: wires config, store, watcher, processor and outbox together.
+//! `once` runs one full cycle; `serve` runs until SIGTERM/SIGINT (then drains
+//! and returns) and reloads templates and policy on SIGHUP, keeping the old
+//! set when the new one does not pass the checks.
+
+use crate::clock::SharedClock;
+use crate::config::{Config, Problem};
+use crate::deadline::Calendar;
+use crate::letter::Letters;
+use crate::outbox::{self, Sender, Transport};
+use crate::policy::Policy;
+use crate::processor::{self, Context};
+use crate::store::{Store, StoreError};
+use crate::token::Signer;
+use crate::watcher::{Wake, WatchError, Watcher};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// Errors of starting or running the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Templates or policy failed their checks.
+    #[error("configuration problems:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Checks(Vec<Problem>),
+    /// The IMAP side failed.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    /// The SMTP side failed.
+    #[error(transparent)]
+    Send(#[from] outbox::SendError),
+}
+
+/// The parts that SIGHUP reloads.
+#[derive(Debug)]
+pub struct Rules {
+    /// Letter templates.
+    pub letters: Letters,
+    /// The procedure.
+    pub policy: Policy,
+}
+
+impl Rules {
+    /// Loads and checks templates and policy; every problem is returned.
+    pub fn load(config: &Config) -> Result<Rules, Vec<Problem>> {
+        let mut problems = config.check_templates();
+        let policy = Policy::from_config(config).map_err(|e| {
+            vec![Problem {
+                key: "policy".into(),
+                message: e.to_string(),
+            }]
+        });
+        let policy = match policy {
+            Ok(p) => Some(p),
+            Err(mut p) => {
+                problems.append(&mut p);
+                None
+            }
+        };
+        let letters = match Letters::load(&config.templates_dir) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                if problems.is_empty() {
+                    problems.push(Problem {
+                        key: "templates".into(),
+                        message: e.to_string(),
+                    });
+                }
+                None
+            }
+        };
+        match (letters, policy) {
+            (Some(letters), Some(policy)) if problems.is_empty() => Ok(Rules { letters, policy }),
+            _ => Err(problems),
+        }
+    }
+}
+
+/// One daemon instance.
+pub struct Daemon {
+    /// The configuration.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// The clock.
+    pub clock: SharedClock,
+    rules: RwLock<Arc<Rules>>,
+    calendar: Calendar,
+    signer: Signer,
+    sender: Sender,
+    transport: Transport,
+    watcher: Watcher,
+    wake_worker: Notify,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Default, Clone)]
+pub struct CycleReport {
+    /// Messages newly journalled from the server.
+    pub fetched: u32,
+    /// Processing totals.
+    pub processed: processor::Report,
+    /// Sending totals.
+    pub sent: outbox::Report,
+}
+
+impl Daemon {
+    /// Opens the store and prepares every part; fails with all problems found.
+    pub fn open(config: Config, clock: SharedClock) -> Result<Daemon, DaemonError> {
+        let rules = Rules::load(&config).map_err(DaemonError::Checks)?;
+        let store = Store::open(&config.store.path)?;
+        let signer = Signer::load_or_create(&store)?;
+        let calendar = Calendar::default();
+        let sender = Sender {
+            from: config.smtp.from.clone(),
+            complaints_address: config.organization.complaints_address.clone(),
+            witness: config.outbox.witness,
+        };
+        let transport = Transport::new(
+            &config.smtp,
+            config.outbox.max_attempts,
+            Duration::from_secs(config.outbox.witness_wait_secs),
+        )?;
+        let watcher = Watcher::new(&config.mailbox)?;
+        Ok(Daemon {
+            config,
+            store,
+            clock,
+            rules: RwLock::new(Arc::new(rules)),
+            calendar,
+            signer,
+            sender,
+            transport,
+            watcher,
+            wake_worker: Notify::new(),
+        })
+    }
+
+    fn rules(&self) -> Arc<Rules> {
+        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reloads templates and policy; on failure the running set stays.
+    pub fn reload(&self) -> Result<(), Vec<Problem>> {
+        let fresh = Rules::load(&self.config)?;
+        *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        Ok(())
+    }
+
+    /// Processes every pending journal entry.
+    pub fn process(&self) -> Result<processor::Report, StoreError> {
+        let rules = self.rules();
+        let ctx = Context {
+            config: &self.config,
+            letters: &rules.letters,
+            policy: &rules.policy,
+            calendar: &self.calendar,
+            signer: &self.signer,
+            sender: &self.sender,
+        };
+        let clock = self.clock.clone();
+        processor::process_pending(&self.store, &ctx, move || clock.now())
+    }
+
+    /// Sends what is due in the outbox.
+    pub async fn send(&self) -> Result<outbox::Report, outbox::SendError> {
+        let clock = self.clock.clone();
+        self.transport
+            .send_due(&self.store, move || clock.now())
+            .await
+    }
+
+    /// Fetches once from the server (connect, sync everything, log out).
+    pub async fn fetch(&self) -> Result<u32, WatchError> {
+        let mut session = self.watcher.connect().await?;
+        let (_, has_move) = self.watcher.capabilities(&mut session).await?;
+        self.watcher.ensure_processed_folder(&mut session).await?;
+        let n = self
+            .watcher
+            .sync(&mut session, &self.store, &self.clock, has_move, true)
+            .await?;
+        let _ = session.logout().await;
+        Ok(n)
+    }
+
+    /// One full cycle: fetch, process, send.
+    pub async fn once(&self) -> Result<CycleReport, DaemonError> {
+        let fetched = self.fetch().await?;
+        let processed = self.process()?;
+        let sent = self.send().await?;
+        Ok(CycleReport {
+            fetched,
+            processed,
+            sent,
+        })
+    }
+
+    /// Serves until `shutdown` turns true; then drains (processes and sends
+    /// what is journalled) and returns.
+    pub async fn serve(
+        self: Arc<Self>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), DaemonError> {
+        let watcher = tokio::spawn(self.clone().watch_loop(shutdown.clone()));
+        let worker = self.clone().work_loop(shutdown.clone()).await;
+        let _ = watcher.await;
+        worker?;
+        // Drain.
+        let p = self.process()?;
+        let s = self.send().await?;
+        tracing::info!(processed = ?p, sent = ?s, "drained, stopping");
+        Ok(())
+    }
+
+    async fn watch_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut failures = 0u32;
+        while !*shutdown.borrow() {
+            match self.watch_session(&mut shutdown).await {
+                Ok(()) => return,
+                Err(e) => {
+                    failures += 1;
+                    let delay = crate::watcher::reconnect_backoff(failures);
+                    tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn watch_session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), WatchError> {
+        let mut session = self.watcher.connect().await?;
+        let (has_idle, has_move) = self.watcher.capabilities(&mut session).await?;
+        self.watcher.ensure_processed_folder(&mut session).await?;
+        tracing::info!(idle = has_idle, r#move = has_move, "IMAP connected");
+        let mut full = true;
+        loop {
+            let n = self
+                .watcher
+                .sync(&mut session, &self.store, &self.clock, has_move, full)
+                .await?;
+            full = false;
+            if n > 0 {
+                self.wake_worker.notify_one();
+            }
+            let (s, wake) = self.watcher.wait(session, has_idle, shutdown).await?;
+            session = s;
+            if wake == Wake::Shutdown {
+                let _ = session.logout().await;
+                return Ok(());
+            }
+        }
+    }
+
+    async fn work_loop(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), DaemonError> {
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            let me = self.clone();
+            match tokio::task::spawn_blocking(move || me.process()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "processing failed; will retry"),
+                Err(e) => tracing::error!(error = %e, "processing task failed; will retry"),
+            }
+            if let Err(e) = self.send().await {
+                tracing::error!(error = %e, "sending failed; will retry");
+            }
+            tokio::select! {
+                _ = self.wake_worker.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => {
+                    match self.reload() {
+                        Ok(()) => tracing::info!("reloaded templates and policy"),
+                        Err(problems) => {
+                            for p in problems {
+                                tracing::error!(problem = %p, "reload refused; keeping the running templates and policy");
+                            }
+                        }
+                    }
+                }
+                _ = shutdown.changed() => return Ok(()),
+            }
+        }
+    }
+}

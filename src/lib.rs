@@ -1,0 +1,28 @@
+//! klachtd runs an organisation's complaints procedure (klachtenregeling)
+//! from its mailbox: it reads the complaints mailbox over IMAP, opens or
+//! threads cases in an embedded store, and sends the letters the procedure
+//! promises through a durable outbox.
+//!
+//! The pipeline (DESIGN.md): [`watcher`] → [`journal`] → [`processor`] →
+//! [`case`] + [`outbox`] → SMTP, driven by [`daemon`].
+
+#![warn(missing_docs)]
+
+pub mod address;
+pub mod automated;
+pub mod case;
+pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod deadline;
+pub mod inbound;
+pub mod journal;
+pub mod letter;
+pub mod outbox;
+pub mod policy;
+pub mod processor;
+pub mod store;
+pub mod text;
+pub mod tls;
+pub mod token;
+pub mod watcher;

@@ -1,0 +1,447 @@
+//! The `klachtd` command: a thin shell over the library (see `klachtd --help`).
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Parser, Subcommand};
+use klachtd::case::{self, CaseId};
+use klachtd::config::{Config, ConfigError};
+use klachtd::daemon::{Daemon, Rules};
+use klachtd::store::Store;
+use klachtd::{journal, outbox};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "klachtd",
+    version,
+    about = "Runs a complaints procedure from a mailbox"
+)]
+struct Cli {
+    /// Config file (default: $KLACHTD_CONFIG, else /etc/klachtd/klachtd.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve until SIGTERM/SIGINT; SIGHUP reloads templates and policy.
+    Run,
+    /// One full cycle (fetch, process, send), then exit.
+    Once,
+    /// Validate config, policy and templates; exit non-zero on problems.
+    Check,
+    /// Cases in the store.
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
+    /// Messages that could not be processed (dead letters).
+    Failed {
+        #[command(subcommand)]
+        command: FailedCommand,
+    },
+    /// Letter templates.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// List cases.
+    List {
+        /// Print JSON (one array).
+        #[arg(long)]
+        json: bool,
+        /// Only cases in this state.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Show one case with its timeline.
+    Show {
+        /// Case number, e.g. KL-2026-0001.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FailedCommand {
+    /// List dead letters with their reasons.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a dead letter's raw message.
+    Show {
+        /// Journal id.
+        id: String,
+    },
+    /// Queue a dead letter for processing again (after fixing the cause).
+    Retry {
+        /// Journal id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesCommand {
+    /// Render a letter against a sample case, or a real one with --case.
+    Render {
+        /// Template name, e.g. ontvangstbevestiging.
+        name: String,
+        /// Use this case's data.
+        #[arg(long)]
+        case: Option<String>,
+        /// Language (default: the case's, else the organisation's).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    match run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("klachtd: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KLACHTD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let path = Config::locate(cli.config.as_deref());
+    Config::load(&path).map_err(|e| match e {
+        ConfigError::Read { .. } => {
+            anyhow::anyhow!("{e}; pass --config FILE or set KLACHTD_CONFIG")
+        }
+        other => anyhow::anyhow!("{other}"),
+    })
+}
+
+fn open_store(config: &Config) -> Result<Store> {
+    Store::open(&config.store.path).with_context(|| {
+        format!(
+            "opening the store at {} (is a klachtd daemon running? the store allows one process at a time)",
+            config.store.path.display()
+        )
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match &cli.command {
+        Command::Check => check(&cli),
+        Command::Run => {
+            let config = load_config(&cli)?;
+            let daemon = Arc::new(
+                Daemon::open(config, klachtd::clock::from_env()).context("starting klachtd")?,
+            );
+            runtime()?.block_on(async move {
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    let mut term =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                            .expect("SIGTERM handler");
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                    tracing::info!("shutdown requested");
+                    let _ = tx.send(true);
+                });
+                tracing::info!("klachtd running");
+                daemon
+                    .serve(rx)
+                    .await
+                    .context("klachtd stopped with an error")
+            })?;
+            Ok(0)
+        }
+        Command::Once => {
+            let config = load_config(&cli)?;
+            let daemon =
+                Daemon::open(config, klachtd::clock::from_env()).context("starting klachtd")?;
+            let report = runtime()?
+                .block_on(daemon.once())
+                .context("running one cycle")?;
+            println!(
+                "fetched {}, new cases {}, added to cases {}, recorded {}, dead letters {}, sent {}, deferred {}, failed {}",
+                report.fetched,
+                report.processed.new_cases,
+                report.processed.added,
+                report.processed.recorded,
+                report.processed.dead,
+                report.sent.sent,
+                report.sent.deferred,
+                report.sent.failed
+            );
+            Ok(0)
+        }
+        Command::Cases { command } => {
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            cases(&store, command)
+        }
+        Command::Failed { command } => {
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            failed(&store, command)
+        }
+        Command::Templates { command } => {
+            let config = load_config(&cli)?;
+            templates(&config, command)
+        }
+    }
+}
+
+fn check(cli: &Cli) -> Result<i32> {
+    let path = Config::locate(cli.config.as_deref());
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(2);
+        }
+    };
+    match Rules::load(&config) {
+        Ok(_) => {
+            println!(
+                "{}: configuration, policy and templates are valid",
+                path.display()
+            );
+            Ok(0)
+        }
+        Err(problems) => {
+            eprintln!("{} problem(s) in {}:", problems.len(), path.display());
+            for p in problems {
+                eprintln!("  - {p}");
+            }
+            Ok(2)
+        }
+    }
+}
+
+fn cases(store: &Store, command: &CasesCommand) -> Result<i32> {
+    match command {
+        CasesCommand::List { json, state } => {
+            let mut all = case::all(store)?;
+            if let Some(s) = state {
+                all.retain(|c| c.state.as_str() == s);
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                println!(
+                    "{:<14} {:<20} {:<17} {:<32} SUBJECT",
+                    "CASE", "STATE", "RECEIVED", "COMPLAINANT"
+                );
+                for c in all {
+                    println!(
+                        "{:<14} {:<20} {:<17} {:<32} {}",
+                        c.id.to_string(),
+                        c.state.as_str(),
+                        c.received.format("%Y-%m-%d %H:%M"),
+                        c.complainant,
+                        c.subject
+                    );
+                }
+            }
+            Ok(0)
+        }
+        CasesCommand::Show { id, json } => {
+            let id: CaseId = id.parse().map_err(anyhow::Error::msg)?;
+            let Some(c) = case::load(store, id)? else {
+                bail!("no case {id}; `klachtd cases list` shows the cases there are");
+            };
+            let events = case::events(store, id)?;
+            let letters = outbox::items(store, Some(id))?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "case": c, "events": events, "outbox": letters
+                    }))?
+                );
+                return Ok(0);
+            }
+            println!("{}  {}", c.id, c.subject);
+            println!("  state:        {}", c.state);
+            println!(
+                "  complainant:  {}{}",
+                c.name
+                    .as_deref()
+                    .map(|n| format!("{n} "))
+                    .unwrap_or_default(),
+                format_args!("<{}>", c.complainant)
+            );
+            println!("  received:     {}", c.received.to_rfc3339());
+            println!(
+                "  acknowledged: {}",
+                c.acknowledged
+                    .map(|a| a.to_rfc3339())
+                    .unwrap_or_else(|| "-".into())
+            );
+            println!("  handler:      {}", c.handler.as_deref().unwrap_or("-"));
+            println!("  summary:      {}", c.summary);
+            println!("timeline:");
+            for e in events {
+                let what = serde_json::to_value(&e.kind)?;
+                let kind = what
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                let detail: Vec<String> = what
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| k.as_str() != "type")
+                    .map(|(k, v)| {
+                        format!(
+                            "{k}={}",
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string())
+                        )
+                    })
+                    .collect();
+                println!(
+                    "  {}  {:<16} {:<24} {}",
+                    e.at.format("%Y-%m-%d %H:%M:%S"),
+                    kind,
+                    e.actor,
+                    detail.join(" ")
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn failed(store: &Store, command: &FailedCommand) -> Result<i32> {
+    match command {
+        FailedCommand::List { json } => {
+            let dead = journal::dead_letters(store)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&dead)?);
+            } else if dead.is_empty() {
+                println!("no dead letters");
+            } else {
+                for e in dead {
+                    let reason = match &e.status {
+                        journal::Status::Dead { reason, .. } => reason.as_str(),
+                        _ => "",
+                    };
+                    println!(
+                        "{}  {}  {}  {}",
+                        e.id,
+                        e.received_at.format("%Y-%m-%d %H:%M"),
+                        e.message_id.as_deref().unwrap_or("-"),
+                        reason
+                    );
+                }
+            }
+            Ok(0)
+        }
+        FailedCommand::Show { id } => {
+            let raw = journal::raw(store, id)?.with_context(|| format!("no journal entry {id}"))?;
+            use std::io::Write;
+            std::io::stdout().write_all(&raw)?;
+            Ok(0)
+        }
+        FailedCommand::Retry { id } => {
+            if journal::retry_dead(store, id, chrono::Utc::now())? {
+                println!("{id} queued again; the next cycle processes it");
+                Ok(0)
+            } else {
+                bail!("{id} is not a dead letter (see `klachtd failed list`)")
+            }
+        }
+    }
+}
+
+fn templates(config: &Config, command: &TemplatesCommand) -> Result<i32> {
+    match command {
+        TemplatesCommand::Render {
+            name,
+            case: case_id,
+            lang,
+        } => {
+            let rules = Rules::load(config).map_err(|p| {
+                anyhow::anyhow!(
+                    "{}",
+                    p.iter()
+                        .map(|p| format!("  - {p}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })?;
+            let (ctx, case_lang) = match case_id {
+                Some(id) => {
+                    let id: CaseId = id.parse().map_err(anyhow::Error::msg)?;
+                    let store = open_store(config)?;
+                    let c = case::load(&store, id)?.with_context(|| format!("no case {id}"))?;
+                    let signer = klachtd::token::Signer::load_or_create(&store)?;
+                    let calendar = klachtd::deadline::Calendar::default();
+                    let sender = outbox::Sender {
+                        from: config.smtp.from.clone(),
+                        complaints_address: config.organization.complaints_address.clone(),
+                        witness: false,
+                    };
+                    let ctx = klachtd::processor::Context {
+                        config,
+                        letters: &rules.letters,
+                        policy: &rules.policy,
+                        calendar: &calendar,
+                        signer: &signer,
+                        sender: &sender,
+                    };
+                    (
+                        klachtd::processor::letter_context(&ctx, &c),
+                        c.language.clone(),
+                    )
+                }
+                None => (
+                    klachtd::letter::sample_context(),
+                    config.organization.language.clone(),
+                ),
+            };
+            let lang = lang.clone().unwrap_or(case_lang);
+            let r = rules.letters.render(&lang, name, &ctx)?;
+            println!("Subject: {}\n\n{}", r.subject, r.body);
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Policies: the procedure an organisation follows, as data
+//! (`config/policies/<name>.toml`). The five presets of the seed procedures
+//! are built in, so the binary works without a config directory; an admin
+//! copies one and points `[policy] file` at the copy.
+
+use crate::deadline::Term;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The built-in presets, by name.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("generiek", include_str!("../config/policies/generiek.toml")),
+    ("glaspunt", include_str!("../config/policies/glaspunt.toml")),
+    ("xs2more", include_str!("../config/policies/xs2more.toml")),
+    ("vps", include_str!("../config/policies/vps.toml")),
+    (
+        "optimumconsult",
+        include_str!("../config/policies/optimumconsult.toml"),
+    ),
+];
+
+/// The terms of a procedure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Acknowledge receipt within.
+    pub acknowledge: Term,
+    /// Decide (take a motivated position) within, from receipt.
+    pub decide: Term,
+}
+
+/// A complaints procedure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Name (`generiek`, …).
+    pub name: String,
+    /// One line saying which procedure this is.
+    pub description: String,
+    /// Its terms.
+    pub terms: Terms,
+    /// How a complaint will be handled, per language, for the acknowledgement.
+    pub handling: BTreeMap<String, String>,
+}
+
+/// Errors loading a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// Unknown preset name.
+    #[error(
+        "unknown policy preset '{0}'; presets are generiek, glaspunt, xs2more, vps, optimumconsult"
+    )]
+    UnknownPreset(String),
+    /// The file could not be read.
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The policy text is invalid.
+    #[error("policy {name}: {message}")]
+    Invalid {
+        /// Preset or file name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Policy {
+    /// A built-in preset.
+    pub fn preset(name: &str) -> Result<Policy, PolicyError> {
+        let (_, text) = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| PolicyError::UnknownPreset(name.to_string()))?;
+        Policy::parse(name, text)
+    }
+
+    /// A policy file of the admin's own.
+    pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::parse(&path.display().to_string(), &text)
+    }
+
+    fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        toml::from_str(text).map_err(|e| PolicyError::Invalid {
+            name: name.to_string(),
+            message: e.to_string().trim().to_string(),
+        })
+    }
+
+    /// The handling description in `lang` (Dutch when missing).
+    pub fn handling(&self, lang: &str) -> &str {
+        self.handling
+            .get(lang)
+            .or_else(|| self.handling.get("nl"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// The policy a config names (preset `generiek` when none).
+    pub fn from_config(c: &crate::config::Config) -> Result<Policy, PolicyError> {
+        match (&c.policy.file, &c.policy.preset) {
+            (Some(f), _) => {
+                let p = if f.is_absolute() {
+                    f.clone()
+                } else {
+                    c.path.parent().unwrap_or(Path::new(".")).join(f)
+                };
+                Policy::from_file(&p)
+            }
+            (None, Some(name)) => Policy::preset(name),
+            (None, None) => Policy::preset("generiek"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_loads() {
+        for (name, _) in PRESETS {
+            let p = Policy::preset(name).unwrap();
+            assert_eq!(&p.name, name);
+            assert!(!p.handling("nl").is_empty());
+            assert!(!p.handling("en").is_empty());
+        }
+        assert!(Policy::preset("onbekend").is_err());
+    }
+}

@@ -1,0 +1,355 @@
+//! The embedded store (sled): named trees, typed JSON values, and atomic
+//! commits of a [`Batch`] with optimistic preconditions. Every commit is
+//! flushed before it returns, so whatever the caller does next (moving a
+//! message on the server, sending a mail) happens after the state is durable.
+//!
+//! This is the narrow repository interface of DESIGN.md: a server database
+//! could stand in for it by implementing `get`, `scan_prefix` and `commit`.
+
+use serde::{de::DeserializeOwned, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+/// The trees of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tree {
+    /// Small facts: key material, counters, mailbox sync state.
+    Meta,
+    /// Journal entries (metadata) by journal id.
+    Journal,
+    /// Raw message bytes by journal id.
+    Raw,
+    /// Journal ids still to be processed.
+    Pending,
+    /// Journal ids that failed processing (dead letters).
+    Dead,
+    /// Case snapshots by case id.
+    Cases,
+    /// Case events by `case id \0 seq`.
+    Events,
+    /// Message-ID (ours and theirs) → case id, for threading.
+    Threads,
+    /// Outbox items by outbox id.
+    Outbox,
+    /// Outgoing raw messages by outbox id.
+    OutboxRaw,
+    /// Outbox ids not yet finished (queued, sending).
+    OutboxQueue,
+    /// Outgoing Message-ID → outbox id (witness copies, bounces).
+    OutboxByMessageId,
+}
+
+impl Tree {
+    const ALL: [Tree; 12] = [
+        Tree::Meta,
+        Tree::Journal,
+        Tree::Raw,
+        Tree::Pending,
+        Tree::Dead,
+        Tree::Cases,
+        Tree::Events,
+        Tree::Threads,
+        Tree::Outbox,
+        Tree::OutboxRaw,
+        Tree::OutboxQueue,
+        Tree::OutboxByMessageId,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Tree::Meta => "meta",
+            Tree::Journal => "journal",
+            Tree::Raw => "raw",
+            Tree::Pending => "pending",
+            Tree::Dead => "dead",
+            Tree::Cases => "cases",
+            Tree::Events => "events",
+            Tree::Threads => "threads",
+            Tree::Outbox => "outbox",
+            Tree::OutboxRaw => "outbox_raw",
+            Tree::OutboxQueue => "outbox_queue",
+            Tree::OutboxByMessageId => "outbox_by_message_id",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tree::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (disk, corruption).
+    #[error("store at {path}: {source}")]
+    Sled {
+        /// The store directory.
+        path: PathBuf,
+        /// The sled error.
+        source: sled::Error,
+    },
+    /// A stored value does not decode.
+    #[error("store value in {tree} at {key:?} does not decode: {source}; the store may be from a newer klachtd")]
+    Decode {
+        /// The tree.
+        tree: &'static str,
+        /// The key, lossily printed.
+        key: String,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// A precondition of a batch no longer holds (another writer was first).
+    #[error("conflict: {0} changed concurrently")]
+    Conflict(String),
+    /// The store directory could not be prepared.
+    #[error("cannot prepare store directory {path}: {source}; check the path and its permissions")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A set of writes applied atomically, guarded by expectations.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    expects: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+    writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Requires that `key` in `tree` still holds `value` (`None`: absent).
+    pub fn expect(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: Option<Vec<u8>>) {
+        self.expects.push((tree, key.into(), value));
+    }
+    /// Writes raw bytes.
+    pub fn put_raw(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: Vec<u8>) {
+        self.writes.push((tree, key.into(), Some(value)));
+    }
+    /// Writes a value as JSON.
+    pub fn put<T: Serialize>(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: &T) {
+        let bytes = serde_json::to_vec(value).unwrap_or_default();
+        self.put_raw(tree, key, bytes);
+    }
+    /// Removes a key.
+    pub fn remove(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
+        self.writes.push((tree, key.into(), None));
+    }
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+    /// Appends another batch's expectations and writes.
+    pub fn extend(&mut self, other: Batch) {
+        self.expects.extend(other.expects);
+        self.writes.extend(other.writes);
+    }
+}
+
+/// The store.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating owner-only) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let dir_err = |source| StoreError::Dir {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(dir_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(dir_err)?;
+        }
+        let sled_err = |source| StoreError::Sled {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(sled_err)?;
+        let trees = Tree::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sled_err)?;
+        Ok(Store {
+            db,
+            trees,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    fn sled_err(&self, source: sled::Error) -> StoreError {
+        StoreError::Sled {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn tree(&self, t: Tree) -> &sled::Tree {
+        &self.trees[t.index()]
+    }
+
+    /// Raw bytes at `key`.
+    pub fn get_raw(&self, t: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree(t)
+            .get(key)
+            .map_err(|e| self.sled_err(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// A JSON value at `key`.
+    pub fn get<T: DeserializeOwned>(&self, t: Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.get_raw(t, key)? {
+            None => Ok(None),
+            Some(bytes) => decode(t, key, &bytes).map(Some),
+        }
+    }
+
+    /// Every `(key, value)` under a prefix, in key order.
+    pub fn scan_raw(&self, t: Tree, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.tree(t)
+            .scan_prefix(prefix)
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| self.sled_err(e))
+            })
+            .collect()
+    }
+
+    /// Every JSON value under a prefix, in key order.
+    pub fn scan<T: DeserializeOwned>(&self, t: Tree, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
+        self.scan_raw(t, prefix)?
+            .into_iter()
+            .map(|(k, v)| decode(t, &k, &v))
+            .collect()
+    }
+
+    /// Keys under a prefix.
+    pub fn keys(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.tree(t)
+            .scan_prefix(prefix)
+            .keys()
+            .map(|r| r.map(|k| k.to_vec()).map_err(|e| self.sled_err(e)))
+            .collect()
+    }
+
+    /// Applies a batch atomically (all or nothing) and flushes it to disk.
+    pub fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
+        let result = trees.as_slice().transaction(|tx| {
+            for (t, key, expected) in &batch.expects {
+                let actual = tx[t.index()].get(key)?;
+                if actual.as_deref() != expected.as_deref() {
+                    return Err(ConflictableTransactionError::Abort(format!(
+                        "{}/{}",
+                        t.name(),
+                        String::from_utf8_lossy(key)
+                    )));
+                }
+            }
+            for (t, key, value) in &batch.writes {
+                match value {
+                    Some(v) => {
+                        tx[t.index()].insert(key.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        tx[t.index()].remove(key.as_slice())?;
+                    }
+                }
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(what)) => return Err(StoreError::Conflict(what)),
+            Err(TransactionError::Storage(e)) => return Err(self.sled_err(e)),
+        }
+        self.flush()
+    }
+
+    /// Flushes everything written so far to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+    }
+
+    /// The store directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Atomically increments a counter in `Meta` and returns the new value.
+    pub fn next_counter(&self, key: &str) -> Result<u64, StoreError> {
+        let tree = self.tree(Tree::Meta);
+        let new = tree
+            .update_and_fetch(key.as_bytes(), |old| {
+                let n = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some((n + 1).to_be_bytes().to_vec())
+            })
+            .map_err(|e| self.sled_err(e))?;
+        self.flush()?;
+        Ok(new
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(1))
+    }
+}
+
+fn decode<T: DeserializeOwned>(t: Tree, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Decode {
+        tree: t.name(),
+        key: String::from_utf8_lossy(key).into_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_atomic_and_guarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut b = Batch::new();
+        b.expect(Tree::Meta, "k", None);
+        b.put(Tree::Meta, "k", &1u32);
+        b.put(Tree::Cases, "c", &"x");
+        store.commit(&b).unwrap();
+        assert_eq!(store.get::<u32>(Tree::Meta, b"k").unwrap(), Some(1));
+        // The same precondition now fails, and nothing of the batch is applied.
+        let mut b2 = Batch::new();
+        b2.expect(Tree::Meta, "k", None);
+        b2.put(Tree::Cases, "d", &"y");
+        assert!(matches!(store.commit(&b2), Err(StoreError::Conflict(_))));
+        assert_eq!(store.get::<String>(Tree::Cases, b"d").unwrap(), None);
+        assert_eq!(store.next_counter("n").unwrap(), 1);
+        assert_eq!(store.next_counter("n").unwrap(), 2);
+    }
+}

@@ -1,0 +1,244 @@
+//! Text preparation: the new text of a message without quoted history,
+//! signatures and disclaimers, and a short description for letters.
+//! Shapes handled: `> ` quotes, "Op … schreef …:", "On … wrote:", Outlook
+//! "Van:/Verzonden:" and "From:/Sent:" blocks, "-----Oorspronkelijk bericht-----";
+//! a forwarded message keeps its forwarded text (it is the complaint).
+
+/// Lines that start quoted history (a reply's tail).
+fn is_reply_header(line: &str, next: Option<&str>) -> bool {
+    let l = line.trim();
+    let lower = l.to_lowercase();
+    if lower.starts_with("-----original message")
+        || lower.starts_with("-----oorspronkelijk bericht")
+        || lower.starts_with("-----ursprüngliche nachricht")
+        || lower.starts_with("________________________________")
+    {
+        return true;
+    }
+    // Gmail/Apple/Thunderbird: "Op 11 mrt. 2026 om 09:45 schreef X <x@y>:" and
+    // "On Tue, 3 Mar 2026 at 10:00, X wrote:" — possibly wrapped over two lines.
+    let joined = match next {
+        Some(n) if !l.ends_with(':') => format!("{lower} {}", n.trim().to_lowercase()),
+        _ => lower.clone(),
+    };
+    if (joined.starts_with("op ") && (joined.contains("schreef") || joined.contains("geschreven")))
+        && joined.trim_end().ends_with(':')
+    {
+        return true;
+    }
+    if (joined.starts_with("on ") || joined.starts_with("am "))
+        && (joined.contains(" wrote") || joined.contains("schrieb"))
+        && joined.trim_end().ends_with(':')
+    {
+        return true;
+    }
+    if (lower.starts_with("van:") || lower.starts_with("from:"))
+        && next.is_some_and(|n| {
+            let n = n.trim().to_lowercase();
+            n.starts_with("verzonden:")
+                || n.starts_with("sent:")
+                || n.starts_with("datum:")
+                || n.starts_with("date:")
+                || n.starts_with("aan:")
+                || n.starts_with("to:")
+        })
+    {
+        return true;
+    }
+    false
+}
+
+/// Lines that start a forwarded message (its content is kept).
+fn is_forward_header(line: &str) -> bool {
+    let lower = line.trim().to_lowercase();
+    lower.starts_with("---------- forwarded message")
+        || lower.starts_with("----- doorgestuurd bericht")
+        || lower.starts_with("---------- doorgestuurd bericht")
+        || lower.starts_with("begin forwarded message")
+        || lower.starts_with("begin doorgestuurd bericht")
+        || lower.starts_with("-------- forwarded message")
+        || lower.starts_with("-------- doorgestuurd bericht")
+}
+
+/// Lines that start a signature or a disclaimer.
+fn is_signature_start(line: &str) -> bool {
+    let t = line.trim_end();
+    if t == "--" || t == "-- " || line == "-- " {
+        return true;
+    }
+    let lower = t.trim().to_lowercase();
+    const STARTS: &[&str] = &[
+        "met vriendelijke groet",
+        "met vriendelijke groeten",
+        "vriendelijke groet",
+        "met hartelijke groet",
+        "hartelijke groet",
+        "mvg",
+        "groetjes",
+        "kind regards",
+        "best regards",
+        "regards,",
+        "sent from my iphone",
+        "verzonden vanaf mijn iphone",
+        "verzonden vanaf mijn ipad",
+        "verstuurd vanaf mijn iphone",
+        "verzonden met mijn",
+        "sent from my",
+        "verzonden vanuit outlook",
+        "get outlook for",
+        "dit e-mailbericht is uitsluitend bestemd",
+        "dit bericht is uitsluitend bestemd",
+        "disclaimer:",
+        "this e-mail and any attachments",
+        "this email and any files transmitted",
+        "the information contained in this",
+    ];
+    STARTS.iter().any(|s| lower.starts_with(s))
+}
+
+/// The new text of a message: without quoted history, signatures and
+/// disclaimers. A forwarded message's own text is kept, its header block not.
+pub fn new_text(body: &str) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let next = lines.get(i + 1).copied();
+        if is_forward_header(line) {
+            // Skip the forwarded header block (From:/Date:/Subject:/To: lines), keep the text.
+            i += 1;
+            while i < lines.len() {
+                let l = lines[i].trim().to_lowercase();
+                let is_field = [
+                    "van:",
+                    "from:",
+                    "datum:",
+                    "date:",
+                    "sent:",
+                    "verzonden:",
+                    "onderwerp:",
+                    "subject:",
+                    "aan:",
+                    "to:",
+                    "cc:",
+                ]
+                .iter()
+                .any(|f| l.starts_with(f));
+                if is_field || l.is_empty() {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            continue;
+        }
+        if is_reply_header(line, next) {
+            break;
+        }
+        if line.trim_start().starts_with('>') {
+            i += 1;
+            continue;
+        }
+        if is_signature_start(line) {
+            break;
+        }
+        out.push(line.trim_end());
+        i += 1;
+    }
+    // Trim blank lines at both ends and collapse runs of blank lines.
+    let mut result = String::new();
+    let mut blank = 0;
+    for l in out {
+        if l.trim().is_empty() {
+            blank += 1;
+            continue;
+        }
+        if !result.is_empty() {
+            result.push_str(if blank > 0 { "\n\n" } else { "\n" });
+        }
+        blank = 0;
+        result.push_str(l);
+    }
+    result
+}
+
+/// A short description: the first lines of the new text, at most `max_chars`,
+/// cut at a word boundary, without a salutation line.
+pub fn summary(new_text: &str, max_chars: usize) -> String {
+    let mut lines = new_text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .peekable();
+    if let Some(first) = lines.peek() {
+        let f = first.to_lowercase();
+        let salutation = [
+            "beste",
+            "geachte",
+            "hallo",
+            "hoi",
+            "dear",
+            "hello",
+            "hi ",
+            "goedemiddag",
+            "goedemorgen",
+            "goedenavond",
+            "l.s.",
+            "to whom",
+        ]
+        .iter()
+        .any(|s| f.starts_with(s))
+            && first.len() < 60;
+        if salutation {
+            lines.next();
+        }
+    }
+    let joined = lines.collect::<Vec<_>>().join(" ");
+    if joined.chars().count() <= max_chars {
+        return joined;
+    }
+    let cut: String = joined.chars().take(max_chars).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end_matches([',', ';', ':', ' ']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gmail_reply_is_cut_at_the_attribution() {
+        let body = "Nee, het is nog steeds niet opgelost.\n\nOp 11 mrt. 2026 om 09:45 schreef Klachtenservice <klachten@org.nl>:\n> Geachte mevrouw,\n> Hierbij bevestigen wij";
+        assert_eq!(new_text(body), "Nee, het is nog steeds niet opgelost.");
+    }
+
+    #[test]
+    fn wrapped_english_attribution() {
+        let body = "Still broken.\n\nOn Tue, 3 Mar 2026 at 10:00, Complaints Desk\n<klachten@org.nl> wrote:\n> Dear customer";
+        assert_eq!(new_text(body), "Still broken.");
+    }
+
+    #[test]
+    fn outlook_block_and_signature() {
+        let body = "Dat klopt niet.\n\nMet vriendelijke groet,\nPiet\n\nVan: Klachtenservice <klachten@org.nl>\nVerzonden: dinsdag 3 maart 2026 10:00\nAan: Piet\nOnderwerp: Uw klacht";
+        assert_eq!(new_text(body), "Dat klopt niet.");
+    }
+
+    #[test]
+    fn forwarded_complaint_is_kept() {
+        let body = "Zie hieronder, graag oppakken.\n\n---------- Forwarded message ---------\nFrom: Jan <jan@voorbeeld.nl>\nDate: Mon, 2 Mar 2026\nSubject: Klacht\nTo: info@org.nl\n\nDe monteur is niet gekomen.\n";
+        let t = new_text(body);
+        assert!(t.contains("graag oppakken"));
+        assert!(t.contains("De monteur is niet gekomen."));
+        assert!(!t.contains("Date:"));
+    }
+
+    #[test]
+    fn summary_skips_salutation_and_cuts_at_a_word() {
+        let s = summary("Geachte heer,\n\nDe bezorger heeft het pakket bij de verkeerde buren afgeleverd en niemand belt terug.", 50);
+        assert!(s.starts_with("De bezorger"));
+        assert!(s.ends_with('…'));
+        assert!(s.chars().count() <= 51);
+    }
+}
