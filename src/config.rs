@@ -736,6 +736,13 @@ impl Config {
             }
         };
 
+        let language = organization
+            .as_ref()
+            .map(|o| o.language.clone())
+            .unwrap_or_else(default_language);
+        c.problems
+            .extend(crate::letter::Letters::check_dir(&templates_dir, &language));
+
         let store = store.map(|s| Store {
             path: c.path(&s.path),
         });

@@ -66,6 +66,7 @@ impl Letters {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
         env.add_filter("datum", filter_datum);
+        env.add_filter("wrap", filter_wrap);
         let mut sources = BTreeMap::new();
         let read_dir = |p: &Path| {
             std::fs::read_dir(p).map_err(|source| LetterError::Read {
@@ -253,6 +254,30 @@ fn split_source(name: &str, source: &str) -> Result<(String, String), LetterErro
 /// (`2026-05-06`) as "6 mei 2026" / "6 May 2026".
 fn filter_datum(value: String, lang: Option<String>) -> String {
     crate::deadline::long_date(&value, lang.as_deref().unwrap_or("nl"))
+}
+
+/// `{{ text | wrap(72) }}`: word-wraps each paragraph at `width` columns.
+fn filter_wrap(value: String, width: Option<usize>) -> String {
+    let width = width.unwrap_or(72).max(20);
+    value
+        .split('\n')
+        .map(|para| {
+            let mut lines: Vec<String> = Vec::new();
+            let mut line = String::new();
+            for word in para.split_whitespace() {
+                if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                    lines.push(std::mem::take(&mut line));
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+            }
+            lines.push(line);
+            lines.join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn has_path(v: &serde_json::Value, path: &str) -> bool {

@@ -165,10 +165,12 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Check => check(&cli),
         Command::Run => {
             let config = load_config(&cli)?;
+            let rt = runtime()?;
+            let _guard = rt.enter();
             let daemon = Arc::new(
                 Daemon::open(config, klachtd::clock::from_env()).context("starting klachtd")?,
             );
-            runtime()?.block_on(async move {
+            rt.block_on(async move {
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 tokio::spawn(async move {
                     let mut term =
@@ -191,11 +193,11 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Once => {
             let config = load_config(&cli)?;
+            let rt = runtime()?;
+            let _guard = rt.enter();
             let daemon =
                 Daemon::open(config, klachtd::clock::from_env()).context("starting klachtd")?;
-            let report = runtime()?
-                .block_on(daemon.once())
-                .context("running one cycle")?;
+            let report = rt.block_on(daemon.once()).context("running one cycle")?;
             println!(
                 "fetched {}, new cases {}, added to cases {}, recorded {}, dead letters {}, sent {}, deferred {}, failed {}",
                 report.fetched,

@@ -1,0 +1,280 @@
+//! Issue 2 acceptance: a real complaint in through Postfix, a case in sled,
+//! an acknowledgement out — against the real Dovecot and Postfix.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+fn acks(customer: &str) -> Vec<Vec<u8>> {
+    fetch_all(customer, "INBOX")
+}
+
+#[test]
+fn complaint_opens_case_and_acknowledgement_arrives_threaded() {
+    let inst = Instance::new("ack");
+    let customer = inst.customer(1);
+    let mid = format!("c1-{}@voorbeeld.test", inst.tag);
+    smtp_send(
+        &customer,
+        &[&inst.complaints],
+        &complaint(&customer, &inst.complaints, &mid, "Monteur niet gekomen", "Beste,\n\nDe monteur zou dinsdag komen maar is nooit verschenen. Niemand belt terug.\n\nJan"),
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    let id = cases[0]["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("KL-") && id.len() >= 12, "{id}");
+    assert!(wait_until(Duration::from_secs(10), || acks(&customer)
+        .len()
+        == 1));
+    let ack = &acks(&customer)[0];
+    let (subject, body) = subject_and_text(ack);
+    assert!(subject.contains(&format!("[{id}]")), "{subject}");
+    assert!(body.contains(&id), "{body}");
+    assert!(
+        body.contains("nooit verschenen"),
+        "summary in the body: {body}"
+    );
+    assert_eq!(
+        header(ack, "In-Reply-To").as_deref(),
+        Some(format!("<{mid}>").as_str())
+    );
+    assert_eq!(
+        header(ack, "Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    assert_eq!(
+        header(ack, "Reply-To").as_deref(),
+        Some(inst.complaints.as_str())
+    );
+    // The complaint left the inbox for the processed folder.
+    assert!(fetch_all(&inst.complaints, "Verwerkt")
+        .iter()
+        .any(|m| header(m, "Message-ID").as_deref() == Some(format!("<{mid}>").as_str())));
+
+    // The customer's reply lands on the same case: no new case, no second acknowledgement.
+    let ack_id = header(ack, "Message-ID").unwrap();
+    let reply = format!(
+        "From: {customer}\r\nTo: {}\r\nSubject: Re: {subject}\r\nMessage-ID: <r1-{}@voorbeeld.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: <{mid}> {ack_id}\r\n\r\nHet is nog steeds niet opgelost.\r\n",
+        inst.complaints, inst.tag
+    );
+    smtp_send(&customer, &[&inst.complaints], &reply);
+    std::thread::sleep(Duration::from_millis(500));
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["messages_in"], 2);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(acks(&customer).len(), 1, "no second acknowledgement");
+    assert_eq!(cases[0]["state"], "bevestigd");
+    let show = inst.klachtd(&["cases", "show", &id]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains("letter_sent") && text.contains("message_in"),
+        "{text}"
+    );
+}
+
+#[test]
+fn same_message_twice_gives_one_case_and_one_acknowledgement() {
+    let inst = Instance::new("dup");
+    let customer = inst.customer(1);
+    let raw = complaint(
+        &customer,
+        &inst.complaints,
+        &format!("dup-{}@voorbeeld.test", inst.tag),
+        "Klacht",
+        "De factuur klopt niet en niemand reageert.",
+    );
+    smtp_send(&customer, &[&inst.complaints], &raw);
+    smtp_send(&customer, &[&inst.complaints], &raw);
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 2));
+    inst.once();
+    // Delivered again after processing: still one case.
+    smtp_send(&customer, &[&inst.complaints], &raw);
+    std::thread::sleep(Duration::from_millis(500));
+    inst.once();
+    assert_eq!(inst.cases().len(), 1);
+    assert!(wait_until(Duration::from_secs(5), || acks(&customer).len() == 1));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(acks(&customer).len(), 1);
+}
+
+#[test]
+fn automatic_mail_opens_no_case_and_gets_no_reply() {
+    let inst = Instance::new("auto");
+    let c = &inst.complaints;
+    let auto_reply = format!("From: afwezig-{0}@voorbeeld.test\r\nTo: {c}\r\nSubject: Automatisch antwoord: uw bericht\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <a1-{0}@voorbeeld.test>\r\n\r\nIk ben afwezig tot maandag.\r\n", inst.tag);
+    let bounce = format!("From: Mail Delivery System <postmaster-{0}@voorbeeld.test>\r\nTo: {c}\r\nSubject: Undelivered Mail\r\nMessage-ID: <b1-{0}@voorbeeld.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"BB\"\r\n\r\n--BB\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--BB\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.voorbeeld.test\r\n\r\nFinal-Recipient: rfc822; x@voorbeeld.test\r\nAction: failed\r\nStatus: 5.1.1\r\n--BB--\r\n", inst.tag);
+    let daemon = format!("From: MAILER-DAEMON@voorbeeld.test\r\nTo: {c}\r\nSubject: Returned mail: see transcript\r\nMessage-ID: <m1-{0}@voorbeeld.test>\r\n\r\nThe original message was received but could not be delivered. De klacht is niet bezorgd.\r\n", inst.tag);
+    for (from, raw) in [
+        (format!("afwezig-{}@voorbeeld.test", inst.tag), auto_reply),
+        (String::new(), bounce),
+        (String::new(), daemon),
+    ] {
+        smtp_send(&from, &[c], &raw);
+    }
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        c, "INBOX"
+    )
+    .len()
+        == 3));
+    let out = inst.once();
+    assert!(out.contains("recorded 3"), "{out}");
+    assert!(inst.cases().is_empty());
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(fetch_all(&format!("afwezig-{}@voorbeeld.test", inst.tag), "INBOX").is_empty());
+    assert!(fetch_all(&format!("postmaster-{}@voorbeeld.test", inst.tag), "INBOX").is_empty());
+    // Recorded: each is in the journal as processed, and moved off the inbox.
+    let store = klachtd::store::Store::open(&inst.store_path()).unwrap();
+    let recorded = store
+        .scan::<klachtd::journal::Entry>(klachtd::store::Tree::Journal, b"")
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(&e.status, klachtd::journal::Status::Processed { outcome, .. } if outcome == "recorded"))
+        .count();
+    assert_eq!(recorded, 3);
+}
+
+#[test]
+fn idle_run_acknowledges_within_two_seconds_and_stops_cleanly() {
+    let inst = Instance::new("idle");
+    let mut child = inst.spawn_run();
+    // Wait until the daemon is connected (it creates the processed folder).
+    assert!(wait_until(Duration::from_secs(15), || {
+        std::fs::read_to_string(inst.dir.path().join("run.log"))
+            .unwrap_or_default()
+            .contains("IMAP connected")
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    let customer = inst.customer(1);
+    let start = Instant::now();
+    smtp_send(
+        &customer,
+        &[&inst.complaints],
+        &complaint(
+            &customer,
+            &inst.complaints,
+            &format!("idle-{}@voorbeeld.test", inst.tag),
+            "Te lang gewacht",
+            "Ik wacht al vier weken op antwoord op mijn vraag. Dit is onacceptabel.",
+        ),
+    );
+    let arrived = wait_until(Duration::from_secs(10), || acks(&customer).len() == 1);
+    let took = start.elapsed();
+    kill(&mut child, "TERM");
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap_or_default();
+    assert!(arrived, "no acknowledgement; log:\n{log}");
+    assert!(
+        took < Duration::from_secs(2),
+        "acknowledgement took {took:?}"
+    );
+    assert!(
+        status.success(),
+        "SIGTERM must drain and exit 0: {status:?}\n{log}"
+    );
+    assert!(
+        !log.contains(&common::stack().password),
+        "password in the log"
+    );
+}
+
+#[test]
+fn unprocessable_message_becomes_a_dead_letter_and_others_go_on() {
+    let inst = Instance::with(
+        "dead",
+        Options {
+            extra: "[limits]\nmax_message_bytes = 20000\n".into(),
+            ..Options::default()
+        },
+    );
+    let customer = inst.customer(1);
+    let big = "x".repeat(30_000);
+    smtp_send(
+        &customer,
+        &[&inst.complaints],
+        &complaint(
+            &customer,
+            &inst.complaints,
+            &format!("big-{}@voorbeeld.test", inst.tag),
+            "Groot",
+            &big,
+        ),
+    );
+    smtp_send(
+        &customer,
+        &[&inst.complaints],
+        &complaint(
+            &customer,
+            &inst.complaints,
+            &format!("ok-{}@voorbeeld.test", inst.tag),
+            "Klacht",
+            "De levering was beschadigd.",
+        ),
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 2));
+    let out = inst.once();
+    assert!(out.contains("dead letters 1"), "{out}");
+    assert_eq!(inst.cases().len(), 1);
+    let list = inst.klachtd(&["failed", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("max_message_bytes"), "{text}");
+}
+
+#[test]
+fn tls_with_the_generated_ca_works_and_a_wrong_ca_fails_clearly() {
+    let s = common::stack();
+    let good = Instance::with(
+        "tls",
+        Options {
+            tls: "tls",
+            ca: Some(s.ca.clone()),
+            ..Options::default()
+        },
+    );
+    good.once();
+    let starttls = Instance::with(
+        "starttls",
+        Options {
+            tls: "starttls",
+            ca: Some(s.ca.clone()),
+            ..Options::default()
+        },
+    );
+    starttls.once();
+    let bad = Instance::with(
+        "badca",
+        Options {
+            tls: "tls",
+            ca: Some(s.other_ca.clone()),
+            ..Options::default()
+        },
+    );
+    let out = bad.klachtd(&["once"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("localhost") && err.contains(&s.imaps_port.to_string()),
+        "{err}"
+    );
+    assert!(
+        err.contains("certificate") || err.contains("UnknownIssuer"),
+        "{err}"
+    );
+}
