@@ -31,8 +31,12 @@ pub fn detect(m: &Inbound) -> Option<String> {
             return Some(format!("Precedence: {p}"));
         }
     }
-    if m.header("list-id").is_some() || m.header("list-unsubscribe").is_some() {
-        return Some("mailing list or newsletter (List-Id/List-Unsubscribe)".into());
+    if let Some((name, _)) = m
+        .headers
+        .iter()
+        .find(|(n, _)| n.starts_with("list-") || n.starts_with("x-ml"))
+    {
+        return Some(format!("mailing list or newsletter ({name})"));
     }
     for h in ["x-autoreply", "x-autorespond"] {
         if m.header(h).is_some() {
@@ -52,20 +56,7 @@ pub fn detect(m: &Inbound) -> Option<String> {
         return Some("null envelope sender (Return-Path: <>)".into());
     }
     if let Some(from) = &m.from {
-        let local = from.split('@').next().unwrap_or("");
-        let local = local.split('+').next().unwrap_or(local);
-        if [
-            "mailer-daemon",
-            "postmaster",
-            "noreply",
-            "no-reply",
-            "donotreply",
-            "do-not-reply",
-            "bounce",
-            "bounces",
-        ]
-        .contains(&local)
-        {
+        if is_automatic_sender(from) {
             return Some(format!("automatic sender ({from})"));
         }
     } else {
@@ -75,6 +66,35 @@ pub fn detect(m: &Inbound) -> Option<String> {
         return Some(reason);
     }
     None
+}
+
+/// Role addresses of mail systems and list software: MAILER-DAEMON,
+/// postmaster (also `post_master`), no-reply, and list management addresses
+/// (`owner-…`, `…-request`, `…-bounces`, `…-admin`).
+fn is_automatic_sender(from: &str) -> bool {
+    let local = from.split('@').next().unwrap_or("");
+    let local = local.split('+').next().unwrap_or(local);
+    let squashed: String = local
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    const ROLES: &[&str] = &[
+        "mailerdaemon",
+        "postmaster",
+        "noreply",
+        "donotreply",
+        "bounce",
+        "bounces",
+        "mailman",
+        "majordomo",
+        "listserv",
+    ];
+    ROLES.contains(&squashed.as_str())
+        || local.starts_with("owner-")
+        || local.starts_with("bounce-")
+        || ["-owner", "-request", "-bounces", "-admin"]
+            .iter()
+            .any(|s| local.ends_with(s))
 }
 
 /// Out-of-office replies that carry none of the headers: known subject

@@ -189,8 +189,8 @@ pub enum EventKind {
         outbox_id: String,
         /// Template name.
         letter: String,
-        /// Why.
-        reason: String,
+        /// The last delivery error (named `error`: `reason` is the event's own field).
+        error: String,
     },
     /// The state changed.
     StateChanged {

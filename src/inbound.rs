@@ -107,7 +107,10 @@ impl Inbound {
         for (name, value) in msg.headers_raw() {
             let lname = name.to_ascii_lowercase();
             let value = value.trim();
-            if KEPT_HEADERS.contains(&lname.as_str()) {
+            if KEPT_HEADERS.contains(&lname.as_str())
+                || lname.starts_with("list-")
+                || lname.starts_with("x-ml")
+            {
                 headers.push((lname.clone(), unfold(value)));
             }
             if matches!(

@@ -95,7 +95,8 @@ fn find_header_end(raw: &[u8]) -> usize {
         .unwrap_or(limit)
 }
 
-/// The journal id of a message: from its Message-ID, else its bytes.
+/// The journal id of a message: from its Message-ID, else its bytes (with
+/// line endings normalised).
 pub fn journal_id(raw: &[u8], message_id: Option<&str>) -> String {
     let mut h = ring::digest::Context::new(&ring::digest::SHA256);
     match message_id {
@@ -104,8 +105,11 @@ pub fn journal_id(raw: &[u8], message_id: Option<&str>) -> String {
             h.update(mid.as_bytes());
         }
         None => {
+            // Line endings are normalised: servers convert LF to CRLF on the way in.
             h.update(b"raw:");
-            h.update(raw);
+            for chunk in raw.split(|b| *b == b'\r') {
+                h.update(chunk);
+            }
         }
     }
     crate::token::hex(&h.finish().as_ref()[..12])

@@ -506,7 +506,7 @@ impl Transport {
                                     EventKind::LetterFailed {
                                         outbox_id: it.id.clone(),
                                         letter: it.letter.clone(),
-                                        reason: reason.clone(),
+                                        error: reason.clone(),
                                     },
                                 )],
                             );

@@ -1,0 +1,143 @@
+//! The CLI contract without a mail server: `check`, `templates render`.
+
+use std::path::Path;
+use std::process::Command;
+
+fn klachtd(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_klachtd"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn good_config(dir: &Path) -> std::path::PathBuf {
+    std::fs::write(dir.join("pw"), "geheim-wachtwoord-123\n").unwrap();
+    let text = format!(
+        r#"[organization]
+name = "T"
+complaints_address = "klachten@example.test"
+[mailbox]
+host = "127.0.0.1"
+port = 143
+tls = "none"
+username = "klachten@example.test"
+password_file = "pw"
+[smtp]
+host = "127.0.0.1"
+port = 25
+tls = "none"
+from = "Klachtenservice <klachten@example.test>"
+[store]
+path = "store"
+[templates]
+dir = "{}"
+"#,
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("templates")
+            .display()
+    );
+    let p = dir.join("klachtd.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn check_reports_every_problem_with_key_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tpl")).unwrap();
+    let config = dir.path().join("k.toml");
+    std::fs::write(
+        &config,
+        r#"[organization]
+name = "T"
+complaints_address = "k@example.test"
+[mailbox]
+host = "127.0.0.1"
+port = "imap"
+tls = "none"
+username = "k@example.test"
+password_env = "KLACHTD_TEST_UNSET"
+[smtp]
+host = "127.0.0.1"
+port = 25
+tls = "none"
+username = "k"
+password_file = "missing/smtp-password"
+from = "K <k@example.test>"
+[store]
+path = "store"
+[templates]
+dir = "tpl"
+"#,
+    )
+    .unwrap();
+    let out = klachtd(&config, &["check"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("3 problem(s)"), "{err}");
+    assert!(
+        err.contains("mailbox.port") && err.contains("number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("smtp.password_file") && err.contains("smtp-password"),
+        "{err}"
+    );
+    assert!(err.contains("ontvangstbevestiging.txt.j2"), "{err}");
+}
+
+#[test]
+fn check_accepts_a_good_config_and_never_prints_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let out = klachtd(&config, &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("geheim-wachtwoord-123"));
+}
+
+#[test]
+fn inline_password_is_refused_with_the_alternative() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("password_file = \"pw\"", "password = \"geheim\"");
+    std::fs::write(&config, text).unwrap();
+    let out = klachtd(&config, &["check"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mailbox.password") && err.contains("password_file"),
+        "{err}"
+    );
+    assert!(!err.contains("geheim\""), "{err}");
+}
+
+#[test]
+fn templates_render_previews_a_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let out = klachtd(&config, &["templates", "render", "ontvangstbevestiging"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Subject: Ontvangstbevestiging van uw klacht [KL-2026-0042]"),
+        "{text}"
+    );
+    assert!(text.contains("8 mei 2026"), "{text}");
+}
