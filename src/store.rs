@@ -112,6 +112,9 @@ pub enum StoreError {
     },
 }
 
+/// A stored `(key, value)` pair.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// A set of writes applied atomically, guarded by expectations.
 #[derive(Debug, Default, Clone)]
 pub struct Batch {
@@ -230,7 +233,7 @@ impl Store {
     }
 
     /// Every `(key, value)` under a prefix, in key order.
-    pub fn scan_raw(&self, t: Tree, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn scan_raw(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
         self.tree(t)
             .scan_prefix(prefix)
             .map(|r| {
