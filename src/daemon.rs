@@ -185,11 +185,11 @@ impl Daemon {
     /// Fetches once from the server (connect, sync everything, log out).
     pub async fn fetch(&self) -> Result<u32, WatchError> {
         let mut session = self.watcher.connect().await?;
-        let (_, has_move) = self.watcher.capabilities(&mut session).await?;
+        let caps = self.watcher.capabilities(&mut session).await?;
         self.watcher.ensure_processed_folder(&mut session).await?;
         let n = self
             .watcher
-            .sync(&mut session, &self.store, &self.clock, has_move, true)
+            .sync(&mut session, &self.store, &self.clock, caps, true)
             .await?;
         let _ = session.logout().await;
         Ok(n)
@@ -244,20 +244,25 @@ impl Daemon {
 
     async fn watch_session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), WatchError> {
         let mut session = self.watcher.connect().await?;
-        let (has_idle, has_move) = self.watcher.capabilities(&mut session).await?;
+        let caps = self.watcher.capabilities(&mut session).await?;
         self.watcher.ensure_processed_folder(&mut session).await?;
-        tracing::info!(idle = has_idle, r#move = has_move, "IMAP connected");
+        tracing::info!(
+            idle = caps.idle,
+            r#move = caps.r#move,
+            uidplus = caps.uidplus,
+            "IMAP connected"
+        );
         let mut full = true;
         loop {
             let n = self
                 .watcher
-                .sync(&mut session, &self.store, &self.clock, has_move, full)
+                .sync(&mut session, &self.store, &self.clock, caps, full)
                 .await?;
             full = false;
             if n > 0 {
                 self.wake_worker.notify_one();
             }
-            let (s, wake) = self.watcher.wait(session, has_idle, shutdown).await?;
+            let (s, wake) = self.watcher.wait(session, caps, shutdown).await?;
             session = s;
             if wake == Wake::Shutdown {
                 let _ = session.logout().await;

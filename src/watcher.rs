@@ -237,6 +237,17 @@ pub struct SyncState {
     pub last_uid: u32,
 }
 
+/// The server capabilities the watcher uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Caps {
+    /// IDLE (RFC 2177).
+    pub idle: bool,
+    /// MOVE (RFC 6851).
+    pub r#move: bool,
+    /// UIDPLUS (RFC 4315): UID EXPUNGE touches only our messages.
+    pub uidplus: bool,
+}
+
 /// How a wait for new mail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wake {
@@ -358,16 +369,17 @@ impl Watcher {
         Ok(session)
     }
 
-    /// Whether the server offers IDLE and MOVE.
-    pub async fn capabilities(
-        &self,
-        session: &mut Session<Stream>,
-    ) -> Result<(bool, bool), WatchError> {
+    /// What the server offers.
+    pub async fn capabilities(&self, session: &mut Session<Stream>) -> Result<Caps, WatchError> {
         let caps = session
             .capabilities()
             .await
             .map_err(cmd_err("CAPABILITY"))?;
-        Ok((caps.has_str("IDLE"), caps.has_str("MOVE")))
+        Ok(Caps {
+            idle: caps.has_str("IDLE"),
+            r#move: caps.has_str("MOVE"),
+            uidplus: caps.has_str("UIDPLUS"),
+        })
     }
 
     /// Creates the processed folder if absent.
@@ -401,7 +413,7 @@ impl Watcher {
         session: &mut Session<Stream>,
         store: &Store,
         clock: &SharedClock,
-        has_move: bool,
+        caps: Caps,
         full: bool,
     ) -> Result<u32, WatchError> {
         let mailbox = session
@@ -475,7 +487,7 @@ impl Watcher {
                 continue;
             }
             journalled.sort_unstable();
-            self.move_processed(session, &uid_set(&journalled), has_move)
+            self.move_processed(session, &uid_set(&journalled), caps)
                 .await?;
             state.last_uid = state.last_uid.max(*journalled.last().unwrap_or(&0));
             self.save_state(store, &key, &state)?;
@@ -493,10 +505,10 @@ impl Watcher {
         &self,
         session: &mut Session<Stream>,
         set: &str,
-        has_move: bool,
+        caps: Caps,
     ) -> Result<(), WatchError> {
         let target = &self.cfg.processed_folder;
-        if has_move {
+        if caps.r#move {
             session
                 .uid_mv(set, target)
                 .await
@@ -513,8 +525,16 @@ impl Watcher {
                     .map_err(cmd_err("UID STORE"))?;
                 let _: Vec<_> = s.try_collect().await.map_err(cmd_err("UID STORE"))?;
             }
-            let s = session.expunge().await.map_err(cmd_err("EXPUNGE"))?;
-            let _: Vec<_> = s.try_collect().await.map_err(cmd_err("EXPUNGE"))?;
+            if caps.uidplus {
+                let s = session
+                    .uid_expunge(set)
+                    .await
+                    .map_err(cmd_err("UID EXPUNGE"))?;
+                let _: Vec<_> = s.try_collect().await.map_err(cmd_err("UID EXPUNGE"))?;
+            } else {
+                let s = session.expunge().await.map_err(cmd_err("EXPUNGE"))?;
+                let _: Vec<_> = s.try_collect().await.map_err(cmd_err("EXPUNGE"))?;
+            }
         }
         Ok(())
     }
@@ -524,10 +544,10 @@ impl Watcher {
     pub async fn wait(
         &self,
         session: Session<Stream>,
-        has_idle: bool,
+        caps: Caps,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<(Session<Stream>, Wake), WatchError> {
-        if !(has_idle && self.cfg.idle) {
+        if !(caps.idle && self.cfg.idle) {
             let mut session = session;
             tokio::select! {
                 _ = tokio::time::sleep(self.cfg.poll_interval) => {}
