@@ -357,6 +357,8 @@ pub struct Config {
     pub limits: Limits,
     /// Directory of the letter templates (`templates/<lang>/<name>.txt.j2`).
     pub templates_dir: PathBuf,
+    /// The admin's rules file (`[classifier] rules`); built-in rules when absent.
+    pub rules_file: Option<PathBuf>,
 }
 
 const SECTIONS: &[&str] = &[
@@ -369,6 +371,7 @@ const SECTIONS: &[&str] = &[
     "outbox",
     "limits",
     "templates",
+    "classifier",
 ];
 
 /// Collects problems while a config is validated.
@@ -602,6 +605,20 @@ impl Config {
             dir: Option<PathBuf>,
         }
         let templates: Option<Templates> = c.section(&table, "templates", false);
+        #[derive(Deserialize, Default)]
+        #[serde(deny_unknown_fields)]
+        struct ClassifierSection {
+            rules: Option<PathBuf>,
+        }
+        let classifier: Option<ClassifierSection> = c.section(&table, "classifier", false);
+        let rules_file = classifier.and_then(|s| s.rules).map(|p| c.path(&p));
+        if let Some(p) = &rules_file {
+            if let Err(errs) = crate::classify::Classifier::load(p) {
+                for e in errs {
+                    c.problem(format!("classifier.rules ({})", p.display()), e.to_string());
+                }
+            }
+        }
 
         if let Some(o) = &organization {
             if !crate::address::is_valid(&o.complaints_address) {
@@ -762,6 +779,7 @@ impl Config {
                     outbox: outbox.unwrap_or_default(),
                     limits: limits.unwrap_or_default(),
                     templates_dir,
+                    rules_file,
                 })
             }
             _ => Err(invalid(c.problems)),
@@ -772,6 +790,16 @@ impl Config {
     /// exist or fail to render. (Syntax and value problems fail `load`.)
     pub fn check_templates(&self) -> Vec<Problem> {
         crate::letter::Letters::check_dir(&self.templates_dir, &self.organization.language)
+    }
+
+    /// The classifier: the admin's rules file, else the built-in rules.
+    pub fn classifier(
+        &self,
+    ) -> Result<crate::classify::Classifier, Vec<crate::classify::RuleError>> {
+        match &self.rules_file {
+            Some(p) => crate::classify::Classifier::load(p),
+            None => Ok(crate::classify::Classifier::builtin()),
+        }
     }
 
     /// Whether an address belongs to staff (listed address, domain, coordinator

@@ -11,6 +11,7 @@
 pub mod address;
 pub mod automated;
 pub mod case;
+pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod daemon;

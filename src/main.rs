@@ -3,6 +3,7 @@
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand};
 use klachtd::case::{self, CaseId};
+use klachtd::classify::Classifier;
 use klachtd::config::{Config, ConfigError};
 use klachtd::daemon::{Daemon, Rules};
 use klachtd::store::Store;
@@ -35,6 +36,26 @@ enum Command {
     Once,
     /// Validate config, policy and templates; exit non-zero on problems.
     Check,
+    /// Classify raw messages (FILE or - for standard input); built-in rules without a config.
+    Classify {
+        /// One JSON object per input line.
+        #[arg(long)]
+        json: bool,
+        /// Name the rules that fired and the text they matched.
+        #[arg(long)]
+        explain: bool,
+        /// Raw messages (.eml) or - for standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Score the rules on labelled examples (JSON Lines: id, lang, label, subject, body).
+    Eval {
+        /// The examples file.
+        file: PathBuf,
+        /// Print the evaluation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Cases in the store.
     Cases {
         #[command(subcommand)]
@@ -211,6 +232,12 @@ fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Classify {
+            json,
+            explain,
+            files,
+        } => classify(&cli, *json, *explain, files),
+        Command::Eval { file, json } => eval(&cli, file, *json),
         Command::Cases { command } => {
             let config = load_config(&cli)?;
             let store = open_store(&config)?;
@@ -226,6 +253,137 @@ fn run(cli: Cli) -> Result<i32> {
             templates(&config, command)
         }
     }
+}
+
+/// The classifier of the config (its rules file), or the built-in rules
+/// when no config is given or found.
+fn classifier(cli: &Cli) -> Result<Classifier> {
+    let path = Config::locate(cli.config.as_deref());
+    if cli.config.is_none() && !path.exists() {
+        return Ok(Classifier::builtin());
+    }
+    let config = load_config(cli)?;
+    config.classifier().map_err(|errs| {
+        anyhow::anyhow!(
+            "rules file problems:\n{}",
+            errs.iter()
+                .map(|e| format!("  - {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn classify(cli: &Cli, json: bool, explain: bool, files: &[PathBuf]) -> Result<i32> {
+    use std::io::Read;
+    let c = classifier(cli)?;
+    for f in files {
+        let (name, raw) = if f.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading standard input")?;
+            ("-".to_string(), buf)
+        } else {
+            let raw = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            (f.display().to_string(), raw)
+        };
+        let v = match klachtd::inbound::Inbound::parse(&raw) {
+            Some(m) => c.classify_message(&m),
+            None => c.classify_text("", &String::from_utf8_lossy(&raw)),
+        };
+        if json {
+            let rules: Vec<_> = v
+                .rules
+                .iter()
+                .map(|r| serde_json::json!({"id": r.id, "weight": r.weight, "matched": r.matched.join(" | ")}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "file": name, "label": v.label, "score": v.score, "category": v.category,
+                    "urgent": v.urgent, "auto_generated": v.auto_generated, "rules": rules,
+                })
+            );
+            continue;
+        }
+        println!(
+            "{name}: {} (score {:.1}){}{}{}",
+            v.label,
+            v.score,
+            v.category
+                .as_deref()
+                .map(|c| format!(", categorie {c}"))
+                .unwrap_or_default(),
+            if v.urgent { ", URGENT" } else { "" },
+            v.auto_reason
+                .as_deref()
+                .map(|r| format!(", automatic: {r}"))
+                .unwrap_or_default()
+        );
+        if explain {
+            let scores: Vec<String> = v
+                .scores
+                .iter()
+                .map(|(l, s)| format!("{l} {s:.1}"))
+                .collect();
+            println!("  scores: {}", scores.join(", "));
+            for r in &v.rules {
+                println!(
+                    "  {:+.1} {:<24} {:<28} {}",
+                    r.weight,
+                    r.id,
+                    r.label,
+                    r.matched.join(" | ")
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn eval(cli: &Cli, file: &std::path::Path, json: bool) -> Result<i32> {
+    let c = classifier(cli)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let examples = klachtd::classify::read_examples(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let ev = c.evaluate(&examples);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&ev)?);
+        return Ok(0);
+    }
+    println!("{} examples", ev.total);
+    println!(
+        "{:<12} {:>9} {:>9} {:>9} {:>8}",
+        "label", "precision", "recall", "f1", "support"
+    );
+    for l in &ev.labels {
+        println!(
+            "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            l.label, l.precision, l.recall, l.f1, l.support
+        );
+    }
+    println!("\nconfusion (rows expected, columns predicted):");
+    print!("{:<12}", "");
+    for l in klachtd::classify::LABELS {
+        print!("{l:>11}");
+    }
+    println!();
+    for (i, row) in ev.confusion.iter().enumerate() {
+        print!("{:<12}", klachtd::classify::LABELS[i]);
+        for n in row {
+            print!("{n:>11}");
+        }
+        println!();
+    }
+    if !ev.misclassified.is_empty() {
+        println!("\nmisclassified:");
+        for (id, want, got) in &ev.misclassified {
+            println!("  {id}: expected {want}, got {got}");
+        }
+    }
+    Ok(0)
 }
 
 fn check(cli: &Cli) -> Result<i32> {
