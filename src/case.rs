@@ -151,6 +151,12 @@ pub enum EventKind {
         language: String,
         /// How it came in (`email`, `telefoon`, …).
         channel: String,
+        /// Category the classifier gave.
+        #[serde(default)]
+        category: Option<String>,
+        /// Urgent (danger, safety, imminent damage).
+        #[serde(default)]
+        urgent: bool,
     },
     /// A message came in on this case.
     MessageIn {
@@ -235,6 +241,10 @@ pub struct Case {
     pub language: String,
     /// Channel it came in through.
     pub channel: String,
+    /// Category (dienstverlening, product, medewerker, advies_informatie, termijn).
+    pub category: Option<String>,
+    /// Urgent.
+    pub urgent: bool,
     /// When it was received.
     pub received: DateTime<Utc>,
     /// When the acknowledgement was sent.
@@ -273,6 +283,8 @@ impl Case {
             summary,
             language,
             channel,
+            category,
+            urgent,
         } = &first.kind
         else {
             return Err(CaseError::NotOpened(id));
@@ -286,6 +298,8 @@ impl Case {
             summary: summary.clone(),
             language: language.clone(),
             channel: channel.clone(),
+            category: category.clone(),
+            urgent: *urgent,
             received: first.at,
             acknowledged: None,
             handler: None,

@@ -102,7 +102,7 @@ struct RulesFile {
 }
 
 /// A rule that fired, with what it matched.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fired {
     /// Rule id.
     pub id: String,
@@ -115,7 +115,7 @@ pub struct Fired {
 }
 
 /// The verdict on one message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// `klacht`, `compliment`, `idee`, `vraag` or `overig`.
     pub label: String,

@@ -270,6 +270,10 @@ pub struct Staff {
     /// Whole domains whose addresses are staff.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// Names by which customers mention staff (`"Ruud Kramer" = "ruud@org.nl"`),
+    /// so a compliment reaches the person it names.
+    #[serde(default)]
+    pub directory: std::collections::BTreeMap<String, String>,
 }
 
 /// `[outbox]`: delivery of outgoing mail.
@@ -723,7 +727,12 @@ impl Config {
             if !staff.coordinator.is_empty() && !crate::address::is_valid(&staff.coordinator) {
                 c.problem("staff.coordinator", "not a mail address");
             }
-            for a in staff.management.iter().chain(&staff.addresses) {
+            for a in staff
+                .management
+                .iter()
+                .chain(&staff.addresses)
+                .chain(staff.directory.values())
+            {
                 if !crate::address::is_valid(a) {
                     c.problem("staff", format!("'{a}' is not a mail address"));
                 }
@@ -800,6 +809,24 @@ impl Config {
             Some(p) => crate::classify::Classifier::load(p),
             None => Ok(crate::classify::Classifier::builtin()),
         }
+    }
+
+    /// The staff member a text names: a directory name (whole words, case
+    /// and accents ignored) or a staff address written out.
+    pub fn staff_named_in(&self, text: &str) -> Option<String> {
+        let hay = crate::classify::normalize(text);
+        for (name, addr) in &self.staff.directory {
+            let n = crate::classify::normalize(name);
+            if n.trim().len() >= 3 && hay.contains(&n) {
+                return Some(addr.clone());
+            }
+        }
+        let lower = text.to_ascii_lowercase();
+        self.staff
+            .addresses
+            .iter()
+            .find(|a| lower.contains(&a.to_ascii_lowercase()))
+            .cloned()
     }
 
     /// Whether an address belongs to staff (listed address, domain, coordinator

@@ -41,6 +41,8 @@ pub struct Rules {
     pub letters: Letters,
     /// The procedure.
     pub policy: Policy,
+    /// The complaint recogniser.
+    pub classifier: crate::classify::Classifier,
 }
 
 impl Rules {
@@ -72,8 +74,22 @@ impl Rules {
                 None
             }
         };
-        match (letters, policy) {
-            (Some(letters), Some(policy)) if problems.is_empty() => Ok(Rules { letters, policy }),
+        let classifier = match config.classifier() {
+            Ok(c) => Some(c),
+            Err(errs) => {
+                problems.extend(errs.into_iter().map(|e| Problem {
+                    key: "classifier.rules".into(),
+                    message: e.to_string(),
+                }));
+                None
+            }
+        };
+        match (letters, policy, classifier) {
+            (Some(letters), Some(policy), Some(classifier)) if problems.is_empty() => Ok(Rules {
+                letters,
+                policy,
+                classifier,
+            }),
             _ => Err(problems),
         }
     }
@@ -152,7 +168,7 @@ impl Daemon {
         self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reloads templates and policy; on failure the running set stays.
+    /// Reloads templates, rules and policy; on failure the running set stays.
     pub fn reload(&self) -> Result<(), Vec<Problem>> {
         let fresh = Rules::load(&self.config)?;
         *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
@@ -169,6 +185,7 @@ impl Daemon {
             calendar: &self.calendar,
             signer: &self.signer,
             sender: &self.sender,
+            classifier: &rules.classifier,
         };
         let clock = self.clock.clone();
         processor::process_pending(&self.store, &ctx, move || clock.now())

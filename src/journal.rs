@@ -33,7 +33,7 @@ pub enum Status {
 }
 
 /// A journal entry (the raw bytes are stored beside it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// Journal id (hex).
     pub id: String,
@@ -47,6 +47,9 @@ pub struct Entry {
     pub size: u64,
     /// How often it was fetched (more than once after a crash or redelivery).
     pub deliveries: u32,
+    /// The classifier's verdict, with the rules that fired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::classify::Verdict>,
     /// Processing status.
     #[serde(flatten)]
     pub status: Status,
@@ -148,6 +151,7 @@ pub fn record(
                     source: source.to_string(),
                     size: raw.len() as u64,
                     deliveries: 1,
+                    verdict: None,
                     status: Status::Pending,
                 };
                 batch.put(Tree::Journal, id.as_bytes(), &entry);
@@ -191,8 +195,17 @@ pub fn raw(store: &Store, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
 }
 
 /// Adds to `batch` the writes that settle a pending entry.
-pub fn settle(batch: &mut Batch, queue_key: &[u8], entry: &Entry, status: Status) {
+pub fn settle(
+    batch: &mut Batch,
+    queue_key: &[u8],
+    entry: &Entry,
+    status: Status,
+    verdict: Option<crate::classify::Verdict>,
+) {
     let mut e = entry.clone();
+    if verdict.is_some() {
+        e.verdict = verdict;
+    }
     let dead = matches!(status, Status::Dead { .. });
     e.status = status;
     batch.put(Tree::Journal, e.id.as_bytes(), &e);

@@ -11,7 +11,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Letters klachtd needs in every language it writes.
-pub const REQUIRED: &[&str] = &["ontvangstbevestiging"];
+pub const REQUIRED: &[&str] = &[
+    "ontvangstbevestiging",
+    "bedankt",
+    "bericht-ontvangen",
+    "doorsturen",
+];
+
+/// Letters about a message without a case: they cannot use `case.*` or `term.*`.
+pub const MESSAGE_LETTERS: &[&str] = &["bedankt", "bericht-ontvangen", "doorsturen"];
 
 /// Languages letters may be written in.
 pub const LANGUAGES: &[&str] = &["nl", "en"];
@@ -181,13 +189,24 @@ impl Letters {
                 });
             }
         }
-        let sample = sample_context();
+        let case_sample = sample_context();
+        let mut message_sample = sample_context();
+        if let Some(o) = message_sample.as_object_mut() {
+            o.remove("case");
+            o.remove("term");
+        }
         for (name, source) in &letters.sources {
+            let short = name.split('/').nth(1).unwrap_or(name);
+            let sample = if MESSAGE_LETTERS.contains(&short) {
+                &message_sample
+            } else {
+                &case_sample
+            };
             let mut unknown: Vec<String> = ["subject", "body"]
                 .iter()
                 .filter_map(|part| letters.env.get_template(&format!("{name}#{part}")).ok())
                 .flat_map(|t| t.undeclared_variables(true))
-                .filter(|v| !has_path(&sample, v))
+                .filter(|v| !has_path(sample, v))
                 .collect();
             unknown.dedup();
             unknown.sort();
@@ -201,14 +220,13 @@ impl Letters {
                     message: format!(
                         "{}unknown variable '{v}'; known are {}",
                         line.map(|l| format!("line {l}: ")).unwrap_or_default(),
-                        known_variables(&sample).join(", ")
+                        known_variables(sample).join(", ")
                     ),
                 });
             }
             if unknown.is_empty() {
                 let lang = name.split('/').next().unwrap_or("nl");
-                let short = name.split('/').nth(1).unwrap_or(name);
-                if let Err(e) = letters.render(lang, short, &sample) {
+                if let Err(e) = letters.render(lang, short, sample) {
                     problems.push(Problem {
                         key: format!("templates/{name}.txt.j2"),
                         message: e.to_string(),
@@ -321,6 +339,20 @@ pub fn sample_context() -> serde_json::Value {
             "complainant": "jan@voorbeeld.nl",
             "state": "ontvangen",
             "language": "nl",
+            "category": "dienstverlening",
+            "urgent": false,
+        },
+        "message": {
+            "from": "jan@voorbeeld.nl",
+            "name": "J. Jansen",
+            "subject": "Monteur niet gekomen",
+            "summary": "De monteur zou dinsdag komen maar is niet verschenen.",
+            "text": "Beste,\n\nDe monteur zou dinsdag komen maar is niet verschenen.\n\nJan Jansen",
+            "received": "2026-04-24",
+            "label": "klacht",
+            "category": "dienstverlening",
+            "urgent": false,
+            "attachments": ["foto.jpg"],
         },
         "term": {
             "acknowledge": "7 werkdagen",
@@ -365,7 +397,10 @@ mod tests {
             "ontvangstbevestiging",
             "Subject: x\n\nBeste {{ case.naam }},\n",
         );
-        let p = Letters::check_dir(d.path(), "nl");
+        let p: Vec<_> = Letters::check_dir(d.path(), "nl")
+            .into_iter()
+            .filter(|p| p.key.contains("ontvangstbevestiging"))
+            .collect();
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].message.contains("line 3"), "{}", p[0].message);
         assert!(p[0].message.contains("case.naam"));

@@ -587,6 +587,7 @@ fn templates(config: &Config, command: &TemplatesCommand) -> Result<i32> {
                         calendar: &calendar,
                         signer: &signer,
                         sender: &sender,
+                        classifier: &rules.classifier,
                     };
                     (
                         klachtd::processor::letter_context(&ctx, &c),

@@ -78,6 +78,8 @@ pub struct Item {
 pub struct Letter<'a> {
     /// Case it belongs to.
     pub case: Option<CaseId>,
+    /// What the mail is about when there is no case (e.g. `M-<journal id>`).
+    pub subject_key: &'a str,
     /// Template name.
     pub letter: &'a str,
     /// Sequence among letters of this kind on the case (1 for the first).
@@ -137,7 +139,7 @@ impl Sender {
         };
         let id = match l.case {
             Some(c) => format!("{c}/{}/{}", l.letter, l.seq),
-            None => format!("nocase/{}/{}", l.letter, l.seq),
+            None => format!("{}/{}/{}", l.subject_key, l.letter, l.seq),
         };
         let message_id = signer.message_id(&id, address::domain(&self.complaints_address));
         let from: Mailbox = self.from.parse().map_err(|e| err(format!("From: {e}")))?;
@@ -567,6 +569,7 @@ mod tests {
                 &signer,
                 &Letter {
                     case: Some("KL-2026-0001".parse().unwrap()),
+                    subject_key: "",
                     letter: "ontvangstbevestiging",
                     seq: 1,
                     to: "jan@voorbeeld.nl",

@@ -42,6 +42,84 @@ pub struct Policy {
     pub terms: Terms,
     /// How a complaint will be handled, per language, for the acknowledgement.
     pub handling: BTreeMap<String, String>,
+    /// What each label of a new message leads to.
+    #[serde(default)]
+    pub actions: Actions,
+}
+
+/// What klachtd does with a new message (not a reply on a case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Open a case and acknowledge it (complaints).
+    Case,
+    /// Thank the sender and forward to the staff member named, else the coordinator.
+    ThankAndForward,
+    /// Acknowledge receipt and forward to the coordinator.
+    AcknowledgeAndForward,
+    /// Forward to the coordinator only.
+    Forward,
+    /// Record only (never answered).
+    Record,
+}
+
+/// The action per label.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actions {
+    /// For `klacht`.
+    #[serde(default = "action_case")]
+    pub klacht: Action,
+    /// For `compliment`.
+    #[serde(default = "action_thank")]
+    pub compliment: Action,
+    /// For `idee`.
+    #[serde(default = "action_ack")]
+    pub idee: Action,
+    /// For `vraag`.
+    #[serde(default = "action_ack")]
+    pub vraag: Action,
+    /// For `overig` (automatic mail is always only recorded).
+    #[serde(default = "action_record")]
+    pub overig: Action,
+}
+
+fn action_case() -> Action {
+    Action::Case
+}
+fn action_thank() -> Action {
+    Action::ThankAndForward
+}
+fn action_ack() -> Action {
+    Action::AcknowledgeAndForward
+}
+fn action_record() -> Action {
+    Action::Record
+}
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions {
+            klacht: Action::Case,
+            compliment: Action::ThankAndForward,
+            idee: Action::AcknowledgeAndForward,
+            vraag: Action::AcknowledgeAndForward,
+            overig: Action::Record,
+        }
+    }
+}
+
+impl Actions {
+    /// The action for a label (unknown labels are recorded).
+    pub fn for_label(&self, label: &str) -> Action {
+        match label {
+            "klacht" => self.klacht,
+            "compliment" => self.compliment,
+            "idee" => self.idee,
+            "vraag" => self.vraag,
+            _ => self.overig,
+        }
+    }
 }
 
 /// Errors loading a policy.

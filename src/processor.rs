@@ -1,18 +1,19 @@
 //! The processor: takes journalled messages in arrival order, decides what
-//! each one is (loop check → witness copy → thread → new case), and applies
+//! each one is (witness copy → thread → classify → act per policy), and applies
 //! the decision — case, events, outbox items, journal status — in one
 //! transaction. A message it cannot process becomes a dead letter with the
 //! reason; it never stops the others.
 
 use crate::address;
-use crate::automated;
 use crate::case::{self, Case, CaseId, EventKind};
+use crate::classify::{Classifier, Verdict};
 use crate::config::Config;
 use crate::deadline::Calendar;
 use crate::inbound::Inbound;
 use crate::journal::{self, Entry, Status};
 use crate::letter::Letters;
 use crate::outbox::{self, Letter, Sender};
+use crate::policy::Action;
 use crate::policy::Policy;
 use crate::store::{Batch, Store, StoreError, Tree};
 use crate::text;
@@ -35,6 +36,8 @@ pub struct Context<'a> {
     pub signer: &'a Signer,
     /// Outgoing mail settings.
     pub sender: &'a Sender,
+    /// The complaint recogniser.
+    pub classifier: &'a Classifier,
 }
 
 /// What a message became.
@@ -132,7 +135,13 @@ pub fn process_pending(
                 Err(ProcessError::Unprocessable(reason)) => {
                     tracing::warn!(journal = %id, %reason, "dead letter");
                     let mut b = Batch::new();
-                    journal::settle(&mut b, &queue_key, &entry, Status::Dead { at: t, reason });
+                    journal::settle(
+                        &mut b,
+                        &queue_key,
+                        &entry,
+                        Status::Dead { at: t, reason },
+                        None,
+                    );
                     store.commit(&b)?;
                     report.dead += 1;
                     break;
@@ -181,7 +190,7 @@ fn decide_and_build(
     let m = Inbound::parse(&raw)
         .ok_or_else(|| unprocessable("not a mail message: no header could be parsed".into()))?;
     let mut batch = Batch::new();
-    let outcome = decide(store, ctx, entry, &m, now, &mut batch)?;
+    let (outcome, verdict) = decide(store, ctx, entry, &m, now, &mut batch)?;
     journal::settle(
         &mut batch,
         queue_key,
@@ -191,6 +200,7 @@ fn decide_and_build(
             outcome: outcome.label().into(),
             case: outcome.case(),
         },
+        verdict,
     );
     Ok((batch, outcome))
 }
@@ -202,13 +212,7 @@ fn decide(
     m: &Inbound,
     now: DateTime<Utc>,
     batch: &mut Batch,
-) -> Result<Outcome, ProcessError> {
-    let complaints = ctx
-        .config
-        .organization
-        .complaints_address
-        .to_ascii_lowercase();
-
+) -> Result<(Outcome, Option<Verdict>), ProcessError> {
     // Our own outgoing mail coming back as its witness copy.
     if let Some(mid) = &m.message_id {
         if ctx.signer.verify_message_id(mid).is_some() {
@@ -216,37 +220,56 @@ fn decide(
                 if !matches!(item.status, outbox::Status::Sent { .. }) {
                     outbox::mark_sent(store, batch, &item, now)?;
                 }
-                return Ok(Outcome::Witness(item.id));
+                return Ok((Outcome::Witness(item.id), None));
             }
-            return Ok(Outcome::Recorded("copy of an outgoing klachtd mail".into()));
+            return Ok((
+                Outcome::Recorded("copy of an outgoing klachtd mail".into()),
+                None,
+            ));
         }
     }
 
+    let verdict = ctx.classifier.classify_message(m);
     let thread = find_case(store, ctx, m)?;
 
     // Automatic mail: recorded (on its case when it threads), never answered.
-    if let Some(reason) = automated::detect(m) {
+    if let Some(reason) = &verdict.auto_reason {
         if let Some(c) = thread {
             add_message(batch, &c, entry, m, "automatic", now);
-            return Ok(Outcome::AddedToCase(c.id));
+            return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
         }
-        return Ok(Outcome::Recorded(format!("automatic mail: {reason}")));
+        return Ok((
+            Outcome::Recorded(format!("automatic mail: {reason}")),
+            Some(verdict),
+        ));
     }
     let Some(from) = m.from.clone().filter(|f| address::is_valid(f)) else {
-        return Ok(Outcome::Recorded("no usable sender address".into()));
+        return Ok((
+            Outcome::Recorded("no usable sender address".into()),
+            Some(verdict),
+        ));
     };
-    if address::normalize(&from) == address::normalize(&complaints) {
-        return Ok(Outcome::Recorded(
-            "sent from the complaints address itself (loop guard)".into(),
+    if address::normalize(&from) == address::normalize(&ctx.config.organization.complaints_address)
+    {
+        return Ok((
+            Outcome::Recorded("sent from the complaints address itself (loop guard)".into()),
+            Some(verdict),
         ));
     }
 
+    // A reply on a case belongs to the case, whatever it says.
     if let Some(c) = thread {
         add_message(batch, &c, entry, m, "reply", now);
-        return Ok(Outcome::AddedToCase(c.id));
+        return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
     }
 
-    open_case(store, ctx, entry, m, &from, now, batch)
+    let sender = Correspondent::of(m, &from);
+    let outcome = match ctx.policy.actions.for_label(&verdict.label) {
+        Action::Case => open_case(store, ctx, entry, m, &sender, &verdict, now, batch)?,
+        Action::Record => Outcome::Recorded(format!("{} (recorded per policy)", verdict.label)),
+        action => answer_without_case(ctx, entry, m, &sender, &verdict, action, now, batch)?,
+    };
+    Ok((outcome, Some(verdict)))
 }
 
 /// Threading, in the order of DESIGN.md: our signed Message-IDs in
@@ -316,98 +339,168 @@ fn add_message(
     }
 }
 
+/// Who wrote a new message, and where answers go.
+struct Correspondent {
+    address: String,
+    name: Option<String>,
+    reply_address: String,
+}
+
+impl Correspondent {
+    fn of(m: &Inbound, from: &str) -> Correspondent {
+        Correspondent {
+            address: from.to_string(),
+            name: m.from_name.clone(),
+            reply_address: m
+                .reply_to
+                .clone()
+                .filter(|r| address::is_valid(r))
+                .unwrap_or_else(|| from.to_string()),
+        }
+    }
+}
+
+/// The message-side letter variables (also used in case letters).
+fn message_json(
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    sender: &Correspondent,
+    verdict: &Verdict,
+) -> serde_json::Value {
+    let new_text = text::new_text(&m.text);
+    json!({
+        "from": sender.address,
+        "name": sender.name.clone().unwrap_or_default(),
+        "subject": address::header_safe(&m.subject, 250),
+        "summary": text::summary(&new_text, 300),
+        "text": new_text,
+        "received": ctx.calendar.local_date(entry.received_at).to_string(),
+        "label": verdict.label,
+        "category": verdict.category.clone().unwrap_or_default(),
+        "urgent": verdict.urgent,
+        "attachments": m.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+    })
+}
+
+/// Renders and queues one letter, returning the outbox item.
+#[allow(clippy::too_many_arguments)]
+fn queue_letter(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    key: (Option<CaseId>, &str),
+    letter: &str,
+    lang: &str,
+    vars: &serde_json::Value,
+    to: (&str, Option<&str>),
+    reply_to: &str,
+    answers: Option<&Inbound>,
+    auto_submitted: &str,
+    now: DateTime<Utc>,
+) -> Result<outbox::Item, ProcessError> {
+    let rendered = ctx.letters.render(lang, letter, vars).map_err(|e| {
+        ProcessError::Unprocessable(format!(
+            "letter {letter} cannot be rendered: {e}; fix the template, then `klachtd failed retry` the message"
+        ))
+    })?;
+    let references: Vec<String> = answers
+        .map(|m| {
+            m.references
+                .iter()
+                .cloned()
+                .chain(m.message_id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (item, raw) = ctx
+        .sender
+        .compose(
+            ctx.signer,
+            &Letter {
+                case: key.0,
+                subject_key: key.1,
+                letter,
+                seq: 1,
+                to: to.0,
+                to_name: to.1,
+                rendered: &rendered,
+                in_reply_to: answers.and_then(|m| m.message_id.as_deref()),
+                references: &references,
+                reply_to,
+                auto_submitted,
+            },
+            now,
+        )
+        .map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
+    outbox::enqueue(batch, &item, raw);
+    Ok(item)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn open_case(
     store: &Store,
     ctx: &Context<'_>,
     entry: &Entry,
     m: &Inbound,
-    from: &str,
+    sender: &Correspondent,
+    verdict: &Verdict,
     now: DateTime<Utc>,
     batch: &mut Batch,
 ) -> Result<Outcome, ProcessError> {
     let received = entry.received_at;
     let id = case::next_id(store, case::year_of(received))?;
-    let new_text = text::new_text(&m.text);
     let subject = address::header_safe(&m.subject, 250);
-    let summary = {
-        let s = text::summary(&new_text, 300);
-        if s.is_empty() {
-            subject.clone()
-        } else {
-            s
-        }
-    };
-    let language = ctx.config.organization.language.clone();
+    let summary = Some(text::summary(&text::new_text(&m.text), 300))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| subject.clone());
     let mut events = vec![
         case::Event {
             seq: 0,
             at: received,
-            actor: from.to_string(),
+            actor: sender.address.clone(),
             reason: None,
             kind: EventKind::Opened {
-                complainant: from.to_string(),
-                name: m.from_name.clone(),
+                complainant: sender.address.clone(),
+                name: sender.name.clone(),
                 subject: subject.clone(),
-                summary: summary.clone(),
-                language: language.clone(),
+                summary,
+                language: ctx.config.organization.language.clone(),
                 channel: "email".into(),
+                category: verdict.category.clone(),
+                urgent: verdict.urgent,
             },
         },
         case::Event {
             seq: 1,
             at: now,
-            actor: from.to_string(),
+            actor: sender.address.clone(),
             reason: None,
             kind: EventKind::MessageIn {
                 journal_id: entry.id.clone(),
                 message_id: m.message_id.clone(),
-                from: from.to_string(),
-                subject: subject.clone(),
+                from: sender.address.clone(),
+                subject,
                 role: "complaint".into(),
             },
         },
     ];
     let c =
         Case::from_events(id, &events).map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
-
-    // The acknowledgement.
-    let ctx_json = letter_context(ctx, &c);
-    let rendered = ctx
-        .letters
-        .render(&c.language, "ontvangstbevestiging", &ctx_json)
-        .map_err(|e| ProcessError::Unprocessable(format!("acknowledgement cannot be rendered: {e}; fix the template and retry with `klachtd failed retry {}`", entry.id)))?;
-    let reply_to = ctx.config.organization.complaints_address.clone();
-    let references: Vec<String> = m
-        .references
-        .iter()
-        .cloned()
-        .chain(m.message_id.clone())
-        .collect();
-    let to = m
-        .reply_to
-        .clone()
-        .filter(|r| address::is_valid(r))
-        .unwrap_or_else(|| from.to_string());
-    let (item, raw) = ctx
-        .sender
-        .compose(
-            ctx.signer,
-            &Letter {
-                case: Some(id),
-                letter: "ontvangstbevestiging",
-                seq: 1,
-                to: &to,
-                to_name: m.from_name.as_deref(),
-                rendered: &rendered,
-                in_reply_to: m.message_id.as_deref(),
-                references: &references,
-                reply_to: &reply_to,
-                auto_submitted: "auto-replied",
-            },
-            now,
-        )
-        .map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
-    outbox::enqueue(batch, &item, raw);
+    let mut vars = letter_context(ctx, &c);
+    vars["message"] = message_json(ctx, entry, m, sender, verdict);
+    let item = queue_letter(
+        ctx,
+        batch,
+        (Some(id), ""),
+        "ontvangstbevestiging",
+        &c.language,
+        &vars,
+        (&sender.reply_address, sender.name.as_deref()),
+        &ctx.config.organization.complaints_address,
+        Some(m),
+        "auto-replied",
+        now,
+    )?;
     events.push(case::Event {
         seq: events.len() as u32,
         at: now,
@@ -429,32 +522,112 @@ fn open_case(
     Ok(Outcome::NewCase(id))
 }
 
-/// The variables of a letter about `c` (the shape of `letter::sample_context`).
-pub fn letter_context(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
-    let decide_by = ctx.calendar.due_date(c.received, ctx.policy.terms.decide);
+/// Compliments, ideas and questions: answered and passed on to staff, no case.
+#[allow(clippy::too_many_arguments)]
+fn answer_without_case(
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    sender: &Correspondent,
+    verdict: &Verdict,
+    action: Action,
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    let key = format!("M-{}", entry.id);
+    let lang = ctx.config.organization.language.clone();
+    let mut vars = letter_context_base(ctx);
+    vars["message"] = message_json(ctx, entry, m, sender, verdict);
+    let mut done = Vec::new();
+    let customer_letter = match action {
+        Action::ThankAndForward => Some("bedankt"),
+        Action::AcknowledgeAndForward => Some("bericht-ontvangen"),
+        _ => None,
+    };
+    if let Some(letter) = customer_letter {
+        queue_letter(
+            ctx,
+            batch,
+            (None, &key),
+            letter,
+            &lang,
+            &vars,
+            (&sender.reply_address, sender.name.as_deref()),
+            &ctx.config.organization.complaints_address,
+            Some(m),
+            "auto-replied",
+            now,
+        )?;
+        done.push(letter);
+    }
+    // Forward to the staff member a compliment names, else the coordinator.
+    let named = (action == Action::ThankAndForward)
+        .then(|| {
+            ctx.config
+                .staff_named_in(&format!("{}\n{}", m.subject, m.text))
+        })
+        .flatten();
+    let staff =
+        named.or_else(|| Some(ctx.config.staff.coordinator.clone()).filter(|c| !c.is_empty()));
+    if let Some(staff) = staff {
+        // Staff answer the sender directly: Reply-To is the sender.
+        queue_letter(
+            ctx,
+            batch,
+            (None, &key),
+            "doorsturen",
+            &lang,
+            &vars,
+            (&staff, None),
+            &sender.reply_address,
+            None,
+            "auto-generated",
+            now,
+        )?;
+        done.push("doorsturen");
+    }
+    Ok(Outcome::Recorded(format!(
+        "{}: {}",
+        verdict.label,
+        done.join(" + ")
+    )))
+}
+
+/// Letter variables every letter has: the organisation and the policy.
+fn letter_context_base(ctx: &Context<'_>) -> serde_json::Value {
     json!({
         "org": {
             "name": ctx.config.organization.name,
             "complaints_address": ctx.config.organization.complaints_address,
         },
-        "case": {
-            "id": c.id.to_string(),
-            "received": ctx.calendar.local_date(c.received).to_string(),
-            "subject": c.subject,
-            "summary": c.summary,
-            "name": c.name.clone().unwrap_or_default(),
-            "complainant": c.complainant,
-            "state": c.state.as_str(),
-            "language": c.language,
-        },
-        "term": {
-            "acknowledge": ctx.policy.terms.acknowledge.to_string(),
-            "decide": ctx.policy.terms.decide.to_string(),
-            "decide_by": decide_by.to_string(),
-        },
         "policy": {
             "name": ctx.policy.name,
-            "handling": ctx.policy.handling(&c.language),
+            "handling": ctx.policy.handling(&ctx.config.organization.language),
         },
     })
+}
+
+/// The variables of a letter about `c` (the shape of `letter::sample_context`).
+pub fn letter_context(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
+    let decide_by = ctx.calendar.due_date(c.received, ctx.policy.terms.decide);
+    let mut v = letter_context_base(ctx);
+    v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
+    v["case"] = json!({
+        "id": c.id.to_string(),
+        "received": ctx.calendar.local_date(c.received).to_string(),
+        "subject": c.subject,
+        "summary": c.summary,
+        "name": c.name.clone().unwrap_or_default(),
+        "complainant": c.complainant,
+        "state": c.state.as_str(),
+        "language": c.language,
+        "category": c.category.clone().unwrap_or_default(),
+        "urgent": c.urgent,
+    });
+    v["term"] = json!({
+        "acknowledge": ctx.policy.terms.acknowledge.to_string(),
+        "decide": ctx.policy.terms.decide.to_string(),
+        "decide_by": decide_by.to_string(),
+    });
+    v
 }
