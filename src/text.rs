@@ -241,4 +241,42 @@ mod tests {
         assert!(s.ends_with('…'));
         assert!(s.chars().count() <= 51);
     }
+
+    #[test]
+    fn reply_shapes_of_the_common_clients() {
+        let cases = [
+            // Outlook, Dutch: no attribution line, a header block.
+            "Dat klopt niet.\n\nVan: Klachtenservice <klachten@org.nl>\nVerzonden: dinsdag 3 maart 2026 10:00\nAan: Piet <piet@x.nl>\nOnderwerp: RE: Uw klacht",
+            // Outlook, English, with the separator line.
+            "Dat klopt niet.\n\n________________________________\nFrom: Complaints <klachten@org.nl>\nSent: Tuesday, March 3, 2026 10:00 AM\nTo: Piet\nSubject: Your complaint",
+            // Outlook, older style.
+            "Dat klopt niet.\n\n-----Oorspronkelijk bericht-----\nVan: Klachtenservice\nVerzonden: 3 maart 2026",
+            // Gmail, Dutch and English.
+            "Dat klopt niet.\n\nOp di 3 mrt 2026 om 10:00 schreef Klachtenservice <klachten@org.nl>:\n> Beste klant",
+            "Dat klopt niet.\n\nOn Tue, Mar 3, 2026 at 10:00 AM Complaints <klachten@org.nl> wrote:\n> Dear customer",
+            // Apple Mail, Dutch and English.
+            "Dat klopt niet.\n\nVerzonden vanaf mijn iPhone\n\n> Op 3 mrt. 2026 om 10:00 heeft Klachtenservice <klachten@org.nl> het volgende geschreven:\n>\n> Beste klant",
+            "Dat klopt niet.\n\n> On 3 Mar 2026, at 10:00, Complaints <klachten@org.nl> wrote:\n>\n> Dear customer",
+            // Thunderbird, Dutch and English.
+            "Dat klopt niet.\n\nOp 03-03-2026 om 10:00 schreef Klachtenservice:\n> Beste klant",
+            "Dat klopt niet.\n\nOn 3/3/26 10:00, Complaints wrote:\n> Dear customer",
+        ];
+        for body in cases {
+            assert_eq!(new_text(body), "Dat klopt niet.", "{body}");
+        }
+    }
+
+    #[test]
+    fn dutch_forward_keeps_the_complaint() {
+        let body = "Ter info.\n\n----- Doorgestuurd bericht -----\nVan: An <an@x.nl>\nDatum: 2 maart 2026\nOnderwerp: Klacht\n\nIk ben zeer ontevreden over de service.";
+        let t = new_text(body);
+        assert!(t.contains("zeer ontevreden"), "{t}");
+        assert!(!t.contains("Datum:"), "{t}");
+    }
+
+    #[test]
+    fn disclaimers_are_removed() {
+        let body = "De levering was te laat.\n\nDit e-mailbericht is uitsluitend bestemd voor de geadresseerde. Indien u niet de geadresseerde bent...";
+        assert_eq!(new_text(body), "De levering was te laat.");
+    }
 }

@@ -278,3 +278,96 @@ fn tls_with_the_generated_ca_works_and_a_wrong_ca_fails_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn compliments_questions_and_ideas_are_answered_and_passed_on_without_a_case() {
+    let tag = unique("named");
+    let ruud = format!("ruud-{tag}@org.example.test");
+    let inst = Instance::with(
+        "labels",
+        Options {
+            extra: format!("[staff.directory]\n\"Ruud Kramer\" = \"{ruud}\"\n"),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let (praise, question, named) = (inst.customer(1), inst.customer(2), inst.customer(3));
+    smtp_send(&praise, &[&inst.complaints], &complaint(&praise, &inst.complaints, &format!("p-{}@voorbeeld.test", inst.tag), "Compliment voor de monteur", "Ik wil graag een compliment geven aan de monteur van vanochtend. Hij was precies op tijd en heel vriendelijk. Top!"));
+    smtp_send(
+        &question,
+        &[&inst.complaints],
+        &complaint(
+            &question,
+            &inst.complaints,
+            &format!("q-{}@voorbeeld.test", inst.tag),
+            "Openingstijden",
+            "Wat zijn uw openingstijden op zaterdag?",
+        ),
+    );
+    smtp_send(&named, &[&inst.complaints], &complaint(&named, &inst.complaints, &format!("n-{}@voorbeeld.test", inst.tag), "Dank aan Ruud", "Graag wil ik mijn waardering uitspreken voor Ruud Kramer, hij heeft mij enorm goed geholpen. Hartelijk dank!"));
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 3));
+    inst.once();
+    assert!(
+        inst.cases().is_empty(),
+        "no case for a compliment or a question"
+    );
+    assert!(wait_until(Duration::from_secs(10), || {
+        fetch_all(&praise, "INBOX").len() == 1
+            && fetch_all(&question, "INBOX").len() == 1
+            && fetch_all(&coordinator, "INBOX").len() == 2
+            && fetch_all(&ruud, "INBOX").len() == 1
+    }));
+    let (s, _) = subject_and_text(&fetch_all(&praise, "INBOX")[0]);
+    assert!(s.starts_with("Dank voor uw bericht"), "{s}");
+    let (s, _) = subject_and_text(&fetch_all(&question, "INBOX")[0]);
+    assert!(s.starts_with("Wij hebben uw bericht ontvangen"), "{s}");
+    let forwards = fetch_all(&coordinator, "INBOX");
+    let subjects: Vec<String> = forwards.iter().map(|m| subject_and_text(m).0).collect();
+    assert!(
+        subjects.iter().any(|s| s.starts_with("[compliment]")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.starts_with("[vraag]")),
+        "{subjects:?}"
+    );
+    let q = forwards
+        .iter()
+        .find(|m| subject_and_text(m).0.starts_with("[vraag]"))
+        .unwrap();
+    assert_eq!(
+        header(q, "Reply-To").as_deref(),
+        Some(question.as_str()),
+        "staff answer the sender directly"
+    );
+    assert!(subject_and_text(q).1.contains("openingstijden op zaterdag"));
+    let (s, body) = subject_and_text(&fetch_all(&ruud, "INBOX")[0]);
+    assert!(
+        s.starts_with("[compliment]") && body.contains("Ruud Kramer"),
+        "{s}"
+    );
+
+    // The verdict is stored with the message.
+    let store = klachtd::store::Store::open(&inst.store_path()).unwrap();
+    let labels: Vec<String> = store
+        .scan::<klachtd::journal::Entry>(klachtd::store::Tree::Journal, b"")
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.verdict.map(|v| v.label))
+        .collect();
+    assert_eq!(
+        labels.iter().filter(|l| *l == "compliment").count(),
+        2,
+        "{labels:?}"
+    );
+    assert_eq!(
+        labels.iter().filter(|l| *l == "vraag").count(),
+        1,
+        "{labels:?}"
+    );
+}
