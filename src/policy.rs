@@ -214,4 +214,24 @@ mod tests {
         }
         assert!(Policy::preset("onbekend").is_err());
     }
+
+    #[test]
+    fn actions_default_and_can_be_changed_per_policy() {
+        let p = Policy::preset("generiek").unwrap();
+        assert_eq!(p.actions.for_label("klacht"), Action::Case);
+        assert_eq!(p.actions.for_label("compliment"), Action::ThankAndForward);
+        assert_eq!(p.actions.for_label("overig"), Action::Record);
+        let text = format!(
+            "{}\n[actions]\nvraag = \"record\"\nidee = \"forward\"\n",
+            PRESETS[0].1
+        );
+        let mine = Policy::parse("mine", &text).unwrap();
+        assert_eq!(mine.actions.for_label("vraag"), Action::Record);
+        assert_eq!(mine.actions.for_label("idee"), Action::Forward);
+        assert!(Policy::parse(
+            "bad",
+            &format!("{}\n[actions]\nvraag = \"negeren\"\n", PRESETS[0].1)
+        )
+        .is_err());
+    }
 }
