@@ -436,6 +436,34 @@ fn queue_letter(
     Ok(item)
 }
 
+/// Queues an automatic answer to the sender of `m`, in its thread.
+#[allow(clippy::too_many_arguments)]
+fn reply_to_sender(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    key: (Option<CaseId>, &str),
+    letter: &str,
+    lang: &str,
+    vars: &serde_json::Value,
+    sender: &Correspondent,
+    m: &Inbound,
+    now: DateTime<Utc>,
+) -> Result<outbox::Item, ProcessError> {
+    queue_letter(
+        ctx,
+        batch,
+        key,
+        letter,
+        lang,
+        vars,
+        (&sender.reply_address, sender.name.as_deref()),
+        &ctx.config.organization.complaints_address,
+        Some(m),
+        "auto-replied",
+        now,
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn open_case(
     store: &Store,
@@ -488,17 +516,15 @@ fn open_case(
         Case::from_events(id, &events).map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
     let mut vars = letter_context(ctx, &c);
     vars["message"] = message_json(ctx, entry, m, sender, verdict);
-    let item = queue_letter(
+    let item = reply_to_sender(
         ctx,
         batch,
         (Some(id), ""),
         "ontvangstbevestiging",
         &c.language,
         &vars,
-        (&sender.reply_address, sender.name.as_deref()),
-        &ctx.config.organization.complaints_address,
-        Some(m),
-        "auto-replied",
+        sender,
+        m,
         now,
     )?;
     events.push(case::Event {
@@ -545,17 +571,15 @@ fn answer_without_case(
         _ => None,
     };
     if let Some(letter) = customer_letter {
-        queue_letter(
+        reply_to_sender(
             ctx,
             batch,
             (None, &key),
             letter,
             &lang,
             &vars,
-            (&sender.reply_address, sender.name.as_deref()),
-            &ctx.config.organization.complaints_address,
-            Some(m),
-            "auto-replied",
+            sender,
+            m,
             now,
         )?;
         done.push(letter);

@@ -13,11 +13,11 @@ fn acks(customer: &str) -> Vec<Vec<u8>> {
 fn complaint_opens_case_and_acknowledgement_arrives_threaded() {
     let inst = Instance::new("ack");
     let customer = inst.customer(1);
-    let mid = format!("c1-{}@voorbeeld.test", inst.tag);
-    smtp_send(
+    let mid = inst.send_complaint(
         &customer,
-        &[&inst.complaints],
-        &complaint(&customer, &inst.complaints, &mid, "Monteur niet gekomen", "Beste,\n\nDe monteur zou dinsdag komen maar is nooit verschenen. Niemand belt terug.\n\nJan"),
+        "c1",
+        "Monteur niet gekomen",
+        "Beste,\n\nDe monteur zou dinsdag komen maar is nooit verschenen. Niemand belt terug.\n\nJan",
     );
     assert!(wait_until(Duration::from_secs(10), || !fetch_all(
         &inst.complaints,
@@ -159,16 +159,11 @@ fn idle_run_acknowledges_within_two_seconds_and_stops_cleanly() {
     std::thread::sleep(Duration::from_millis(300));
     let customer = inst.customer(1);
     let start = Instant::now();
-    smtp_send(
+    inst.send_complaint(
         &customer,
-        &[&inst.complaints],
-        &complaint(
-            &customer,
-            &inst.complaints,
-            &format!("idle-{}@voorbeeld.test", inst.tag),
-            "Te lang gewacht",
-            "Ik wacht al vier weken op antwoord op mijn vraag. Dit is onacceptabel.",
-        ),
+        "idle",
+        "Te lang gewacht",
+        "Ik wacht al vier weken op antwoord op mijn vraag. Dit is onacceptabel.",
     );
     let arrived = wait_until(Duration::from_secs(10), || acks(&customer).len() == 1);
     let took = start.elapsed();
@@ -201,28 +196,8 @@ fn unprocessable_message_becomes_a_dead_letter_and_others_go_on() {
     );
     let customer = inst.customer(1);
     let big = "x".repeat(30_000);
-    smtp_send(
-        &customer,
-        &[&inst.complaints],
-        &complaint(
-            &customer,
-            &inst.complaints,
-            &format!("big-{}@voorbeeld.test", inst.tag),
-            "Groot",
-            &big,
-        ),
-    );
-    smtp_send(
-        &customer,
-        &[&inst.complaints],
-        &complaint(
-            &customer,
-            &inst.complaints,
-            &format!("ok-{}@voorbeeld.test", inst.tag),
-            "Klacht",
-            "De levering was beschadigd.",
-        ),
-    );
+    inst.send_complaint(&customer, "big", "Groot", &big);
+    inst.send_complaint(&customer, "ok", "Klacht", "De levering was beschadigd.");
     assert!(wait_until(Duration::from_secs(10), || fetch_all(
         &inst.complaints,
         "INBOX"
@@ -240,32 +215,19 @@ fn unprocessable_message_becomes_a_dead_letter_and_others_go_on() {
 #[test]
 fn tls_with_the_generated_ca_works_and_a_wrong_ca_fails_clearly() {
     let s = common::stack();
-    let good = Instance::with(
-        "tls",
-        Options {
-            tls: "tls",
-            ca: Some(s.ca.clone()),
-            ..Options::default()
-        },
-    );
-    good.once();
-    let starttls = Instance::with(
-        "starttls",
-        Options {
-            tls: "starttls",
-            ca: Some(s.ca.clone()),
-            ..Options::default()
-        },
-    );
-    starttls.once();
-    let bad = Instance::with(
-        "badca",
-        Options {
-            tls: "tls",
-            ca: Some(s.other_ca.clone()),
-            ..Options::default()
-        },
-    );
+    let with_tls = |name: &str, tls: &'static str, ca: &std::path::Path| {
+        Instance::with(
+            name,
+            Options {
+                tls,
+                ca: Some(ca.to_path_buf()),
+                ..Options::default()
+            },
+        )
+    };
+    with_tls("tls", "tls", &s.ca).once();
+    with_tls("starttls", "starttls", &s.ca).once();
+    let bad = with_tls("badca", "tls", &s.other_ca);
     let out = bad.klachtd(&["once"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -292,19 +254,14 @@ fn compliments_questions_and_ideas_are_answered_and_passed_on_without_a_case() {
     );
     let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
     let (praise, question, named) = (inst.customer(1), inst.customer(2), inst.customer(3));
-    smtp_send(&praise, &[&inst.complaints], &complaint(&praise, &inst.complaints, &format!("p-{}@voorbeeld.test", inst.tag), "Compliment voor de monteur", "Ik wil graag een compliment geven aan de monteur van vanochtend. Hij was precies op tijd en heel vriendelijk. Top!"));
-    smtp_send(
+    inst.send_complaint(&praise, "p", "Compliment voor de monteur", "Ik wil graag een compliment geven aan de monteur van vanochtend. Hij was precies op tijd en heel vriendelijk. Top!");
+    inst.send_complaint(
         &question,
-        &[&inst.complaints],
-        &complaint(
-            &question,
-            &inst.complaints,
-            &format!("q-{}@voorbeeld.test", inst.tag),
-            "Openingstijden",
-            "Wat zijn uw openingstijden op zaterdag?",
-        ),
+        "q",
+        "Openingstijden",
+        "Wat zijn uw openingstijden op zaterdag?",
     );
-    smtp_send(&named, &[&inst.complaints], &complaint(&named, &inst.complaints, &format!("n-{}@voorbeeld.test", inst.tag), "Dank aan Ruud", "Graag wil ik mijn waardering uitspreken voor Ruud Kramer, hij heeft mij enorm goed geholpen. Hartelijk dank!"));
+    inst.send_complaint(&named, "n", "Dank aan Ruud", "Graag wil ik mijn waardering uitspreken voor Ruud Kramer, hij heeft mij enorm goed geholpen. Hartelijk dank!");
     assert!(wait_until(Duration::from_secs(10), || fetch_all(
         &inst.complaints,
         "INBOX"

@@ -187,6 +187,18 @@ witness_wait_secs = 3
         }
     }
 
+    /// Mails a complaint from `customer` to the complaints address through
+    /// Postfix, with Message-ID `<{id}-{tag}@voorbeeld.test>`; returns that id.
+    pub fn send_complaint(&self, customer: &str, id: &str, subject: &str, body: &str) -> String {
+        let mid = format!("{id}-{}@voorbeeld.test", self.tag);
+        smtp_send(
+            customer,
+            &[&self.complaints],
+            &complaint(customer, &self.complaints, &mid, subject, body),
+        );
+        mid
+    }
+
     /// A customer address unique to this instance.
     pub fn customer(&self, n: u32) -> String {
         format!("klant{n}-{}@voorbeeld.test", self.tag)
