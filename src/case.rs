@@ -179,6 +179,9 @@ pub enum EventKind {
         letter: String,
         /// Recipient.
         to: String,
+        /// Its Message-ID.
+        #[serde(default)]
+        message_id: Option<String>,
     },
     /// A letter was handed to the mail server.
     LetterSent {
@@ -203,6 +206,72 @@ pub enum EventKind {
         /// New state.
         to: State,
     },
+    /// A handler was assigned.
+    HandlerAssigned {
+        /// The handler's address.
+        handler: String,
+    },
+    /// The complaint was judged justified (gegrond) or not.
+    Judged {
+        /// Justified?
+        justified: bool,
+    },
+    /// An internal note (never sent to the complainant).
+    Note {
+        /// The note.
+        text: String,
+    },
+    /// An offer to the complainant (correction, compensation, replacement).
+    Offer {
+        /// What is offered.
+        text: String,
+    },
+    /// The category was set.
+    CategorySet {
+        /// The category.
+        category: String,
+    },
+    /// The case was marked urgent.
+    MarkedUrgent,
+    /// The handling term was extended.
+    Extended {
+        /// By how much, as written (`4 weken`).
+        by: String,
+    },
+    /// Staff answered the complainant (relayed or in Cc).
+    StaffReply {
+        /// Who wrote it.
+        from: String,
+        /// `relayed` or `cc`.
+        mode: String,
+    },
+    /// A staff command was refused.
+    CommandRejected {
+        /// The command line.
+        command: String,
+        /// Why (named `why`: `reason` is the event's own field).
+        why: String,
+    },
+}
+
+/// Whether the procedure allows `from → to`. `requires_judgement`: a case
+/// can only be resolved after it was judged (gegrond/ongegrond).
+pub fn transition_allowed(from: State, to: State, requires_judgement: bool) -> bool {
+    use State::*;
+    match (from, to) {
+        (a, b) if a == b => false,
+        (Ontvangen | Bevestigd, InBehandeling | NietInBehandeling | WachtOpKlager) => true,
+        (Ontvangen, Bevestigd) => true,
+        (InBehandeling, WachtOpKlager | Beoordeeld | NietInBehandeling) => true,
+        (InBehandeling, Opgelost) => !requires_judgement,
+        (WachtOpKlager, InBehandeling | Beoordeeld) => true,
+        (Beoordeeld, Opgelost | InBehandeling) => true,
+        (Opgelost, Gesloten | Beroep | InBehandeling) => true,
+        (NietInBehandeling, Gesloten | Beroep | InBehandeling) => true,
+        (Gesloten, InBehandeling | Beroep) => true,
+        (Beroep, InBehandeling | Beoordeeld | Gesloten) => true,
+        _ => false,
+    }
 }
 
 /// One event in a case's history.
@@ -242,8 +311,10 @@ pub struct Case {
     /// Channel it came in through.
     pub channel: String,
     /// Category (dienstverlening, product, medewerker, advies_informatie, termijn).
+    #[serde(default)]
     pub category: Option<String>,
     /// Urgent.
+    #[serde(default)]
     pub urgent: bool,
     /// When it was received.
     pub received: DateTime<Utc>,
@@ -257,6 +328,27 @@ pub struct Case {
     pub messages_in: u32,
     /// Number of letters sent.
     pub letters_sent: u32,
+    /// Judged justified (gegrond) or not, once judged.
+    #[serde(default)]
+    pub justified: Option<bool>,
+    /// Offers made to the complainant.
+    #[serde(default)]
+    pub offers: Vec<String>,
+    /// Extensions of the handling term.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Outcome or reason (e.g. why it was not taken into treatment).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// When staff first answered the complainant.
+    #[serde(default)]
+    pub first_response: Option<DateTime<Utc>>,
+    /// When it was resolved.
+    #[serde(default)]
+    pub resolved: Option<DateTime<Utc>>,
+    /// Message-IDs of the complainant's side of the thread, oldest first.
+    #[serde(default)]
+    pub thread: Vec<String>,
     /// Number of events (the next event's seq).
     pub version: u32,
 }
@@ -306,6 +398,13 @@ impl Case {
             participants: vec![complainant.to_ascii_lowercase()],
             messages_in: 0,
             letters_sent: 0,
+            justified: None,
+            offers: Vec::new(),
+            extensions: Vec::new(),
+            outcome: None,
+            first_response: None,
+            resolved: None,
+            thread: Vec::new(),
             version: 1,
         };
         for e in &events[1..] {
@@ -314,19 +413,38 @@ impl Case {
         Ok(case)
     }
 
+    fn add_participant(&mut self, addr: &str) {
+        let a = addr.to_ascii_lowercase();
+        if !a.is_empty() && !self.participants.contains(&a) {
+            self.participants.push(a);
+        }
+    }
+
     /// Applies one event (the fold step).
     pub fn apply(&mut self, e: &Event) {
         self.version = e.seq + 1;
         match &e.kind {
             EventKind::Opened { .. } => {}
-            EventKind::MessageIn { from, .. } => {
+            EventKind::MessageIn {
+                from,
+                role,
+                message_id,
+                ..
+            } => {
                 self.messages_in += 1;
-                let from = from.to_ascii_lowercase();
-                if !self.participants.contains(&from) {
-                    self.participants.push(from);
+                if role != "automatic" {
+                    self.add_participant(from);
+                }
+                if from.eq_ignore_ascii_case(&self.complainant) {
+                    self.thread.extend(message_id.clone());
                 }
             }
-            EventKind::LetterQueued { .. } | EventKind::LetterFailed { .. } => {}
+            EventKind::LetterQueued { to, message_id, .. } => {
+                if to.eq_ignore_ascii_case(&self.complainant) {
+                    self.thread.extend(message_id.clone());
+                }
+            }
+            EventKind::LetterFailed { .. } => {}
             EventKind::LetterSent { letter, .. } => {
                 self.letters_sent += 1;
                 if letter == "ontvangstbevestiging" && self.acknowledged.is_none() {
@@ -336,7 +454,34 @@ impl Case {
                     }
                 }
             }
-            EventKind::StateChanged { to } => self.state = *to,
+            EventKind::StateChanged { to } => {
+                self.state = *to;
+                if *to == State::Opgelost && self.resolved.is_none() {
+                    self.resolved = Some(e.at);
+                }
+                if *to == State::InBehandeling {
+                    self.resolved = None;
+                }
+                if *to == State::NietInBehandeling {
+                    self.outcome = e.reason.clone();
+                }
+            }
+            EventKind::HandlerAssigned { handler } => {
+                self.handler = Some(handler.clone());
+                self.add_participant(handler);
+            }
+            EventKind::Judged { justified } => self.justified = Some(*justified),
+            EventKind::Note { .. } | EventKind::CommandRejected { .. } => {}
+            EventKind::Offer { text } => self.offers.push(text.clone()),
+            EventKind::CategorySet { category } => self.category = Some(category.clone()),
+            EventKind::MarkedUrgent => self.urgent = true,
+            EventKind::Extended { by } => self.extensions.push(by.clone()),
+            EventKind::StaffReply { from, .. } => {
+                if self.first_response.is_none() {
+                    self.first_response = Some(e.at);
+                }
+                self.add_participant(from);
+            }
         }
     }
 }

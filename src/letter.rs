@@ -16,10 +16,15 @@ pub const REQUIRED: &[&str] = &[
     "bedankt",
     "bericht-ontvangen",
     "doorsturen",
+    "toewijzing",
+    "antwoord",
+    "commando-resultaat",
+    "waarschuwing",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
-pub const MESSAGE_LETTERS: &[&str] = &["bedankt", "bericht-ontvangen", "doorsturen"];
+pub const MESSAGE_LETTERS: &[&str] =
+    &["bedankt", "bericht-ontvangen", "doorsturen", "waarschuwing"];
 
 /// Languages letters may be written in.
 pub const LANGUAGES: &[&str] = &["nl", "en"];
@@ -353,6 +358,23 @@ pub fn sample_context() -> serde_json::Value {
             "category": "dienstverlening",
             "urgent": false,
             "attachments": ["foto.jpg"],
+        },
+        "reply": {
+            "text": "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\nPiet",
+            "from": "piet@voorbeeld.nl",
+        },
+        "result": {
+            "done": ["#gegrond"],
+            "rejected": [{"command": "#opgelost", "why": "not allowed from state bevestigd to opgelost"}],
+            "relayed_to": "jan@voorbeeld.nl",
+            "help": "",
+        },
+        "alert": {
+            "from": "piet@voorbeeld.nl",
+            "subject": "Re: [KL-2026-0042]",
+            "reason": "a staff address without a valid case token",
+            "received": "2026-04-24T14:00:00+00:00",
+            "journal_id": "0123456789abcdef01234567",
         },
         "term": {
             "acknowledge": "7 werkdagen",

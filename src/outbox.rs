@@ -96,8 +96,9 @@ pub struct Letter<'a> {
     pub references: &'a [String],
     /// `Reply-To`: where replies go (a signed plus-address for staff).
     pub reply_to: &'a str,
-    /// `auto-replied` (answers a message) or `auto-generated`.
-    pub auto_submitted: &'a str,
+    /// `auto-replied` (answers a message), `auto-generated`, or `None` for
+    /// mail a person wrote (a relayed staff reply).
+    pub auto_submitted: Option<&'a str>,
 }
 
 /// Composing failed (an address was unusable).
@@ -159,17 +160,20 @@ impl Sender {
             .message_id(Some(format!("<{message_id}>")))
             .date(now.into())
             .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("Auto-Submitted"),
-                l.auto_submitted.to_string(),
-            ))
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
-                "All".to_string(),
-            ))
-            .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Klachtd"),
                 id.clone(),
             ));
+        if let Some(auto) = l.auto_submitted {
+            b = b
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("Auto-Submitted"),
+                    auto.to_string(),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+                    "All".to_string(),
+                ));
+        }
         if let Some(irt) = l.in_reply_to {
             b = b.in_reply_to(format!("<{}>", address::header_safe(irt, 250)));
         }
@@ -578,7 +582,7 @@ mod tests {
                     in_reply_to: Some("abc@voorbeeld.nl"),
                     references: &["abc@voorbeeld.nl".to_string()],
                     reply_to: "klachten@org.nl",
-                    auto_submitted: "auto-replied",
+                    auto_submitted: Some("auto-replied"),
                 },
                 Utc::now(),
             )

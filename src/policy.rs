@@ -45,6 +45,16 @@ pub struct Policy {
     /// What each label of a new message leads to.
     #[serde(default)]
     pub actions: Actions,
+    /// Whether a case must be judged (gegrond/ongegrond) before it is resolved.
+    #[serde(default = "yes")]
+    pub requires_judgement: bool,
+    /// How often the handling term may be extended (none: no limit).
+    #[serde(default)]
+    pub max_extensions: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What klachtd does with a new message (not a reply on a case).

@@ -257,6 +257,12 @@ fn decide(
         ));
     }
 
+    // Staff: commands and replies to relay, or Cc-mode copies.
+    if ctx.config.is_staff(&from) {
+        let outcome = crate::staff::handle(store, ctx, entry, m, &from, thread, now, batch)?;
+        return Ok((outcome, Some(verdict)));
+    }
+
     // A reply on a case belongs to the case, whatever it says.
     if let Some(c) = thread {
         add_message(batch, &c, entry, m, "reply", now);
@@ -310,7 +316,7 @@ fn find_case(store: &Store, ctx: &Context<'_>, m: &Inbound) -> Result<Option<Cas
     Ok(None)
 }
 
-fn add_message(
+pub(crate) fn add_message(
     batch: &mut Batch,
     c: &Case,
     entry: &Entry,
@@ -340,7 +346,7 @@ fn add_message(
 }
 
 /// Who wrote a new message, and where answers go.
-struct Correspondent {
+pub(crate) struct Correspondent {
     address: String,
     name: Option<String>,
     reply_address: String,
@@ -361,7 +367,7 @@ impl Correspondent {
 }
 
 /// The message-side letter variables (also used in case letters).
-fn message_json(
+pub(crate) fn message_json(
     ctx: &Context<'_>,
     entry: &Entry,
     m: &Inbound,
@@ -383,19 +389,23 @@ fn message_json(
     })
 }
 
-/// Renders and queues one letter, returning the outbox item.
+/// Renders and queues one letter, returning the outbox item. `key` is
+/// (case, subject key without a case, sequence); `thread` the Message-ID it
+/// answers and the references; `auto_submitted` is `None` only for mail a
+/// person wrote (a relayed staff reply).
 #[allow(clippy::too_many_arguments)]
-fn queue_letter(
+pub(crate) fn queue_letter(
     ctx: &Context<'_>,
     batch: &mut Batch,
-    key: (Option<CaseId>, &str),
+    key: (Option<CaseId>, &str, u32),
     letter: &str,
     lang: &str,
     vars: &serde_json::Value,
     to: (&str, Option<&str>),
     reply_to: &str,
-    answers: Option<&Inbound>,
-    auto_submitted: &str,
+    in_reply_to: Option<&str>,
+    references: &[String],
+    auto_submitted: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<outbox::Item, ProcessError> {
     let rendered = ctx.letters.render(lang, letter, vars).map_err(|e| {
@@ -403,15 +413,6 @@ fn queue_letter(
             "letter {letter} cannot be rendered: {e}; fix the template, then `klachtd failed retry` the message"
         ))
     })?;
-    let references: Vec<String> = answers
-        .map(|m| {
-            m.references
-                .iter()
-                .cloned()
-                .chain(m.message_id.clone())
-                .collect()
-        })
-        .unwrap_or_default();
     let (item, raw) = ctx
         .sender
         .compose(
@@ -420,12 +421,12 @@ fn queue_letter(
                 case: key.0,
                 subject_key: key.1,
                 letter,
-                seq: 1,
+                seq: key.2,
                 to: to.0,
                 to_name: to.1,
                 rendered: &rendered,
-                in_reply_to: answers.and_then(|m| m.message_id.as_deref()),
-                references: &references,
+                in_reply_to,
+                references,
                 reply_to,
                 auto_submitted,
             },
@@ -441,7 +442,7 @@ fn queue_letter(
 fn reply_to_sender(
     ctx: &Context<'_>,
     batch: &mut Batch,
-    key: (Option<CaseId>, &str),
+    key: (Option<CaseId>, &str, u32),
     letter: &str,
     lang: &str,
     vars: &serde_json::Value,
@@ -449,6 +450,12 @@ fn reply_to_sender(
     m: &Inbound,
     now: DateTime<Utc>,
 ) -> Result<outbox::Item, ProcessError> {
+    let references: Vec<String> = m
+        .references
+        .iter()
+        .cloned()
+        .chain(m.message_id.clone())
+        .collect();
     queue_letter(
         ctx,
         batch,
@@ -458,8 +465,9 @@ fn reply_to_sender(
         vars,
         (&sender.reply_address, sender.name.as_deref()),
         &ctx.config.organization.complaints_address,
-        Some(m),
-        "auto-replied",
+        m.message_id.as_deref(),
+        &references,
+        Some("auto-replied"),
         now,
     )
 }
@@ -519,7 +527,7 @@ fn open_case(
     let item = reply_to_sender(
         ctx,
         batch,
-        (Some(id), ""),
+        (Some(id), "", 1),
         "ontvangstbevestiging",
         &c.language,
         &vars,
@@ -536,8 +544,53 @@ fn open_case(
             outbox_id: item.id.clone(),
             letter: item.letter.clone(),
             to: item.to.clone(),
+            message_id: Some(item.message_id.clone()),
         },
     });
+    // The assignment notice to the handler (default: the coordinator), whose
+    // Reply-To is the case's signed plus-address.
+    let handler = ctx.config.staff.coordinator.clone();
+    if !handler.is_empty() {
+        events.push(case::Event {
+            seq: events.len() as u32,
+            at: now,
+            actor: "klachtd".into(),
+            reason: None,
+            kind: EventKind::HandlerAssigned {
+                handler: handler.clone(),
+            },
+        });
+        let reply_to = address::with_detail(
+            &ctx.config.organization.complaints_address,
+            &ctx.signer.reply_detail(id),
+        );
+        let notice = queue_letter(
+            ctx,
+            batch,
+            (Some(id), "", events.len() as u32),
+            "toewijzing",
+            &ctx.config.organization.language,
+            &vars,
+            (&handler, None),
+            &reply_to,
+            None,
+            &[],
+            Some("auto-generated"),
+            now,
+        )?;
+        events.push(case::Event {
+            seq: events.len() as u32,
+            at: now,
+            actor: "klachtd".into(),
+            reason: None,
+            kind: EventKind::LetterQueued {
+                outbox_id: notice.id.clone(),
+                letter: notice.letter.clone(),
+                to: notice.to.clone(),
+                message_id: Some(notice.message_id.clone()),
+            },
+        });
+    }
     case::create(batch, id, &events).map_err(|e| match e {
         case::CaseError::Store(s) => ProcessError::Store(s),
         other => ProcessError::Unprocessable(other.to_string()),
@@ -574,7 +627,7 @@ fn answer_without_case(
         reply_to_sender(
             ctx,
             batch,
-            (None, &key),
+            (None, &key, 1),
             letter,
             &lang,
             &vars,
@@ -598,14 +651,15 @@ fn answer_without_case(
         queue_letter(
             ctx,
             batch,
-            (None, &key),
+            (None, &key, 1),
             "doorsturen",
             &lang,
             &vars,
             (&staff, None),
             &sender.reply_address,
             None,
-            "auto-generated",
+            &[],
+            Some("auto-generated"),
             now,
         )?;
         done.push("doorsturen");
@@ -618,7 +672,7 @@ fn answer_without_case(
 }
 
 /// Letter variables every letter has: the organisation and the policy.
-fn letter_context_base(ctx: &Context<'_>) -> serde_json::Value {
+pub(crate) fn letter_context_base(ctx: &Context<'_>) -> serde_json::Value {
     json!({
         "org": {
             "name": ctx.config.organization.name,

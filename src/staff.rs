@@ -1,0 +1,422 @@
+//! Staff by mail: the handler's reply to an assignment notice is relayed to
+//! the complainant (quotes and command lines removed) and its `#` commands
+//! are applied to the case; a copy with the complaints address in Cc is
+//! recorded without relaying. A staff `From:` alone proves nothing: commands
+//! and relays need a signed token — the reply plus-address, or one of our
+//! Message-IDs of a mail that went to staff — else the mail is recorded and
+//! the coordinator alerted.
+
+use crate::address;
+use crate::case::{self, Case, EventKind, State};
+use crate::command::{self, Command};
+use crate::inbound::Inbound;
+use crate::journal::Entry;
+use crate::outbox;
+use crate::processor::{self, Context, Outcome, ProcessError};
+use crate::store::{Batch, Store, StoreError, Tree};
+use crate::text;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// The case a staff mail is authenticated for, by token: the signed reply
+/// plus-address, or a reference to one of our mails that went to staff.
+fn authenticated_case(
+    store: &Store,
+    ctx: &Context<'_>,
+    m: &Inbound,
+) -> Result<Option<Case>, StoreError> {
+    let complaints = &ctx.config.organization.complaints_address;
+    for r in m.recipients() {
+        if let Some(cid) =
+            address::plus_detail(r, complaints).and_then(|d| ctx.signer.verify_reply_detail(d))
+        {
+            return case::load(store, cid);
+        }
+    }
+    for id in m.referenced_ids() {
+        if ctx.signer.verify_message_id(id).is_none() {
+            continue;
+        }
+        // Customers see the Message-IDs of their own letters: only mail that
+        // went to staff authenticates.
+        if let Some(item) = outbox::item_by_message_id(store, id)? {
+            if let Some(cid) = item.case.filter(|_| ctx.config.is_staff(&item.to)) {
+                return case::load(store, cid);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Handles a mail from a staff address.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn handle(
+    store: &Store,
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    from: &str,
+    thread: Option<Case>,
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    if let Some(c) = authenticated_case(store, ctx, m)? {
+        return apply(ctx, entry, m, from, &c, now, batch);
+    }
+    let new = text::new_text(&m.text);
+    let has_commands = new.lines().any(command::is_command_line);
+    // Cc mode: staff wrote to the complainant, with us in Cc/Bcc.
+    if let Some(c) = &thread {
+        let to_complainant =
+            m.to.iter()
+                .any(|t| address::normalize(t) == address::normalize(&c.complainant));
+        if to_complainant && !has_commands {
+            case::append(
+                batch,
+                c,
+                vec![
+                    (
+                        now,
+                        from.to_string(),
+                        None,
+                        message_in_kind(entry, m, "staff_cc"),
+                    ),
+                    (
+                        now,
+                        from.to_string(),
+                        None,
+                        EventKind::StaffReply {
+                            from: from.to_string(),
+                            mode: "cc".into(),
+                        },
+                    ),
+                ],
+            );
+            if let Some(mid) = &m.message_id {
+                batch.put_raw(Tree::Threads, mid.as_bytes(), c.id.to_string().into_bytes());
+            }
+            return Ok(Outcome::AddedToCase(c.id));
+        }
+    }
+    if has_commands || thread.is_some() {
+        // A staff From: without a token: treat as an outside message.
+        alert_coordinator(ctx, entry, m, from, "a staff address without a valid case token (forged sender, or not a reply to an assignment notice)", now, batch)?;
+        return Ok(Outcome::Recorded(format!(
+            "unauthenticated staff mail from {from}: no command applied, coordinator alerted"
+        )));
+    }
+    Ok(Outcome::Recorded(format!(
+        "staff mail from {from} without a case"
+    )))
+}
+
+fn message_in_kind(entry: &Entry, m: &Inbound, role: &str) -> EventKind {
+    EventKind::MessageIn {
+        journal_id: entry.id.clone(),
+        message_id: m.message_id.clone(),
+        from: m.from.clone().unwrap_or_default(),
+        subject: address::header_safe(&m.subject, 250),
+        role: role.into(),
+    }
+}
+
+/// What applying commands did.
+#[derive(Default)]
+struct Applied {
+    events: Vec<(DateTime<Utc>, String, Option<String>, EventKind)>,
+    done: Vec<String>,
+    rejected: Vec<(String, String)>,
+    help: bool,
+}
+
+/// Applies the commands of an authenticated staff mail and relays its text.
+fn apply(
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    from: &str,
+    c: &Case,
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    let new = text::new_text(&m.text);
+    let parsed = command::parse(&new);
+    let mut state = c.clone();
+    let mut out = Applied::default();
+    let push = |state: &mut Case, out: &mut Applied, reason: Option<String>, kind: EventKind| {
+        state.apply(&case::Event {
+            seq: state.version,
+            at: now,
+            actor: from.to_string(),
+            reason: reason.clone(),
+            kind: kind.clone(),
+        });
+        out.events.push((now, from.to_string(), reason, kind));
+    };
+    push(
+        &mut state,
+        &mut out,
+        None,
+        message_in_kind(entry, m, "staff"),
+    );
+    for r in &parsed.rejected {
+        out.rejected.push((r.line.clone(), r.why.clone()));
+        push(
+            &mut state,
+            &mut out,
+            None,
+            EventKind::CommandRejected {
+                command: r.line.clone(),
+                why: r.why.clone(),
+            },
+        );
+    }
+    for (line, cmd) in &parsed.commands {
+        match plan(ctx, &state, cmd) {
+            Ok(steps) => {
+                for (reason, kind) in steps {
+                    push(&mut state, &mut out, reason, kind);
+                }
+                if *cmd == Command::Help {
+                    out.help = true;
+                }
+                out.done.push(line.clone());
+            }
+            Err(why) => {
+                out.rejected.push((line.clone(), why.clone()));
+                push(
+                    &mut state,
+                    &mut out,
+                    None,
+                    EventKind::CommandRejected {
+                        command: line.clone(),
+                        why,
+                    },
+                );
+            }
+        }
+    }
+
+    // Relay the text (without quotes, signature and command lines).
+    let reply = command::strip_commands(&new);
+    let mut relayed = None;
+    if !reply.trim().is_empty() {
+        let mut vars = processor::letter_context(ctx, &state);
+        vars["reply"] = json!({ "text": reply, "from": from });
+        let refs = c.thread.clone();
+        let item = processor::queue_letter(
+            ctx,
+            batch,
+            (Some(c.id), "", state.version),
+            "antwoord",
+            &c.language,
+            &vars,
+            (&c.complainant, c.name.as_deref()),
+            &ctx.config.organization.complaints_address,
+            refs.last().map(String::as_str),
+            &refs,
+            None,
+            now,
+        )?;
+        push(
+            &mut state,
+            &mut out,
+            None,
+            EventKind::StaffReply {
+                from: from.to_string(),
+                mode: "relayed".into(),
+            },
+        );
+        push(
+            &mut state,
+            &mut out,
+            None,
+            EventKind::LetterQueued {
+                outbox_id: item.id.clone(),
+                letter: item.letter.clone(),
+                to: item.to.clone(),
+                message_id: Some(item.message_id.clone()),
+            },
+        );
+        relayed = Some(c.complainant.clone());
+    }
+
+    // One result mail to the sender.
+    let mut vars = processor::letter_context(ctx, &state);
+    vars["result"] = json!({
+        "done": out.done,
+        "rejected": out.rejected.iter().map(|(c, w)| json!({"command": c, "why": w})).collect::<Vec<_>>(),
+        "relayed_to": relayed.clone().unwrap_or_default(),
+        "help": if out.help { command::HELP } else { "" },
+    });
+    let reply_to = address::with_detail(
+        &ctx.config.organization.complaints_address,
+        &ctx.signer.reply_detail(c.id),
+    );
+    let item = processor::queue_letter(
+        ctx,
+        batch,
+        (Some(c.id), "", state.version),
+        "commando-resultaat",
+        &ctx.config.organization.language,
+        &vars,
+        (from, None),
+        &reply_to,
+        m.message_id.as_deref(),
+        &m.message_id.clone().into_iter().collect::<Vec<_>>(),
+        Some("auto-replied"),
+        now,
+    )?;
+    push(
+        &mut state,
+        &mut out,
+        None,
+        EventKind::LetterQueued {
+            outbox_id: item.id.clone(),
+            letter: item.letter.clone(),
+            to: item.to.clone(),
+            message_id: Some(item.message_id.clone()),
+        },
+    );
+    case::append(batch, c, out.events);
+    Ok(Outcome::AddedToCase(c.id))
+}
+
+/// The events one command causes on `c`, or why it is refused.
+fn plan(
+    ctx: &Context<'_>,
+    c: &Case,
+    cmd: &Command,
+) -> Result<Vec<(Option<String>, EventKind)>, String> {
+    let requires = ctx.policy.requires_judgement;
+    let to = |target: State,
+              reason: Option<String>|
+     -> Result<Vec<(Option<String>, EventKind)>, String> {
+        if case::transition_allowed(c.state, target, requires) {
+            Ok(vec![(reason, EventKind::StateChanged { to: target })])
+        } else {
+            let hint = if target == State::Opgelost && requires {
+                "; the policy requires a judgement first (#gegrond or #ongegrond)"
+            } else {
+                ""
+            };
+            Err(format!(
+                "not allowed from state {} to {}{hint}",
+                c.state, target
+            ))
+        }
+    };
+    match cmd {
+        Command::InBehandeling => to(State::InBehandeling, None),
+        Command::NietInBehandeling(reason) => to(State::NietInBehandeling, Some(reason.clone())),
+        Command::Gegrond(m) | Command::Ongegrond(m) => {
+            let justified = matches!(cmd, Command::Gegrond(_));
+            let mut steps = Vec::new();
+            if c.state != State::Beoordeeld {
+                steps.extend(to(State::Beoordeeld, m.clone())?);
+            }
+            steps.push((m.clone(), EventKind::Judged { justified }));
+            Ok(steps)
+        }
+        Command::Opgelost => to(State::Opgelost, None),
+        Command::Sluiten => to(State::Gesloten, None),
+        Command::Heropen => to(State::InBehandeling, Some("heropend".into())),
+        Command::Wacht => to(State::WachtOpKlager, None),
+        Command::Toewijzen(who) => {
+            if !ctx.config.is_staff(who) {
+                return Err(format!("{who} is not a staff address"));
+            }
+            if involved(c, who, ctx) {
+                return Err(format!("{who} is named in the complaint as involved; a handler must not be involved in the complaint"));
+            }
+            Ok(vec![(
+                None,
+                EventKind::HandlerAssigned {
+                    handler: who.clone(),
+                },
+            )])
+        }
+        Command::Verlengen(term, reason) => {
+            if let Some(max) = ctx.policy.max_extensions {
+                if c.extensions.len() as u32 >= max {
+                    return Err(format!(
+                        "the policy allows {max} extension(s) and the term was already extended"
+                    ));
+                }
+            }
+            Ok(vec![(
+                Some(reason.clone()),
+                EventKind::Extended {
+                    by: term.to_string(),
+                },
+            )])
+        }
+        Command::Categorie(cat) => Ok(vec![(
+            None,
+            EventKind::CategorySet {
+                category: cat.clone(),
+            },
+        )]),
+        Command::Urgent => Ok(vec![(None, EventKind::MarkedUrgent)]),
+        Command::Notitie(t) => Ok(vec![(None, EventKind::Note { text: t.clone() })]),
+        Command::Bod(t) => Ok(vec![(None, EventKind::Offer { text: t.clone() })]),
+        Command::Help => Ok(Vec::new()),
+    }
+}
+
+/// Whether `who` is named in the complaint as an involved employee: their
+/// address, or a directory name that points at them, appears in it.
+fn involved(c: &Case, who: &str, ctx: &Context<'_>) -> bool {
+    let text = format!("{}\n{}", c.subject, c.summary);
+    let lower = text.to_lowercase();
+    if lower.contains(&who.to_lowercase()) {
+        return true;
+    }
+    let hay = crate::classify::normalize(&text);
+    ctx.config.staff.directory.iter().any(|(name, addr)| {
+        addr.eq_ignore_ascii_case(who) && {
+            let n = crate::classify::normalize(name);
+            n.trim().len() >= 3 && hay.contains(&n)
+        }
+    })
+}
+
+/// Sends the coordinator an alert about a suspicious staff mail.
+fn alert_coordinator(
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    from: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) -> Result<(), ProcessError> {
+    let coordinator = ctx.config.staff.coordinator.clone();
+    if coordinator.is_empty() {
+        tracing::warn!(%from, %reason, "unauthenticated staff mail and no coordinator configured to alert");
+        return Ok(());
+    }
+    let mut vars = processor::letter_context_base(ctx);
+    vars["alert"] = json!({
+        "from": from,
+        "subject": address::header_safe(&m.subject, 250),
+        "reason": reason,
+        "received": entry.received_at.to_rfc3339(),
+        "journal_id": entry.id,
+    });
+    processor::queue_letter(
+        ctx,
+        batch,
+        (None, &format!("M-{}", entry.id), 1),
+        "waarschuwing",
+        &ctx.config.organization.language,
+        &vars,
+        (&coordinator, None),
+        &ctx.config.organization.complaints_address,
+        None,
+        &[],
+        Some("auto-generated"),
+        now,
+    )?;
+    Ok(())
+}

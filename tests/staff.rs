@@ -1,0 +1,353 @@
+//! Staff handle complaints from their own mail client: relay, commands,
+//! Cc mode, authentication — against the real mail stack.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+/// A case opened by a fresh complaint, with the assignment notice the
+/// coordinator received.
+struct Opened {
+    inst: Instance,
+    customer: String,
+    coordinator: String,
+    id: String,
+    notice: Vec<u8>,
+}
+
+fn open_case(name: &str) -> Opened {
+    let inst = Instance::new(name);
+    let customer = inst.customer(1);
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    inst.send_complaint(
+        &customer,
+        "c",
+        "Lekkage na reparatie",
+        "Beste,\n\nSinds de reparatie van vorige week lekt het dak weer. Er is niemand teruggekomen.\n\nAnna",
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &coordinator,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    let notice = fetch_all(&coordinator, "INBOX").remove(0);
+    Opened {
+        inst,
+        customer,
+        coordinator,
+        id,
+        notice,
+    }
+}
+
+/// An Outlook-shaped reply to the assignment notice: no In-Reply-To, `Antw:`
+/// prefix, the notice quoted under a "Van:/Verzonden:" block, sent to the
+/// notice's Reply-To.
+fn outlook_reply(o: &Opened, from: &str, text: &str, n: u32) -> String {
+    let reply_to = header(&o.notice, "Reply-To").unwrap();
+    let (subject, body) = subject_and_text(&o.notice);
+    let quoted: String = body.lines().take(12).collect::<Vec<_>>().join("\n");
+    format!(
+        "From: Piet Behandelaar <{from}>\r\nTo: {reply_to}\r\nSubject: Antw: {subject}\r\nMessage-ID: <staff-{n}-{}@org.example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\nMet vriendelijke groet,\r\nPiet\r\n\r\nVan: Klachtenservice <{}>\r\nVerzonden: maandag 20 april 2026 10:00\r\nAan: {from}\r\nOnderwerp: {subject}\r\n\r\n{quoted}\r\n",
+        o.inst.tag, o.inst.complaints
+    )
+}
+
+fn deliver(o: &Opened, from: &str, raw: &str) {
+    let reply_to = header(&o.notice, "Reply-To").unwrap();
+    let to = reply_to.trim_matches(['<', '>']).to_string();
+    smtp_send(from, &[&to], raw);
+}
+
+fn case_json(o: &Opened) -> serde_json::Value {
+    let out = o.inst.klachtd(&["cases", "show", &o.id, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn wait_inbox(addr: &str, n: usize) -> Vec<Vec<u8>> {
+    assert!(
+        wait_until(Duration::from_secs(10), || fetch_all(addr, "INBOX").len()
+            >= n),
+        "{addr} did not get {n} mails"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    fetch_all(addr, "INBOX")
+}
+
+#[test]
+fn handler_reply_is_relayed_in_the_thread_without_quotes_or_commands() {
+    let o = open_case("relay");
+    let (s, body) = subject_and_text(&o.notice);
+    assert!(s.contains(&o.id), "{s}");
+    assert!(
+        body.contains("lekt het dak weer"),
+        "the notice contains the complaint"
+    );
+    let reply_to = header(&o.notice, "Reply-To").unwrap();
+    assert!(
+        reply_to.contains(&format!("+{}.", o.id)),
+        "signed plus-address: {reply_to}"
+    );
+
+    let raw = outlook_reply(&o, &o.coordinator, "Beste Anna,\r\n\r\nExcuses. Onze dakdekker komt donderdag langs.\r\n#in-behandeling\r\n#notitie dakdekker Jansen ingepland", 1);
+    deliver(&o, &o.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+
+    // The complainant: the acknowledgement and the relayed answer, in one thread.
+    let mails = wait_inbox(&o.customer, 2);
+    let ack = mails
+        .iter()
+        .find(|m| subject_and_text(m).0.starts_with("Ontvangstbevestiging"))
+        .unwrap();
+    let relay = mails
+        .iter()
+        .find(|m| subject_and_text(m).0.starts_with("Re:"))
+        .expect("relayed answer");
+    let (subject, text) = subject_and_text(relay);
+    assert!(subject.contains(&o.id), "{subject}");
+    assert!(
+        text.contains("Onze dakdekker komt donderdag langs."),
+        "{text}"
+    );
+    assert!(!text.contains('#'), "no command lines: {text}");
+    assert!(
+        !text.contains("dakdekker Jansen"),
+        "the note stays internal: {text}"
+    );
+    assert!(
+        !text.contains("Verzonden:") && !text.contains("toegewezen"),
+        "no quoted notice: {text}"
+    );
+    assert_eq!(header(relay, "In-Reply-To"), header(ack, "Message-ID"));
+    assert!(header(relay, "From").unwrap().contains(&o.inst.complaints));
+    assert_eq!(header(relay, "Auto-Submitted"), None, "a person wrote it");
+
+    // The handler gets one result mail.
+    let to_handler = wait_inbox(&o.coordinator, 2);
+    let result = to_handler
+        .iter()
+        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
+        .unwrap();
+    let (_, rtext) = subject_and_text(result);
+    assert!(
+        rtext.contains("#in-behandeling") && rtext.contains("doorgestuurd"),
+        "{rtext}"
+    );
+
+    let c = case_json(&o);
+    assert_eq!(c["case"]["state"], "in_behandeling");
+    assert!(c["case"]["first_response"].is_string());
+    let events = c["events"].as_array().unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "staff_reply" && e["mode"] == "relayed"));
+    assert!(events.iter().any(|e| e["type"] == "note"));
+    let show =
+        String::from_utf8_lossy(&o.inst.klachtd(&["cases", "show", &o.id]).stdout).to_string();
+    assert!(
+        show.contains("staff_reply") && show.contains("state_changed"),
+        "{show}"
+    );
+}
+
+#[test]
+fn illegal_transition_is_refused_and_nothing_is_half_applied() {
+    let o = open_case("illegal");
+    let raw = outlook_reply(&o, &o.coordinator, "#opgelost\r\n#vliegen", 1);
+    deliver(&o, &o.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let to_handler = wait_inbox(&o.coordinator, 2);
+    let result = to_handler
+        .iter()
+        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
+        .unwrap();
+    let (_, text) = subject_and_text(result);
+    assert!(
+        text.contains("Niet uitgevoerd") && text.contains("#opgelost"),
+        "{text}"
+    );
+    assert!(
+        text.contains("judgement") || text.contains("gegrond"),
+        "{text}"
+    );
+    assert!(text.contains("unknown command #vliegen"), "{text}");
+    let c = case_json(&o);
+    assert_eq!(c["case"]["state"], "bevestigd");
+    assert!(c["case"]["resolved"].is_null());
+    // Only the acknowledgement reached the complainant.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(fetch_all(&o.customer, "INBOX").len(), 1);
+
+    // Then judged and resolved: both apply, in order.
+    let raw = outlook_reply(
+        &o,
+        &o.coordinator,
+        "#in-behandeling\r\n#gegrond: dak niet goed hersteld\r\n#opgelost",
+        2,
+    );
+    deliver(&o, &o.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let c = case_json(&o);
+    assert_eq!(c["case"]["state"], "opgelost", "{}", c["case"]);
+    assert_eq!(c["case"]["justified"], true);
+}
+
+#[test]
+fn forged_staff_mail_applies_nothing_and_alerts_the_coordinator() {
+    let o = open_case("forged");
+    // The customer (or anyone) forges the handler's From:, quotes the case
+    // number and even the acknowledgement's Message-ID, but has no token.
+    let ack = wait_inbox(&o.customer, 1).remove(0);
+    let ack_id = header(&ack, "Message-ID").unwrap();
+    let raw = format!(
+        "From: {}\r\nTo: {}\r\nSubject: Re: [{}] Lekkage\r\nMessage-ID: <forged-{}@voorbeeld.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n\r\n#gegrond\r\n#bod 10.000 euro schadevergoeding\r\nU krijgt alles vergoed.\r\n",
+        o.coordinator, o.inst.complaints, o.id, o.inst.tag
+    );
+    smtp_send(&o.customer, &[&o.inst.complaints], &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let c = case_json(&o);
+    assert_eq!(c["case"]["state"], "bevestigd");
+    assert!(c["case"]["justified"].is_null());
+    assert_eq!(c["case"]["offers"].as_array().unwrap().len(), 0);
+    let mails = wait_inbox(&o.coordinator, 2);
+    assert!(
+        mails
+            .iter()
+            .any(|m| subject_and_text(m).0.starts_with("Waarschuwing")),
+        "coordinator alerted"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(fetch_all(&o.customer, "INBOX").len(), 1, "nothing relayed");
+}
+
+#[test]
+fn cc_mode_records_without_relaying() {
+    let o = open_case("cc");
+    let ack = wait_inbox(&o.customer, 1).remove(0);
+    let ack_id = header(&ack, "Message-ID").unwrap();
+    let raw = format!(
+        "From: {}\r\nTo: {}\r\nCc: {}\r\nSubject: Re: Ontvangstbevestiging van uw klacht [{}]\r\nMessage-ID: <cc-{}@org.example.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n\r\nBeste Anna, ik bel u morgen.\r\n",
+        o.coordinator, o.customer, o.inst.complaints, o.id, o.inst.tag
+    );
+    smtp_send(&o.coordinator, &[&o.customer, &o.inst.complaints], &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let c = case_json(&o);
+    let events = c["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "staff_reply" && e["mode"] == "cc"),
+        "{events:?}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    // The customer has the ack and the staff member's own mail, no relayed copy.
+    let mails = fetch_all(&o.customer, "INBOX");
+    assert_eq!(mails.len(), 2);
+    assert!(mails.iter().all(|m| !header(m, "From")
+        .unwrap_or_default()
+        .contains(&o.inst.complaints)
+        || subject_and_text(m).0.starts_with("Ontvangst")));
+}
+
+#[test]
+fn a_stranger_quoting_a_case_number_gets_a_case_of_their_own() {
+    let o = open_case("stranger");
+    let stranger = o.inst.customer(9);
+    o.inst.send_complaint(
+        &stranger,
+        "s",
+        &format!("Re: [{}] Lekkage", o.id),
+        "Ik heb precies hetzelfde probleem: het dak lekt en niemand komt.",
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let cases = o.inst.cases();
+    assert_eq!(cases.len(), 2);
+    let first = cases.iter().find(|c| c["id"] == o.id.as_str()).unwrap();
+    assert_eq!(first["messages_in"], 1, "the first case is untouched");
+    let theirs = cases.iter().find(|c| c["id"] != o.id.as_str()).unwrap();
+    assert_eq!(theirs["complainant"], stranger.as_str());
+}
+
+#[test]
+fn two_staff_mails_on_one_case_processed_together_stay_consistent() {
+    let o = open_case("concurrent");
+    deliver(
+        &o,
+        &o.coordinator,
+        &outlook_reply(
+            &o,
+            &o.coordinator,
+            "#in-behandeling\r\n#categorie product",
+            1,
+        ),
+    );
+    deliver(
+        &o,
+        &o.coordinator,
+        &outlook_reply(&o, &o.coordinator, "#urgent\r\n#notitie tweede mail", 2),
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .len()
+        >= 2));
+    o.inst.once();
+    let c = case_json(&o);
+    assert_eq!(c["case"]["state"], "in_behandeling");
+    assert_eq!(c["case"]["category"], "product");
+    assert_eq!(c["case"]["urgent"], true);
+    // Every event numbered once, in order.
+    let seqs: Vec<u64> = c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (0..seqs.len() as u64).collect::<Vec<_>>());
+    assert_eq!(c["case"]["version"], seqs.len());
+}
