@@ -182,6 +182,9 @@ pub enum EventKind {
         /// Its Message-ID.
         #[serde(default)]
         message_id: Option<String>,
+        /// Its subject.
+        #[serde(default)]
+        subject: Option<String>,
     },
     /// A letter was handed to the mail server.
     LetterSent {
@@ -349,6 +352,10 @@ pub struct Case {
     /// Message-IDs of the complainant's side of the thread, oldest first.
     #[serde(default)]
     pub thread: Vec<String>,
+    /// Subjects of the letters sent to the complainant (to thread replies
+    /// whose subject a mail client truncated).
+    #[serde(default)]
+    pub thread_subjects: Vec<String>,
     /// Number of events (the next event's seq).
     pub version: u32,
 }
@@ -405,6 +412,7 @@ impl Case {
             first_response: None,
             resolved: None,
             thread: Vec::new(),
+            thread_subjects: Vec::new(),
             version: 1,
         };
         for e in &events[1..] {
@@ -439,9 +447,19 @@ impl Case {
                     self.thread.extend(message_id.clone());
                 }
             }
-            EventKind::LetterQueued { to, message_id, .. } => {
+            EventKind::LetterQueued {
+                to,
+                message_id,
+                subject,
+                ..
+            } => {
                 if to.eq_ignore_ascii_case(&self.complainant) {
                     self.thread.extend(message_id.clone());
+                    if let Some(s) = subject {
+                        if !self.thread_subjects.contains(s) {
+                            self.thread_subjects.push(s.clone());
+                        }
+                    }
                 }
             }
             EventKind::LetterFailed { .. } => {}
@@ -527,7 +545,66 @@ pub fn create(batch: &mut Batch, id: CaseId, events: &[Event]) -> Result<Case, C
         batch.put(Tree::Events, event_key(id, e.seq), e);
     }
     batch.put(Tree::Cases, id.key(), &case);
+    batch.put_raw(
+        Tree::ByComplainant,
+        complainant_key(&case.complainant, id),
+        Vec::new(),
+    );
     Ok(case)
+}
+
+fn complainant_key(addr: &str, id: CaseId) -> Vec<u8> {
+    let mut k = crate::address::normalize(addr).into_bytes();
+    k.push(0);
+    k.extend(id.key());
+    k
+}
+
+/// The cases a person complained in, newest first.
+pub fn of_complainant(store: &Store, addr: &str) -> Result<Vec<Case>, StoreError> {
+    let mut prefix = crate::address::normalize(addr).into_bytes();
+    prefix.push(0);
+    let mut out = Vec::new();
+    for k in store.keys(Tree::ByComplainant, &prefix)?.iter().rev() {
+        let key = &k[prefix.len()..];
+        if let Some(c) = store.get::<Case>(Tree::Cases, key)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// A subject without reply/forward prefixes (`Re:`, `Antw:`, `AW:`, `Fwd:`,
+/// `Doorst:`, `WG:`, `TR:`, `SV:`, `Re[2]:`), folded to lower case and single
+/// spaces, without a trailing ellipsis.
+pub fn base_subject(subject: &str) -> String {
+    let mut s = subject.trim().to_lowercase();
+    loop {
+        let before = s.clone();
+        for p in [
+            "re", "antw", "aw", "fw", "fwd", "doorst", "wg", "tr", "sv", "vs", "ant", "r",
+        ] {
+            if let Some(rest) = s.strip_prefix(p) {
+                let rest = rest.trim_start();
+                // Optional counter: Re[2]: / Re(2):
+                let rest = if rest.starts_with(['[', '(']) {
+                    rest.find([']', ')'])
+                        .map(|i| &rest[i + 1..])
+                        .unwrap_or(rest)
+                } else {
+                    rest
+                };
+                if let Some(rest) = rest.trim_start().strip_prefix(':') {
+                    s = rest.trim_start().to_string();
+                }
+            }
+        }
+        if s == before {
+            break;
+        }
+    }
+    let s = s.trim_end_matches(['.', '…', ' ']);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Adds to `batch` new events on an existing case; the batch fails if the
@@ -583,6 +660,16 @@ pub fn year_of(at: DateTime<Utc>) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_subjects_fold_prefixes_and_ellipses() {
+        assert_eq!(
+            base_subject("Re: Antw: AW: Fwd: Doorst: WG: Uw klacht"),
+            "uw klacht"
+        );
+        assert_eq!(base_subject("RE[2]:  Uw   klacht…"), "uw klacht");
+        assert_eq!(base_subject("Reparatie dak"), "reparatie dak");
+    }
 
     #[test]
     fn case_numbers_round_trip_and_are_found_in_subjects() {

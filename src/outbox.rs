@@ -58,6 +58,9 @@ pub struct Item {
     pub envelope_from: String,
     /// The visible recipient.
     pub to: String,
+    /// The subject.
+    #[serde(default)]
+    pub subject: String,
     /// Envelope recipients (the recipient, plus the witness copy).
     pub recipients: Vec<String>,
     /// When it was composed.
@@ -203,6 +206,7 @@ impl Sender {
             message_id,
             envelope_from: self.complaints_address.clone(),
             to: l.to.to_ascii_lowercase(),
+            subject: address::header_safe(&l.rendered.subject, 250),
             recipients,
             created: now,
             attempts: 0,

@@ -305,15 +305,48 @@ fn find_case(store: &Store, ctx: &Context<'_>, m: &Inbound) -> Result<Option<Cas
             }
         }
     }
-    if let (Some(cid), Some(from)) = (CaseId::find_in(&m.subject), &m.from) {
+    let Some(from) = &m.from else {
+        return Ok(None);
+    };
+    if let Some(cid) = CaseId::find_in(&m.subject) {
         if let Some(c) = case::load(store, cid)? {
             let from = address::normalize(from);
             if c.participants.iter().any(|p| address::normalize(p) == from) {
                 return Ok(Some(c));
             }
         }
+        // A case number from a stranger proves nothing: fall through.
+    }
+    // A reply whose client dropped In-Reply-To and truncated the subject
+    // (tag and all): the sender's own open cases whose letters' subject it
+    // starts.
+    let base = case::base_subject(&m.subject);
+    if base.chars().count() >= 12 && is_reply_subject(&m.subject) {
+        for c in case::of_complainant(store, from)? {
+            if c.state.is_closed() {
+                continue;
+            }
+            let matches = std::iter::once(&c.subject)
+                .chain(&c.thread_subjects)
+                .map(|s| case::base_subject(s))
+                .any(|s| s == base || s.starts_with(&base));
+            if matches {
+                return Ok(Some(c));
+            }
+        }
     }
     Ok(None)
+}
+
+/// Whether a subject carries a reply or forward prefix.
+fn is_reply_subject(subject: &str) -> bool {
+    case::base_subject(subject)
+        != subject
+            .trim()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
 }
 
 pub(crate) fn add_message(
@@ -545,6 +578,7 @@ fn open_case(
             letter: item.letter.clone(),
             to: item.to.clone(),
             message_id: Some(item.message_id.clone()),
+            subject: Some(item.subject.clone()),
         },
     });
     // The assignment notice to the handler (default: the coordinator), whose
@@ -588,6 +622,7 @@ fn open_case(
                 letter: notice.letter.clone(),
                 to: notice.to.clone(),
                 message_id: Some(notice.message_id.clone()),
+                subject: Some(notice.subject.clone()),
             },
         });
     }

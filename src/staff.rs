@@ -236,6 +236,7 @@ fn apply(
                 letter: item.letter.clone(),
                 to: item.to.clone(),
                 message_id: Some(item.message_id.clone()),
+                subject: Some(item.subject.clone()),
             },
         );
         relayed = Some(c.complainant.clone());
@@ -276,6 +277,7 @@ fn apply(
             letter: item.letter.clone(),
             to: item.to.clone(),
             message_id: Some(item.message_id.clone()),
+            subject: Some(item.subject.clone()),
         },
     );
     case::append(batch, c, out.events);

@@ -38,10 +38,12 @@ pub enum Tree {
     OutboxQueue,
     /// Outgoing Message-ID → outbox id (witness copies, bounces).
     OutboxByMessageId,
+    /// `complainant address \0 case key` → (), to find a person's cases.
+    ByComplainant,
 }
 
 impl Tree {
-    const ALL: [Tree; 12] = [
+    const ALL: [Tree; 13] = [
         Tree::Meta,
         Tree::Journal,
         Tree::Raw,
@@ -54,6 +56,7 @@ impl Tree {
         Tree::OutboxRaw,
         Tree::OutboxQueue,
         Tree::OutboxByMessageId,
+        Tree::ByComplainant,
     ];
 
     fn name(self) -> &'static str {
@@ -70,6 +73,7 @@ impl Tree {
             Tree::OutboxRaw => "outbox_raw",
             Tree::OutboxQueue => "outbox_queue",
             Tree::OutboxByMessageId => "outbox_by_message_id",
+            Tree::ByComplainant => "by_complainant",
         }
     }
 

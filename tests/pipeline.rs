@@ -328,3 +328,53 @@ fn compliments_questions_and_ideas_are_answered_and_passed_on_without_a_case() {
         "{labels:?}"
     );
 }
+
+#[test]
+fn customer_replies_of_every_client_shape_land_on_their_case() {
+    let inst = Instance::new("shapes");
+    let customer = inst.customer(1);
+    let mid = inst.send_complaint(&customer, "orig", "Verkeerde meterstand op de jaarafrekening", "Op mijn jaarafrekening staat een verkeerde meterstand. Daardoor moet ik 400 euro bijbetalen. Dit klopt niet.");
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    let ack = {
+        assert!(wait_until(Duration::from_secs(10), || acks(&customer)
+            .len()
+            == 1));
+        acks(&customer).remove(0)
+    };
+    let ack_id = header(&ack, "Message-ID").unwrap();
+    let (ack_subject, _) = subject_and_text(&ack);
+    let c = &inst.complaints;
+    let t = &inst.tag;
+    let shapes = [
+        // Outlook: no In-Reply-To/References, Antw: prefix, Van:/Verzonden: block.
+        format!("From: {customer}\r\nTo: {c}\r\nSubject: Antw: {ack_subject}\r\nMessage-ID: <outlook-{t}@voorbeeld.test>\r\n\r\nIk heb nog steeds geen reactie.\r\n\r\nVan: Klachtenservice <{c}>\r\nVerzonden: maandag 20 april 2026 10:00\r\nAan: {customer}\r\nOnderwerp: {ack_subject}\r\n\r\nBeste klant,\r\n"),
+        // Gmail: In-Reply-To and References, "Op … schreef …:".
+        format!("From: {customer}\r\nTo: {c}\r\nSubject: Re: {ack_subject}\r\nMessage-ID: <gmail-{t}@voorbeeld.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: <{mid}> {ack_id}\r\n\r\nGraag snel antwoord.\r\n\r\nOp ma 20 apr 2026 om 10:00 schreef Klachtenservice <{c}>:\r\n> Beste klant,\r\n"),
+        // Apple Mail: References only, "… het volgende geschreven:".
+        format!("From: {customer}\r\nTo: {c}\r\nSubject: Re: {ack_subject}\r\nMessage-ID: <apple-{t}@voorbeeld.test>\r\nReferences: {ack_id}\r\n\r\nZie bijlage.\r\n\r\n> Op 20 apr. 2026 om 10:00 heeft Klachtenservice <{c}> het volgende geschreven:\r\n"),
+        // Thunderbird: In-Reply-To, "Op … schreef …:".
+        format!("From: {customer}\r\nTo: {c}\r\nSubject: Re: {ack_subject}\r\nMessage-ID: <tb-{t}@voorbeeld.test>\r\nIn-Reply-To: {ack_id}\r\n\r\nNog een aanvulling.\r\n\r\nOp 20-04-2026 om 10:00 schreef Klachtenservice:\r\n> Beste klant,\r\n"),
+        // A client that dropped the threading headers and truncated the subject (tag and all).
+        format!("From: {customer}\r\nTo: {c}\r\nSubject: WG: {}\r\nMessage-ID: <trunc-{t}@voorbeeld.test>\r\n\r\nNogmaals: wanneer hoor ik iets?\r\n", &ack_subject[..24]),
+    ];
+    for raw in &shapes {
+        smtp_send(&customer, &[c], raw);
+    }
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        c, "INBOX"
+    )
+    .len()
+        >= shapes.len()));
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases.len(), 1, "every reply threads: {cases:?}");
+    assert_eq!(cases[0]["messages_in"], 1 + shapes.len() as u64);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(acks(&customer).len(), 1);
+}
