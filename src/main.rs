@@ -83,6 +83,12 @@ enum CasesCommand {
         /// Only cases in this state.
         #[arg(long)]
         state: Option<String>,
+        /// Only cases of this handler.
+        #[arg(long)]
+        handler: Option<String>,
+        /// Only open cases past their decision term.
+        #[arg(long)]
+        overdue: bool,
     },
     /// Show one case with its timeline.
     Show {
@@ -241,7 +247,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Cases { command } => {
             let config = load_config(&cli)?;
             let store = open_store(&config)?;
-            cases(&store, command)
+            let policy = klachtd::policy::Policy::from_config(&config)?;
+            cases(&store, &policy, command)
         }
         Command::Failed { command } => {
             let config = load_config(&cli)?;
@@ -413,12 +420,29 @@ fn check(cli: &Cli) -> Result<i32> {
     }
 }
 
-fn cases(store: &Store, command: &CasesCommand) -> Result<i32> {
+fn cases(store: &Store, policy: &klachtd::policy::Policy, command: &CasesCommand) -> Result<i32> {
+    let calendar = klachtd::deadline::Calendar::default();
+    let now = klachtd::clock::from_env().now();
     match command {
-        CasesCommand::List { json, state } => {
+        CasesCommand::List {
+            json,
+            state,
+            handler,
+            overdue,
+        } => {
             let mut all = case::all(store)?;
             if let Some(s) = state {
                 all.retain(|c| c.state.as_str() == s);
+            }
+            if let Some(h) = handler {
+                all.retain(|c| {
+                    c.handler
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(h))
+                });
+            }
+            if *overdue {
+                all.retain(|c| policy.overdue(c, &calendar, now));
             }
             if *json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
@@ -474,6 +498,35 @@ fn cases(store: &Store, command: &CasesCommand) -> Result<i32> {
                     .unwrap_or_else(|| "-".into())
             );
             println!("  handler:      {}", c.handler.as_deref().unwrap_or("-"));
+            println!(
+                "  category:     {}{}",
+                c.category.as_deref().unwrap_or("-"),
+                if c.urgent { " (URGENT)" } else { "" }
+            );
+            println!(
+                "  position due: {}{}",
+                policy
+                    .decision_due(&c, &calendar)
+                    .with_timezone(&calendar.tz)
+                    .format("%Y-%m-%d %H:%M"),
+                if policy.overdue(&c, &calendar, now) {
+                    "  OVERDUE"
+                } else {
+                    ""
+                }
+            );
+            if let Some(j) = c.justified {
+                println!(
+                    "  judged:       {}",
+                    if j { "gegrond" } else { "ongegrond" }
+                );
+            }
+            for o in &c.offers {
+                println!("  offer:        {o}");
+            }
+            if let Some(r) = c.resolved {
+                println!("  resolved:     {}", r.to_rfc3339());
+            }
             println!("  summary:      {}", c.summary);
             println!("timeline:");
             for e in events {

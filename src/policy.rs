@@ -193,6 +193,36 @@ impl Policy {
             .unwrap_or("")
     }
 
+    /// When the position on `c` is due: the decide term from receipt, moved
+    /// by every extension the case got.
+    pub fn decision_due(
+        &self,
+        c: &crate::case::Case,
+        cal: &crate::deadline::Calendar,
+    ) -> chrono::DateTime<chrono::Utc> {
+        let mut due = cal.due(c.received, self.terms.decide);
+        for ext in &c.extensions {
+            if let Ok(term) = ext.parse::<Term>() {
+                due = cal.due(due, term);
+            }
+        }
+        due
+    }
+
+    /// Whether `c` is past its decision term at `now` (open cases only).
+    pub fn overdue(
+        &self,
+        c: &crate::case::Case,
+        cal: &crate::deadline::Calendar,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        use crate::case::State;
+        !matches!(
+            c.state,
+            State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
+        ) && now > self.decision_due(c, cal)
+    }
+
     /// The policy a config names (preset `generiek` when none).
     pub fn from_config(c: &crate::config::Config) -> Result<Policy, PolicyError> {
         match (&c.policy.file, &c.policy.preset) {

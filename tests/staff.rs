@@ -351,3 +351,138 @@ fn two_staff_mails_on_one_case_processed_together_stay_consistent() {
     assert_eq!(seqs, (0..seqs.len() as u64).collect::<Vec<_>>());
     assert_eq!(c["case"]["version"], seqs.len());
 }
+
+#[test]
+fn cases_list_filters_by_handler_state_and_overdue() {
+    let o = open_case("filters");
+    let count = |args: &[&str], env: &[(&str, &str)]| -> usize {
+        let out = o.inst.klachtd_env(args, env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        count(
+            &["cases", "list", "--json", "--handler", &o.coordinator],
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &[
+                "cases",
+                "list",
+                "--json",
+                "--handler",
+                "iemand@org.example.test"
+            ],
+            &[]
+        ),
+        0
+    );
+    assert_eq!(
+        count(&["cases", "list", "--json", "--state", "bevestigd"], &[]),
+        1
+    );
+    assert_eq!(count(&["cases", "list", "--json", "--overdue"], &[]), 0);
+    let later = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    assert_eq!(
+        count(
+            &["cases", "list", "--json", "--overdue"],
+            &[("KLACHTD_FAKE_NOW", &later)]
+        ),
+        1
+    );
+    let show = o
+        .inst
+        .klachtd_env(&["cases", "show", &o.id], &[("KLACHTD_FAKE_NOW", &later)]);
+    assert!(String::from_utf8_lossy(&show.stdout).contains("OVERDUE"));
+}
+
+#[test]
+fn a_handler_involved_in_the_complaint_cannot_be_assigned() {
+    let o = open_case("involved");
+    // The complaint names nobody; a second case names Piet's address.
+    let piet = format!("piet-{}@org.example.test", o.inst.tag);
+    let raw = outlook_reply(
+        &o,
+        &o.coordinator,
+        &format!("#toewijzen {piet}\r\n#toewijzen niet-staff@voorbeeld.test"),
+        1,
+    );
+    deliver(&o, &o.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let c = case_json(&o);
+    assert_eq!(
+        c["case"]["handler"],
+        piet.as_str(),
+        "staff not involved: assigned"
+    );
+
+    let customer = o.inst.customer(2);
+    o.inst.send_complaint(
+        &customer,
+        "inv",
+        "Klacht over medewerker",
+        &format!("Uw medewerker {piet} was zeer onbeschoft tegen mij aan de telefoon."),
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let second = o
+        .inst
+        .cases()
+        .into_iter()
+        .find(|c| c["complainant"] == customer.as_str())
+        .unwrap();
+    let id2 = second["id"].as_str().unwrap().to_string();
+    // Reply to the second case's notice.
+    let notices = wait_inbox(&o.coordinator, 3);
+    let notice2 = notices
+        .into_iter()
+        .find(|m| subject_and_text(m).0.contains(&id2))
+        .unwrap();
+    let o2 = Opened {
+        inst: o.inst,
+        customer,
+        coordinator: o.coordinator.clone(),
+        id: id2,
+        notice: notice2,
+    };
+    let raw = outlook_reply(&o2, &o2.coordinator, &format!("#toewijzen {piet}"), 2);
+    deliver(&o2, &o2.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o2.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o2.inst.once();
+    let c = case_json(&o2);
+    assert_eq!(
+        c["case"]["handler"],
+        o2.coordinator.as_str(),
+        "involved staff not assigned"
+    );
+    let events = c["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "command_rejected"
+                && e["why"].as_str().unwrap().contains("involved")),
+        "{events:?}"
+    );
+}

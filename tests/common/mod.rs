@@ -219,6 +219,17 @@ witness_wait_secs = 3
             .expect("run klachtd")
     }
 
+    /// Runs `klachtd` with extra environment (e.g. `KLACHTD_FAKE_NOW`).
+    pub fn klachtd_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_klachtd"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run klachtd")
+    }
+
     /// `klachtd once`, asserting success.
     pub fn once(&self) -> String {
         let out = self.klachtd(&["once"]);
