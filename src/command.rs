@@ -35,6 +35,9 @@ pub enum Command {
     Notitie(String),
     /// `#bod tekst`: an offer.
     Bod(String),
+    /// `#nieuw klant@voorbeeld.nl`: open a case for a complaint taken by
+    /// phone or in person; the rest of the mail is the complaint form.
+    Nieuw(String),
     /// `#help`.
     Help,
 }
@@ -73,6 +76,7 @@ pub const HELP: &str = "\
 #urgent                         urgent
 #notitie tekst                  interne notitie, gaat niet naar de klager (en: #note)
 #bod tekst                      aanbod aan de klager (en: #offer)
+#nieuw klant@voorbeeld.nl       nieuwe klacht (telefonisch/balie) in een nieuwe mail; de tekst is het klachtformulier (en: #new)
 #help                           deze lijst";
 
 /// Whether a line is a command line (`#` first, then a letter).
@@ -158,6 +162,13 @@ fn parse_line(line: &str) -> Result<Command, String> {
         "urgent" => Command::Urgent,
         "notitie" | "note" => Command::Notitie(need("text")?),
         "bod" | "offer" => Command::Bod(need("text")?),
+        "nieuw" | "new" => {
+            let a = need("the complainant's address (#nieuw klant@voorbeeld.nl)")?;
+            if !crate::address::is_valid(&a) {
+                return Err(format!("'{a}' is not a mail address"));
+            }
+            Command::Nieuw(a.to_ascii_lowercase())
+        }
         "help" => Command::Help,
         other => {
             return Err(format!(

@@ -274,6 +274,11 @@ pub struct Staff {
     /// so a compliment reaches the person it names.
     #[serde(default)]
     pub directory: std::collections::BTreeMap<String, String>,
+    /// `authserv-id`s of our own mail servers whose `Authentication-Results`
+    /// (dkim=pass, or spf=pass aligned with the From domain) authenticate staff
+    /// mail without a token.
+    #[serde(default)]
+    pub trusted_authserv_ids: Vec<String>,
 }
 
 /// `[outbox]`: delivery of outgoing mail.

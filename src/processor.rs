@@ -271,7 +271,9 @@ fn decide(
 
     let sender = Correspondent::of(m, &from);
     let outcome = match ctx.policy.actions.for_label(&verdict.label) {
-        Action::Case => open_case(store, ctx, entry, m, &sender, &verdict, now, batch)?,
+        Action::Case => Outcome::NewCase(
+            open_case(store, ctx, entry, m, &sender, &verdict, "email", now, batch)?.id,
+        ),
         Action::Record => Outcome::Recorded(format!("{} (recorded per policy)", verdict.label)),
         action => answer_without_case(ctx, entry, m, &sender, &verdict, action, now, batch)?,
     };
@@ -380,9 +382,9 @@ pub(crate) fn add_message(
 
 /// Who wrote a new message, and where answers go.
 pub(crate) struct Correspondent {
-    address: String,
-    name: Option<String>,
-    reply_address: String,
+    pub(crate) address: String,
+    pub(crate) name: Option<String>,
+    pub(crate) reply_address: String,
 }
 
 impl Correspondent {
@@ -506,16 +508,17 @@ fn reply_to_sender(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn open_case(
+pub(crate) fn open_case(
     store: &Store,
     ctx: &Context<'_>,
     entry: &Entry,
     m: &Inbound,
     sender: &Correspondent,
     verdict: &Verdict,
+    channel: &str,
     now: DateTime<Utc>,
     batch: &mut Batch,
-) -> Result<Outcome, ProcessError> {
+) -> Result<Case, ProcessError> {
     let received = entry.received_at;
     let id = case::next_id(store, case::year_of(received))?;
     let subject = address::header_safe(&m.subject, 250);
@@ -534,7 +537,7 @@ fn open_case(
                 subject: subject.clone(),
                 summary,
                 language: ctx.config.organization.language.clone(),
-                channel: "email".into(),
+                channel: channel.into(),
                 category: verdict.category.clone(),
                 urgent: verdict.urgent,
             },
@@ -549,7 +552,12 @@ fn open_case(
                 message_id: m.message_id.clone(),
                 from: sender.address.clone(),
                 subject,
-                role: "complaint".into(),
+                role: if channel == "email" {
+                    "complaint"
+                } else {
+                    "complaint_form"
+                }
+                .into(),
             },
         },
     ];
@@ -633,7 +641,7 @@ fn open_case(
     if let Some(mid) = &m.message_id {
         batch.put_raw(Tree::Threads, mid.as_bytes(), id.to_string().into_bytes());
     }
-    Ok(Outcome::NewCase(id))
+    Ok(c)
 }
 
 /// Compliments, ideas and questions: answered and passed on to staff, no case.

@@ -48,6 +48,54 @@ fn authenticated_case(
     Ok(None)
 }
 
+/// Whether our own mail server vouches for the sender: the topmost
+/// `Authentication-Results` header is from a trusted `authserv-id` and says
+/// `dkim=pass` (or `dmarc=pass`, or `spf=pass` for the From domain).
+pub fn authenticated_by_server(m: &Inbound, trusted: &[String], from: &str) -> bool {
+    let Some(ar) = m.header("authentication-results") else {
+        return false;
+    };
+    let (id, results) = ar.split_once(';').unwrap_or((ar, ""));
+    let id = id.split_whitespace().next().unwrap_or("");
+    if !trusted.iter().any(|t| t.eq_ignore_ascii_case(id)) {
+        return false;
+    }
+    let domain = address::domain(from).to_ascii_lowercase();
+    results.split(';').any(|r| {
+        let r = r.trim().to_ascii_lowercase();
+        let aligned = |key: &str| {
+            r.split_whitespace()
+                .filter_map(|w| w.strip_prefix(key))
+                .any(|v| {
+                    let v = v.trim_matches(['"', ';']);
+                    let d = v.rsplit('@').next().unwrap_or(v);
+                    d == domain || d.ends_with(&format!(".{domain}"))
+                })
+        };
+        (r.starts_with("dkim=pass") && aligned("header.d="))
+            || (r.starts_with("dmarc=pass") && aligned("header.from="))
+            || (r.starts_with("spf=pass") && aligned("smtp.mailfrom="))
+    })
+}
+
+/// Whether the mail references one of our mails that went to staff.
+fn references_staff_mail(
+    store: &Store,
+    ctx: &Context<'_>,
+    m: &Inbound,
+) -> Result<bool, StoreError> {
+    for id in m.referenced_ids() {
+        if ctx.signer.verify_message_id(id).is_some() {
+            if let Some(item) = outbox::item_by_message_id(store, id)? {
+                if ctx.config.is_staff(&item.to) {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Handles a mail from a staff address.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn handle(
@@ -63,7 +111,22 @@ pub(crate) fn handle(
     if let Some(c) = authenticated_case(store, ctx, m)? {
         return apply(ctx, entry, m, from, &c, now, batch);
     }
+    let by_server = authenticated_by_server(m, &ctx.config.staff.trusted_authserv_ids, from);
+    if by_server {
+        if let Some(c) = &thread {
+            return apply(ctx, entry, m, from, c, now, batch);
+        }
+    }
     let new = text::new_text(&m.text);
+    let parsed = command::parse(&new);
+    if let Some(addr) = parsed.commands.iter().find_map(|(_, c)| match c {
+        Command::Nieuw(a) => Some(a.clone()),
+        _ => None,
+    }) {
+        if by_server || references_staff_mail(store, ctx, m)? {
+            return open_on_behalf(store, ctx, entry, m, from, &addr, &new, now, batch);
+        }
+    }
     let has_commands = new.lines().any(command::is_command_line);
     // Cc mode: staff wrote to the complainant, with us in Cc/Bcc.
     if let Some(c) = &thread {
@@ -363,6 +426,7 @@ fn plan(
         Command::Notitie(t) => Ok(vec![(None, EventKind::Note { text: t.clone() })]),
         Command::Bod(t) => Ok(vec![(None, EventKind::Offer { text: t.clone() })]),
         Command::Help => Ok(Vec::new()),
+        Command::Nieuw(_) => Err("#nieuw opens a new case: send it in a new mail to the complaints address, not as a reply on a case".into()),
     }
 }
 
@@ -381,6 +445,78 @@ fn involved(c: &Case, who: &str, ctx: &Context<'_>) -> bool {
             n.trim().len() >= 3 && hay.contains(&n)
         }
     })
+}
+
+/// `#nieuw klant@…`: a complaint taken by phone or in person. The mail's
+/// text (without command lines) is the complaint form; the complainant gets
+/// the acknowledgement, the sender a result mail.
+#[allow(clippy::too_many_arguments)]
+fn open_on_behalf(
+    store: &Store,
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    from: &str,
+    complainant: &str,
+    new_text: &str,
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    let form_text = command::strip_commands(new_text);
+    let subject = {
+        let s = case::base_subject(&m.subject);
+        if s.is_empty() {
+            "Klacht (telefonisch of aan de balie)".to_string()
+        } else {
+            address::header_safe(m.subject.trim(), 250)
+        }
+    };
+    let form = Inbound {
+        from: Some(complainant.to_string()),
+        subject: subject.clone(),
+        text: form_text,
+        attachments: m.attachments.clone(),
+        ..Inbound::default()
+    };
+    let mut verdict = ctx.classifier.classify_message(&form);
+    verdict.label = "klacht".into();
+    if verdict.category.is_none() {
+        verdict.category = Some("dienstverlening".into());
+    }
+    let sender = processor::Correspondent {
+        address: complainant.to_string(),
+        name: None,
+        reply_address: complainant.to_string(),
+    };
+    let c = processor::open_case(
+        store, ctx, entry, &form, &sender, &verdict, "intern", now, batch,
+    )?;
+    let mut vars = processor::letter_context(ctx, &c);
+    vars["result"] = json!({
+        "done": [format!("#nieuw {complainant}: klacht {} geopend, ontvangstbevestiging naar de klager", c.id)],
+        "rejected": [],
+        "relayed_to": "",
+        "help": "",
+    });
+    let reply_to = address::with_detail(
+        &ctx.config.organization.complaints_address,
+        &ctx.signer.reply_detail(c.id),
+    );
+    processor::queue_letter(
+        ctx,
+        batch,
+        (Some(c.id), "", 0),
+        "commando-resultaat",
+        &ctx.config.organization.language,
+        &vars,
+        (from, None),
+        &reply_to,
+        m.message_id.as_deref(),
+        &m.message_id.clone().into_iter().collect::<Vec<_>>(),
+        Some("auto-replied"),
+        now,
+    )?;
+    Ok(Outcome::NewCase(c.id))
 }
 
 /// Sends the coordinator an alert about a suspicious staff mail.

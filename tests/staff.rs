@@ -486,3 +486,63 @@ fn a_handler_involved_in_the_complaint_cannot_be_assigned() {
         "{events:?}"
     );
 }
+
+#[test]
+fn nieuw_opens_a_case_for_a_phone_complaint_when_our_server_vouches_for_the_sender() {
+    let inst = Instance::with(
+        "nieuw",
+        Options {
+            staff_extra: "trusted_authserv_ids = [\"mx.org.example.test\"]".into(),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let klant = inst.customer(7);
+    let phone = |n: u32, auth: &str| {
+        format!(
+            "{auth}From: {coordinator}\r\nTo: {}\r\nSubject: Telefonische klacht\r\nMessage-ID: <nieuw-{n}-{}@org.example.test>\r\n\r\n#nieuw {klant}\r\nMevrouw belde: de monteur is twee keer niet gekomen en niemand heeft afgebeld.\r\n",
+            inst.complaints, inst.tag
+        )
+    };
+    // Without a trusted Authentication-Results header: refused, coordinator alerted.
+    smtp_send(
+        &coordinator,
+        &[&inst.complaints],
+        &phone(
+            1,
+            "Authentication-Results: evil.example; dkim=pass header.d=org.example.test\r\n",
+        ),
+    );
+    // With one from our own server: a case for the customer.
+    smtp_send(&coordinator, &[&inst.complaints], &phone(2, "Authentication-Results: mx.org.example.test; dkim=pass header.d=org.example.test; spf=pass smtp.mailfrom=org.example.test\r\n"));
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        >= 2));
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0]["complainant"], klant.as_str());
+    assert_eq!(cases[0]["channel"], "intern");
+    let acks = wait_inbox(&klant, 1);
+    let (s, body) = subject_and_text(&acks[0]);
+    assert!(s.starts_with("Ontvangstbevestiging"), "{s}");
+    assert!(body.contains("twee keer niet gekomen"), "{body}");
+    assert!(!body.contains("#nieuw"));
+    let staff_mail = wait_inbox(&coordinator, 3);
+    let subjects: Vec<String> = staff_mail.iter().map(|m| subject_and_text(m).0).collect();
+    assert!(
+        subjects.iter().any(|s| s.starts_with("Waarschuwing")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("Verwerkt")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("toegewezen")),
+        "{subjects:?}"
+    );
+}

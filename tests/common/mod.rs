@@ -93,6 +93,9 @@ pub struct Instance {
 pub struct Options {
     pub tls: &'static str,
     pub ca: Option<PathBuf>,
+    /// Extra lines inside `[staff]`.
+    pub staff_extra: String,
+    /// Extra sections at the end.
     pub extra: String,
 }
 
@@ -101,6 +104,7 @@ impl Default for Options {
         Options {
             tls: "none",
             ca: None,
+            staff_extra: String::new(),
             extra: String::new(),
         }
     }
@@ -162,6 +166,7 @@ dir = "{templates}"
 [staff]
 coordinator = "coordinator-{tag}@org.example.test"
 domains = ["org.example.test"]
+{staff_extra}
 
 [outbox]
 witness_wait_secs = 3
@@ -176,6 +181,7 @@ witness_wait_secs = 3
             smtp = s.smtp_port,
             templates = root().join("templates").display(),
             extra = opts.extra,
+            staff_extra = opts.staff_extra,
         );
         let path = dir.path().join("klachtd.toml");
         std::fs::write(&path, config).unwrap();
