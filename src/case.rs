@@ -170,6 +170,9 @@ pub enum EventKind {
         subject: String,
         /// What it was (`complaint`, `reply`, `auto_reply`, …).
         role: String,
+        /// Its attachments (those not kept are marked).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<crate::inbound::Attachment>,
     },
     /// A letter was queued in the outbox.
     LetterQueued {

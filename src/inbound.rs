@@ -16,6 +16,13 @@ pub struct Attachment {
     pub content_type: String,
     /// Decoded size in bytes.
     pub size: u64,
+    /// False when it exceeded `limits.max_attachment_bytes` and was not accepted.
+    #[serde(default = "yes")]
+    pub kept: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A parsed inbound message.
@@ -149,6 +156,7 @@ impl Inbound {
                     .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
                     .unwrap_or_else(|| "application/octet-stream".into()),
                 size: p.len() as u64,
+                kept: true,
             })
             .collect();
         let return_path = match msg.return_path() {
@@ -191,6 +199,18 @@ impl Inbound {
             content_type,
             return_path,
         })
+    }
+
+    /// Marks attachments over `limit` bytes as not kept; returns them.
+    pub fn refuse_attachments_over(&mut self, limit: u64) -> Vec<Attachment> {
+        let mut refused = Vec::new();
+        for a in &mut self.attachments {
+            if a.size > limit {
+                a.kept = false;
+                refused.push(a.clone());
+            }
+        }
+        refused
     }
 
     /// The first value of a kept header (lower-case name).

@@ -20,6 +20,7 @@ pub const REQUIRED: &[&str] = &[
     "antwoord",
     "commando-resultaat",
     "waarschuwing",
+    "bijlage-te-groot",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -358,6 +359,8 @@ pub fn sample_context() -> serde_json::Value {
             "category": "dienstverlening",
             "urgent": false,
             "attachments": ["foto.jpg"],
+            "refused": [{"name": "video.mp4", "size_mb": "48.2"}],
+            "max_attachment_mb": "15",
         },
         "reply": {
             "text": "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\nPiet",

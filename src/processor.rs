@@ -187,8 +187,11 @@ fn decide_and_build(
     }
     let raw = journal::raw(store, &entry.id)?
         .ok_or_else(|| unprocessable("raw message missing from the journal".into()))?;
-    let m = Inbound::parse(&raw)
+    let mut m = Inbound::parse(&raw)
         .ok_or_else(|| unprocessable("not a mail message: no header could be parsed".into()))?;
+    // Over the limit: the mail is kept (in the journal), the attachment is
+    // recorded as not accepted and the sender told.
+    m.refuse_attachments_over(ctx.config.limits.max_attachment_bytes);
     let mut batch = Batch::new();
     let (outcome, verdict) = decide(store, ctx, entry, &m, now, &mut batch)?;
     journal::settle(
@@ -235,7 +238,7 @@ fn decide(
     // Automatic mail: recorded (on its case when it threads), never answered.
     if let Some(reason) = &verdict.auto_reason {
         if let Some(c) = thread {
-            add_message(batch, &c, entry, m, "automatic", now);
+            add_message(batch, &c, entry, m, "automatic", now, Vec::new());
             return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
         }
         return Ok((
@@ -265,7 +268,30 @@ fn decide(
 
     // A reply on a case belongs to the case, whatever it says.
     if let Some(c) = thread {
-        add_message(batch, &c, entry, m, "reply", now);
+        let mut then = Vec::new();
+        if m.attachments.iter().any(|a| !a.kept) {
+            let mut vars = letter_context(ctx, &c);
+            vars["message"] = message_json(ctx, entry, m, &Correspondent::of(m, &from), &verdict);
+            let item = reply_to_sender(
+                ctx,
+                batch,
+                (Some(c.id), "", c.version + 1),
+                "bijlage-te-groot",
+                &c.language,
+                &vars,
+                &Correspondent::of(m, &from),
+                m,
+                now,
+            )?;
+            then.push(EventKind::LetterQueued {
+                outbox_id: item.id.clone(),
+                letter: item.letter.clone(),
+                to: item.to.clone(),
+                message_id: Some(item.message_id.clone()),
+                subject: Some(item.subject.clone()),
+            });
+        }
+        add_message(batch, &c, entry, m, "reply", now, then);
         return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
     }
 
@@ -358,23 +384,26 @@ pub(crate) fn add_message(
     m: &Inbound,
     role: &str,
     now: DateTime<Utc>,
+    then: Vec<EventKind>,
 ) {
-    case::append(
-        batch,
-        c,
-        vec![(
-            now,
-            m.from.clone().unwrap_or_default(),
-            None,
-            EventKind::MessageIn {
-                journal_id: entry.id.clone(),
-                message_id: m.message_id.clone(),
-                from: m.from.clone().unwrap_or_default(),
-                subject: address::header_safe(&m.subject, 250),
-                role: role.into(),
-            },
-        )],
+    let mut events = vec![(
+        now,
+        m.from.clone().unwrap_or_default(),
+        None,
+        EventKind::MessageIn {
+            journal_id: entry.id.clone(),
+            message_id: m.message_id.clone(),
+            from: m.from.clone().unwrap_or_default(),
+            subject: address::header_safe(&m.subject, 250),
+            role: role.into(),
+            attachments: m.attachments.clone(),
+        },
+    )];
+    events.extend(
+        then.into_iter()
+            .map(|k| (now, "klachtd".to_string(), None, k)),
     );
+    case::append(batch, c, events);
     if let Some(mid) = &m.message_id {
         batch.put_raw(Tree::Threads, mid.as_bytes(), c.id.to_string().into_bytes());
     }
@@ -420,7 +449,12 @@ pub(crate) fn message_json(
         "label": verdict.label,
         "category": verdict.category.clone().unwrap_or_default(),
         "urgent": verdict.urgent,
-        "attachments": m.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "attachments": m.attachments.iter().filter(|a| a.kept).map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "refused": m.attachments.iter().filter(|a| !a.kept).map(|a| json!({
+            "name": a.name,
+            "size_mb": format!("{:.1}", a.size as f64 / 1_048_576.0),
+        })).collect::<Vec<_>>(),
+        "max_attachment_mb": format!("{:.0}", ctx.config.limits.max_attachment_bytes as f64 / 1_048_576.0),
     })
 }
 
@@ -558,6 +592,7 @@ pub(crate) fn open_case(
                     "complaint_form"
                 }
                 .into(),
+                attachments: m.attachments.clone(),
             },
         },
     ];

@@ -180,6 +180,7 @@ fn message_in_kind(entry: &Entry, m: &Inbound, role: &str) -> EventKind {
         from: m.from.clone().unwrap_or_default(),
         subject: address::header_safe(&m.subject, 250),
         role: role.into(),
+        attachments: m.attachments.clone(),
     }
 }
 

@@ -378,3 +378,74 @@ fn customer_replies_of_every_client_shape_land_on_their_case() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(acks(&customer).len(), 1);
 }
+
+#[test]
+fn an_attachment_over_the_limit_is_refused_the_mail_kept_and_the_complainant_told() {
+    let inst = Instance::with(
+        "attach",
+        Options {
+            extra: "[limits]\nmax_attachment_bytes = 1000000\n".into(),
+            ..Options::default()
+        },
+    );
+    let customer = inst.customer(1);
+    let big: String = {
+        use std::fmt::Write;
+        let bytes: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+        // Base64 by hand (no extra test dependency), wrapped at 76 columns.
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        let mut line = 0;
+        for chunk in bytes.chunks(3) {
+            let n = (chunk[0] as u32) << 16
+                | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+                | *chunk.get(2).unwrap_or(&0) as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+            line += 4;
+            if line >= 76 {
+                let _ = write!(out, "\r\n");
+                line = 0;
+            }
+        }
+        out
+    };
+    let raw = format!(
+        "From: {customer}\r\nTo: {c}\r\nSubject: Schade aan de gevel\r\nMessage-ID: <att-{t}@voorbeeld.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBij het plaatsen van de steiger is de gevel beschadigd. Zie de video.\r\n--XX\r\nContent-Type: video/mp4\r\nContent-Disposition: attachment; filename=\"gevel.mp4\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{big}\r\n--XX--\r\n",
+        c = inst.complaints,
+        t = inst.tag
+    );
+    smtp_send(&customer, &[&inst.complaints], &raw);
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases.len(), 1, "the mail is kept and opens its case");
+    assert!(wait_until(Duration::from_secs(10), || acks(&customer)
+        .len()
+        == 1));
+    let (_, body) = subject_and_text(&acks(&customer)[0]);
+    assert!(
+        body.contains("gevel.mp4") && body.contains("niet bij uw klacht opgenomen"),
+        "{body}"
+    );
+    let show = inst.klachtd(&["cases", "show", cases[0]["id"].as_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let msg = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "message_in")
+        .unwrap();
+    assert_eq!(msg["attachments"][0]["name"], "gevel.mp4");
+    assert_eq!(msg["attachments"][0]["kept"], false);
+}
