@@ -251,6 +251,26 @@ pub enum EventKind {
         /// `relayed` or `cc`.
         mode: String,
     },
+    /// The complainant answered the offer.
+    OfferAnswered {
+        /// Accepted?
+        accepted: bool,
+    },
+    /// The outcome was registered.
+    OutcomeSet {
+        /// The outcome.
+        text: String,
+    },
+    /// An employee involved in the complaint was registered.
+    InvolvedAdded {
+        /// The employee's address.
+        who: String,
+    },
+    /// The complainant's satisfaction was registered.
+    SatisfactionSet {
+        /// As heard.
+        text: String,
+    },
     /// A staff command was refused.
     CommandRejected {
         /// The command line.
@@ -340,6 +360,15 @@ pub struct Case {
     /// Offers made to the complainant.
     #[serde(default)]
     pub offers: Vec<String>,
+    /// Whether the complainant accepted the latest offer.
+    #[serde(default)]
+    pub offer_accepted: Option<bool>,
+    /// Employees involved in the complaint (never its handler).
+    #[serde(default)]
+    pub involved: Vec<String>,
+    /// The complainant's satisfaction, as registered.
+    #[serde(default)]
+    pub satisfaction: Option<String>,
     /// Extensions of the handling term.
     #[serde(default)]
     pub extensions: Vec<String>,
@@ -410,6 +439,9 @@ impl Case {
             letters_sent: 0,
             justified: None,
             offers: Vec::new(),
+            offer_accepted: None,
+            involved: Vec::new(),
+            satisfaction: None,
             extensions: Vec::new(),
             outcome: None,
             first_response: None,
@@ -493,7 +525,18 @@ impl Case {
             }
             EventKind::Judged { justified } => self.justified = Some(*justified),
             EventKind::Note { .. } | EventKind::CommandRejected { .. } => {}
-            EventKind::Offer { text } => self.offers.push(text.clone()),
+            EventKind::Offer { text } => {
+                self.offers.push(text.clone());
+                self.offer_accepted = None;
+            }
+            EventKind::OfferAnswered { accepted } => self.offer_accepted = Some(*accepted),
+            EventKind::OutcomeSet { text } => self.outcome = Some(text.clone()),
+            EventKind::InvolvedAdded { who } => {
+                if !self.involved.contains(who) {
+                    self.involved.push(who.clone());
+                }
+            }
+            EventKind::SatisfactionSet { text } => self.satisfaction = Some(text.clone()),
             EventKind::CategorySet { category } => self.category = Some(category.clone()),
             EventKind::MarkedUrgent => self.urgent = true,
             EventKind::Extended { by } => self.extensions.push(by.clone()),

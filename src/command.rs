@@ -35,6 +35,14 @@ pub enum Command {
     Notitie(String),
     /// `#bod tekst`: an offer.
     Bod(String),
+    /// `#bod-aanvaard` / `#bod-afgewezen`: the complainant's answer to the offer.
+    BodAntwoord(bool),
+    /// `#uitkomst tekst`: the outcome, as registered.
+    Uitkomst(String),
+    /// `#betrokken naam@org.nl`: an employee involved in the complaint.
+    Betrokken(String),
+    /// `#tevredenheid tekst`: the complainant's satisfaction, as heard.
+    Tevredenheid(String),
     /// `#nieuw klant@voorbeeld.nl`: open a case for a complaint taken by
     /// phone or in person; the rest of the mail is the complaint form.
     Nieuw(String),
@@ -76,6 +84,10 @@ pub const HELP: &str = "\
 #urgent                         urgent
 #notitie tekst                  interne notitie, gaat niet naar de klager (en: #note)
 #bod tekst                      aanbod aan de klager (en: #offer)
+#bod-aanvaard / #bod-afgewezen  antwoord van de klager op het aanbod (en: #offer-accepted / #offer-declined)
+#uitkomst tekst                 uitkomst registreren (en: #outcome)
+#betrokken naam@org.nl          betrokken medewerker registreren; kan geen behandelaar zijn (en: #involved)
+#tevredenheid tekst             tevredenheid van de klager (en: #satisfaction)
 #nieuw klant@voorbeeld.nl       nieuwe klacht (telefonisch/balie) in een nieuwe mail; de tekst is het klachtformulier (en: #new)
 #help                           deze lijst";
 
@@ -162,6 +174,17 @@ fn parse_line(line: &str) -> Result<Command, String> {
         "urgent" => Command::Urgent,
         "notitie" | "note" => Command::Notitie(need("text")?),
         "bod" | "offer" => Command::Bod(need("text")?),
+        "bod-aanvaard" | "offer-accepted" => Command::BodAntwoord(true),
+        "bod-afgewezen" | "offer-declined" => Command::BodAntwoord(false),
+        "uitkomst" | "outcome" => Command::Uitkomst(need("text")?),
+        "betrokken" | "involved" => {
+            let a = need("an address (#betrokken naam@org.nl)")?;
+            if !crate::address::is_valid(&a) {
+                return Err(format!("'{a}' is not a mail address"));
+            }
+            Command::Betrokken(a.to_ascii_lowercase())
+        }
+        "tevredenheid" | "satisfaction" => Command::Tevredenheid(need("text")?),
         "nieuw" | "new" => {
             let a = need("the complainant's address (#nieuw klant@voorbeeld.nl)")?;
             if !crate::address::is_valid(&a) {

@@ -524,6 +524,24 @@ fn cases(store: &Store, policy: &klachtd::policy::Policy, command: &CasesCommand
             for o in &c.offers {
                 println!("  offer:        {o}");
             }
+            if let Some(a) = c.offer_accepted {
+                println!(
+                    "  offer answer: {}",
+                    if a { "aanvaard" } else { "afgewezen" }
+                );
+            }
+            if !c.involved.is_empty() {
+                println!("  involved:     {}", c.involved.join(", "));
+            }
+            for e in &c.extensions {
+                println!("  extended by:  {e}");
+            }
+            if let Some(o) = &c.outcome {
+                println!("  outcome:      {o}");
+            }
+            if let Some(s) = &c.satisfaction {
+                println!("  satisfaction: {s}");
+            }
             if let Some(r) = c.resolved {
                 println!("  resolved:     {}", r.to_rfc3339());
             }

@@ -426,6 +426,20 @@ fn plan(
         Command::Urgent => Ok(vec![(None, EventKind::MarkedUrgent)]),
         Command::Notitie(t) => Ok(vec![(None, EventKind::Note { text: t.clone() })]),
         Command::Bod(t) => Ok(vec![(None, EventKind::Offer { text: t.clone() })]),
+        Command::BodAntwoord(accepted) => {
+            if c.offers.is_empty() {
+                return Err("no offer registered yet (#bod tekst)".into());
+            }
+            Ok(vec![(None, EventKind::OfferAnswered { accepted: *accepted })])
+        }
+        Command::Uitkomst(t) => Ok(vec![(None, EventKind::OutcomeSet { text: t.clone() })]),
+        Command::Betrokken(who) => {
+            if c.handler.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(who)) {
+                return Err(format!("{who} is the handler; assign another handler first (#toewijzen)"));
+            }
+            Ok(vec![(None, EventKind::InvolvedAdded { who: who.clone() })])
+        }
+        Command::Tevredenheid(t) => Ok(vec![(None, EventKind::SatisfactionSet { text: t.clone() })]),
         Command::Help => Ok(Vec::new()),
         Command::Nieuw(_) => Err("#nieuw opens a new case: send it in a new mail to the complaints address, not as a reply on a case".into()),
     }
@@ -434,6 +448,9 @@ fn plan(
 /// Whether `who` is named in the complaint as an involved employee: their
 /// address, or a directory name that points at them, appears in it.
 fn involved(c: &Case, who: &str, ctx: &Context<'_>) -> bool {
+    if c.involved.iter().any(|i| i.eq_ignore_ascii_case(who)) {
+        return true;
+    }
     let text = format!("{}\n{}", c.subject, c.summary);
     let lower = text.to_lowercase();
     if lower.contains(&who.to_lowercase()) {

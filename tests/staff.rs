@@ -546,3 +546,106 @@ fn nieuw_opens_a_case_for_a_phone_complaint_when_our_server_vouches_for_the_send
         "{subjects:?}"
     );
 }
+
+#[test]
+fn every_command_changes_the_case_as_specified() {
+    let o = open_case("allcmds");
+    let piet = format!("piet-{}@org.example.test", o.inst.tag);
+    let betrokken = format!("#betrokken {piet}");
+    let toewijzen = format!("#toewijzen {piet}");
+    let commands = [
+        "#niet-in-behandeling: buiten de termijn ingediend",
+        "#heropen",
+        "#wacht",
+        "#in-behandeling",
+        &betrokken,
+        &toewijzen,
+        "#categorie product",
+        "#urgent",
+        "#ongegrond: geen gebrek gevonden",
+        "#heropen",
+        "#verlengen 2 weken: wachten op expertise",
+        "#bod nieuwe dakpannen op onze kosten",
+        "#bod-aanvaard",
+        "#gegrond: na expertise toch gebrek",
+        "#opgelost",
+        "#uitkomst dak hersteld",
+        "#tevredenheid tevreden",
+        "#notitie klant gebeld",
+        "#sluiten",
+        "#help",
+    ];
+    let raw = outlook_reply(&o, &o.coordinator, &commands.join("\r\n"), 1);
+    deliver(&o, &o.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let c = case_json(&o);
+    let case = &c["case"];
+    assert_eq!(case["state"], "gesloten", "{case}");
+    assert_eq!(case["justified"], true);
+    assert_eq!(case["category"], "product");
+    assert_eq!(case["urgent"], true);
+    assert_eq!(case["extensions"][0], "2 weken");
+    assert_eq!(case["offers"][0], "nieuwe dakpannen op onze kosten");
+    assert_eq!(case["offer_accepted"], true);
+    assert_eq!(case["outcome"], "dak hersteld");
+    assert_eq!(case["satisfaction"], "tevreden");
+    assert_eq!(case["involved"][0], piet.as_str());
+    assert!(case["resolved"].is_string());
+    // Piet is involved, so he was not assigned.
+    assert_eq!(case["handler"], o.coordinator.as_str());
+    let events = c["events"].as_array().unwrap();
+    let rejected: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "command_rejected")
+        .collect();
+    assert_eq!(
+        rejected.len(),
+        1,
+        "only #toewijzen of an involved employee is refused: {rejected:?}"
+    );
+    let states: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "state_changed")
+        .map(|e| e["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "niet_in_behandeling",
+            "in_behandeling",
+            "wacht_op_klager",
+            "in_behandeling",
+            "beoordeeld",
+            "in_behandeling",
+            "beoordeeld",
+            "opgelost",
+            "gesloten"
+        ]
+    );
+    let to_handler = wait_inbox(&o.coordinator, 2);
+    let result = to_handler
+        .iter()
+        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
+        .unwrap();
+    let (_, text) = subject_and_text(result);
+    assert!(
+        text.contains("#in-behandeling") && text.contains("#tevredenheid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#toewijzen") && text.contains("involved"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#bod-aanvaard / #bod-afgewezen"),
+        "the help text: {text}"
+    );
+    // None of it reached the complainant except the acknowledgement.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(fetch_all(&o.customer, "INBOX").len(), 1);
+}
