@@ -368,6 +368,31 @@ pub struct Config {
     pub templates_dir: PathBuf,
     /// The admin's rules file (`[classifier] rules`); built-in rules when absent.
     pub rules_file: Option<PathBuf>,
+    /// The working-day calendar (organisation's time zone, `[calendar]`).
+    pub calendar: crate::deadline::Calendar,
+}
+
+/// `[calendar]`: which days are not working days beyond weekends and the
+/// recognised holidays.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarSection {
+    #[serde(default = "default_true")]
+    bevrijdingsdag: bool,
+    #[serde(default = "default_true")]
+    goede_vrijdag: bool,
+    #[serde(default)]
+    closed: Vec<chrono::NaiveDate>,
+}
+
+impl Default for CalendarSection {
+    fn default() -> Self {
+        CalendarSection {
+            bevrijdingsdag: true,
+            goede_vrijdag: true,
+            closed: Vec::new(),
+        }
+    }
 }
 
 const SECTIONS: &[&str] = &[
@@ -381,6 +406,7 @@ const SECTIONS: &[&str] = &[
     "limits",
     "templates",
     "classifier",
+    "calendar",
 ];
 
 /// Collects problems while a config is validated.
@@ -621,6 +647,33 @@ impl Config {
         }
         let classifier: Option<ClassifierSection> = c.section(&table, "classifier", false);
         let rules_file = classifier.and_then(|s| s.rules).map(|p| c.path(&p));
+        let calendar_section: Option<CalendarSection> = c.section(&table, "calendar", false);
+        let tz = match organization
+            .as_ref()
+            .map(|o| o.timezone.parse::<chrono_tz::Tz>())
+        {
+            Some(Ok(tz)) => tz,
+            Some(Err(_)) => {
+                c.problem(
+                    "organization.timezone",
+                    format!(
+                        "'{}' is not an IANA time zone; use e.g. \"Europe/Amsterdam\"",
+                        organization
+                            .as_ref()
+                            .map(|o| o.timezone.as_str())
+                            .unwrap_or("")
+                    ),
+                );
+                chrono_tz::Europe::Amsterdam
+            }
+            None => chrono_tz::Europe::Amsterdam,
+        };
+        let calendar = calendar_section.map(|s| crate::deadline::Calendar {
+            tz,
+            bevrijdingsdag: s.bevrijdingsdag,
+            goede_vrijdag: s.goede_vrijdag,
+            closed: s.closed.into_iter().collect(),
+        });
         if let Some(p) = &rules_file {
             if let Err(errs) = crate::classify::Classifier::load(p) {
                 for e in errs {
@@ -794,6 +847,7 @@ impl Config {
                     limits: limits.unwrap_or_default(),
                     templates_dir,
                     rules_file,
+                    calendar: calendar.unwrap_or_default(),
                 })
             }
             _ => Err(invalid(c.problems)),

@@ -138,7 +138,7 @@ impl Daemon {
         let rules = Rules::load(&config).map_err(DaemonError::Checks)?;
         let store = Store::open(&config.store.path)?;
         let signer = Signer::load_or_create(&store)?;
-        let calendar = Calendar::default();
+        let calendar = config.calendar.clone();
         let sender = Sender {
             from: config.smtp.from.clone(),
             complaints_address: config.organization.complaints_address.clone(),

@@ -329,4 +329,88 @@ mod tests {
         assert_eq!(long_date("2026-05-06", "en"), "6 May 2026");
         assert_eq!(long_date("morgen", "nl"), "morgen");
     }
+
+    /// Easter Sunday 2024–2035 (published tables), and the holidays that
+    /// follow from it and from the fixed dates.
+    #[test]
+    fn holidays_2024_to_2035_match_known_dates() {
+        let easter = [
+            (2024, "2024-03-31"),
+            (2025, "2025-04-20"),
+            (2026, "2026-04-05"),
+            (2027, "2027-03-28"),
+            (2028, "2028-04-16"),
+            (2029, "2029-04-01"),
+            (2030, "2030-04-21"),
+            (2031, "2031-04-13"),
+            (2032, "2032-03-28"),
+            (2033, "2033-04-17"),
+            (2034, "2034-04-09"),
+            (2035, "2035-03-25"),
+        ];
+        // Koningsdag falls on 26 April when 27 April is a Sunday: 2025, 2031.
+        let koningsdag = |y: i32| if y == 2025 || y == 2031 { 26 } else { 27 };
+        let c = Calendar::default();
+        for (year, e) in easter {
+            let e = date(e);
+            let h: std::collections::HashMap<&str, NaiveDate> =
+                holidays(year).into_iter().map(|(d, n)| (n, d)).collect();
+            assert_eq!(h["1e Paasdag"], e, "{year}");
+            assert_eq!(h["Goede Vrijdag"], e - chrono::Duration::days(2), "{year}");
+            assert_eq!(h["2e Paasdag"], e + chrono::Duration::days(1), "{year}");
+            assert_eq!(
+                h["Hemelvaartsdag"],
+                e + chrono::Duration::days(39),
+                "{year}"
+            );
+            assert_eq!(h["Hemelvaartsdag"].weekday(), Weekday::Thu, "{year}");
+            assert_eq!(
+                h["2e Pinksterdag"],
+                e + chrono::Duration::days(50),
+                "{year}"
+            );
+            assert_eq!(h["2e Pinksterdag"].weekday(), Weekday::Mon, "{year}");
+            assert_eq!(
+                h["Koningsdag"],
+                NaiveDate::from_ymd_opt(year, 4, koningsdag(year)).unwrap(),
+                "{year}"
+            );
+            for (m, d) in [(1, 1), (5, 5), (12, 25), (12, 26)] {
+                let day = NaiveDate::from_ymd_opt(year, m, d).unwrap();
+                assert!(!c.is_working_day(day), "{day} is a holiday");
+            }
+            assert!(!c.is_working_day(h["2e Paasdag"]));
+            assert!(!c.is_working_day(h["Hemelvaartsdag"]));
+        }
+    }
+
+    #[test]
+    fn closing_days_and_optional_holidays_are_configurable() {
+        let mut c = Calendar {
+            goede_vrijdag: false,
+            ..Calendar::default()
+        };
+        assert!(
+            c.is_working_day(date("2026-04-03")),
+            "Goede Vrijdag counts as a working day"
+        );
+        c.closed.insert(date("2026-04-03"));
+        assert!(!c.is_working_day(date("2026-04-03")));
+    }
+
+    #[test]
+    fn dst_does_not_move_the_due_day() {
+        // Received the evening before the clocks go forward (29 March 2026).
+        let c = Calendar::default();
+        let due = c.due(
+            at("2026-03-27T22:30:00+01:00"),
+            "1 werkdag".parse().unwrap(),
+        );
+        assert_eq!(due.to_rfc3339(), "2026-03-30T21:59:59+00:00");
+        // A receipt just after midnight local time counts for that local day.
+        assert_eq!(
+            c.local_date(at("2026-03-29T23:30:00+00:00")),
+            date("2026-03-30")
+        );
+    }
 }

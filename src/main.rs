@@ -56,6 +56,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// When a term ends: the due moment (end of the due day, organisation's time zone).
+    Deadline {
+        /// Moment of receipt (RFC 3339), e.g. 2026-04-24T16:00:00+02:00.
+        #[arg(long)]
+        from: String,
+        /// Term as the procedures write it ("1 werkdag", "2 weken"), or a
+        /// term name of the policy (acknowledge, decide) with --policy.
+        #[arg(long)]
+        term: String,
+        /// Policy preset whose term names --term may use.
+        #[arg(long)]
+        policy: Option<String>,
+    },
+    /// Policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Cases in the store.
     Cases {
         #[command(subcommand)]
@@ -97,6 +115,15 @@ enum CasesCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print a preset (or the configured policy with `--config` and no name).
+    Show {
+        /// Preset name: generiek, glaspunt, xs2more, vps, optimumconsult.
+        name: Option<String>,
     },
 }
 
@@ -244,11 +271,15 @@ fn run(cli: Cli) -> Result<i32> {
             files,
         } => classify(&cli, *json, *explain, files),
         Command::Eval { file, json } => eval(&cli, file, *json),
+        Command::Deadline { from, term, policy } => deadline(&cli, from, term, policy.as_deref()),
+        Command::Policy {
+            command: PolicyCommand::Show { name },
+        } => policy_show(&cli, name.as_deref()),
         Command::Cases { command } => {
             let config = load_config(&cli)?;
             let store = open_store(&config)?;
             let policy = klachtd::policy::Policy::from_config(&config)?;
-            cases(&store, &policy, command)
+            cases(&store, &policy, &config.calendar, command)
         }
         Command::Failed { command } => {
             let config = load_config(&cli)?;
@@ -393,6 +424,71 @@ fn eval(cli: &Cli, file: &std::path::Path, json: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// The configured calendar, or the default Dutch one without a config.
+fn calendar(cli: &Cli) -> Result<klachtd::deadline::Calendar> {
+    let path = Config::locate(cli.config.as_deref());
+    if cli.config.is_none() && !path.exists() {
+        return Ok(klachtd::deadline::Calendar::default());
+    }
+    Ok(load_config(cli)?.calendar)
+}
+
+fn deadline(cli: &Cli, from: &str, term: &str, policy: Option<&str>) -> Result<i32> {
+    let from = chrono::DateTime::parse_from_rfc3339(from)
+        .with_context(|| {
+            format!("--from '{from}' is not an RFC 3339 time like 2026-04-24T16:00:00+02:00")
+        })?
+        .with_timezone(&chrono::Utc);
+    let term: klachtd::deadline::Term = match (term.parse(), policy) {
+        (Ok(t), _) => t,
+        (Err(e), None) => bail!("{e}"),
+        (Err(_), Some(p)) => {
+            let p = klachtd::policy::Policy::preset(p)?;
+            match term {
+                "acknowledge" | "ontvangstbevestiging" => p.terms.acknowledge,
+                "decide" | "standpunt" => p.terms.decide,
+                other => bail!("policy {} has no term '{other}'; its terms are acknowledge ({}) and decide ({})", p.name, p.terms.acknowledge, p.terms.decide),
+            }
+        }
+    };
+    let cal = calendar(cli)?;
+    println!(
+        "{}",
+        cal.due(from, term).with_timezone(&cal.tz).to_rfc3339()
+    );
+    Ok(0)
+}
+
+fn policy_show(cli: &Cli, name: Option<&str>) -> Result<i32> {
+    let p = match name {
+        Some(n) => klachtd::policy::Policy::preset(n)?,
+        None => klachtd::policy::Policy::from_config(&load_config(cli)?)?,
+    };
+    println!("{} — {}", p.name, p.description);
+    println!("terms:");
+    println!("  acknowledge: {}", p.terms.acknowledge);
+    println!("  decide:      {}", p.terms.decide);
+    println!(
+        "judgement required before resolving: {}",
+        if p.requires_judgement { "yes" } else { "no" }
+    );
+    println!(
+        "extensions: {}",
+        p.max_extensions
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "no limit".into())
+    );
+    let a = &p.actions;
+    println!(
+        "actions: klacht {:?}, compliment {:?}, idee {:?}, vraag {:?}, overig {:?}",
+        a.klacht, a.compliment, a.idee, a.vraag, a.overig
+    );
+    for (lang, text) in &p.handling {
+        println!("handling ({lang}): {text}");
+    }
+    Ok(0)
+}
+
 fn check(cli: &Cli) -> Result<i32> {
     let path = Config::locate(cli.config.as_deref());
     let config = match Config::load(&path) {
@@ -420,8 +516,12 @@ fn check(cli: &Cli) -> Result<i32> {
     }
 }
 
-fn cases(store: &Store, policy: &klachtd::policy::Policy, command: &CasesCommand) -> Result<i32> {
-    let calendar = klachtd::deadline::Calendar::default();
+fn cases(
+    store: &Store,
+    policy: &klachtd::policy::Policy,
+    calendar: &klachtd::deadline::Calendar,
+    command: &CasesCommand,
+) -> Result<i32> {
     let now = klachtd::clock::from_env().now();
     match command {
         CasesCommand::List {
@@ -442,7 +542,7 @@ fn cases(store: &Store, policy: &klachtd::policy::Policy, command: &CasesCommand
                 });
             }
             if *overdue {
-                all.retain(|c| policy.overdue(c, &calendar, now));
+                all.retain(|c| policy.overdue(c, calendar, now));
             }
             if *json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
@@ -506,10 +606,10 @@ fn cases(store: &Store, policy: &klachtd::policy::Policy, command: &CasesCommand
             println!(
                 "  position due: {}{}",
                 policy
-                    .decision_due(&c, &calendar)
+                    .decision_due(&c, calendar)
                     .with_timezone(&calendar.tz)
                     .format("%Y-%m-%d %H:%M"),
-                if policy.overdue(&c, &calendar, now) {
+                if policy.overdue(&c, calendar, now) {
                     "  OVERDUE"
                 } else {
                     ""
@@ -645,7 +745,7 @@ fn templates(config: &Config, command: &TemplatesCommand) -> Result<i32> {
                     let store = open_store(config)?;
                     let c = case::load(&store, id)?.with_context(|| format!("no case {id}"))?;
                     let signer = klachtd::token::Signer::load_or_create(&store)?;
-                    let calendar = klachtd::deadline::Calendar::default();
+                    let calendar = config.calendar.clone();
                     let sender = outbox::Sender {
                         from: config.smtp.from.clone(),
                         complaints_address: config.organization.complaints_address.clone(),

@@ -150,3 +150,111 @@ fn templates_render_previews_a_letter() {
     );
     assert!(text.contains("8 mei 2026"), "{text}");
 }
+
+fn bare(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_klachtd"))
+        .args(args)
+        .env_remove("KLACHTD_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn deadline_command_follows_the_dutch_calendar() {
+    // Monday 27 April 2026 is Koningsdag.
+    assert_eq!(
+        bare(&[
+            "deadline",
+            "--from",
+            "2026-04-24T16:00:00+02:00",
+            "--term",
+            "1 werkdag"
+        ]),
+        "2026-04-28T23:59:59+02:00"
+    );
+    // 25 and 26 December, then a weekend.
+    assert_eq!(
+        bare(&[
+            "deadline",
+            "--from",
+            "2025-12-24T10:00:00+01:00",
+            "--term",
+            "2 werkdagen"
+        ]),
+        "2025-12-30T23:59:59+01:00"
+    );
+    // Two weeks end on 5 mei (a holiday here): the next working day.
+    assert_eq!(
+        bare(&[
+            "deadline",
+            "--from",
+            "2026-04-21T10:00:00+02:00",
+            "--term",
+            "2 weken"
+        ]),
+        "2026-05-06T23:59:59+02:00"
+    );
+    // A term by its name in a preset.
+    assert_eq!(
+        bare(&[
+            "deadline",
+            "--from",
+            "2026-04-21T10:00:00+02:00",
+            "--term",
+            "acknowledge",
+            "--policy",
+            "glaspunt"
+        ]),
+        "2026-04-22T23:59:59+02:00"
+    );
+}
+
+#[test]
+fn bevrijdingsdag_and_closing_days_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[calendar]\nbevrijdingsdag = false\nclosed = [\"2026-04-23\"]\n");
+    std::fs::write(&config, text).unwrap();
+    let run = |args: &[&str]| {
+        String::from_utf8_lossy(&klachtd(&config, args).stdout)
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        run(&[
+            "deadline",
+            "--from",
+            "2026-04-21T10:00:00+02:00",
+            "--term",
+            "2 weken"
+        ]),
+        "2026-05-05T23:59:59+02:00"
+    );
+    assert_eq!(
+        run(&[
+            "deadline",
+            "--from",
+            "2026-04-22T10:00:00+02:00",
+            "--term",
+            "1 werkdag"
+        ]),
+        "2026-04-24T23:59:59+02:00"
+    );
+}
+
+#[test]
+fn policy_show_prints_a_presets_terms() {
+    let text = bare(&["policy", "show", "xs2more"]);
+    assert!(
+        text.contains("acknowledge: 2 weken") && text.contains("decide:      6 weken"),
+        "{text}"
+    );
+    assert!(text.contains("extensions: 1"), "{text}");
+}
