@@ -189,6 +189,13 @@ pub enum EventKind {
         #[serde(default)]
         subject: Option<String>,
     },
+    /// A letter was not sent because of the rate limits on automatic mail.
+    LetterSuppressed {
+        /// Template name.
+        letter: String,
+        /// Intended recipient.
+        to: String,
+    },
     /// A letter was handed to the mail server.
     LetterSent {
         /// Outbox id.
@@ -497,7 +504,7 @@ impl Case {
                     }
                 }
             }
-            EventKind::LetterFailed { .. } => {}
+            EventKind::LetterFailed { .. } | EventKind::LetterSuppressed { .. } => {}
             EventKind::LetterSent { letter, .. } => {
                 self.letters_sent += 1;
                 if letter == "ontvangstbevestiging" && self.acknowledged.is_none() {

@@ -325,6 +325,19 @@ pub struct Limits {
     /// Attachments larger than this are dropped (and recorded as such).
     #[serde(default = "default_max_attachment")]
     pub max_attachment_bytes: u64,
+    /// Automatic replies one address may get per hour (stops mail loops).
+    #[serde(default = "default_per_recipient")]
+    pub auto_replies_per_recipient_per_hour: u32,
+    /// Automatic replies in all per hour.
+    #[serde(default = "default_per_hour")]
+    pub auto_replies_per_hour: u32,
+}
+
+fn default_per_recipient() -> u32 {
+    5
+}
+fn default_per_hour() -> u32 {
+    500
 }
 
 fn default_max_message() -> u64 {
@@ -339,6 +352,8 @@ impl Default for Limits {
         Limits {
             max_message_bytes: default_max_message(),
             max_attachment_bytes: default_max_attachment(),
+            auto_replies_per_recipient_per_hour: default_per_recipient(),
+            auto_replies_per_hour: default_per_hour(),
         }
     }
 }

@@ -273,6 +273,7 @@ fn decide(
             let mut vars = letter_context(ctx, &c);
             vars["message"] = message_json(ctx, entry, m, &Correspondent::of(m, &from), &verdict);
             let item = reply_to_sender(
+                store,
                 ctx,
                 batch,
                 (Some(c.id), "", c.version + 1),
@@ -283,13 +284,7 @@ fn decide(
                 m,
                 now,
             )?;
-            then.push(EventKind::LetterQueued {
-                outbox_id: item.id.clone(),
-                letter: item.letter.clone(),
-                to: item.to.clone(),
-                message_id: Some(item.message_id.clone()),
-                subject: Some(item.subject.clone()),
-            });
+            then.extend(item.as_ref().map(queued));
         }
         add_message(batch, &c, entry, m, "reply", now, then);
         return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
@@ -301,7 +296,7 @@ fn decide(
             open_case(store, ctx, entry, m, &sender, &verdict, "email", now, batch)?.id,
         ),
         Action::Record => Outcome::Recorded(format!("{} (recorded per policy)", verdict.label)),
-        action => answer_without_case(ctx, entry, m, &sender, &verdict, action, now, batch)?,
+        action => answer_without_case(store, ctx, entry, m, &sender, &verdict, action, now, batch)?,
     };
     Ok((outcome, Some(verdict)))
 }
@@ -506,9 +501,61 @@ pub(crate) fn queue_letter(
     Ok(item)
 }
 
-/// Queues an automatic answer to the sender of `m`, in its thread.
+/// The case event for a queued letter.
+pub(crate) fn queued(item: &outbox::Item) -> EventKind {
+    EventKind::LetterQueued {
+        outbox_id: item.id.clone(),
+        letter: item.letter.clone(),
+        to: item.to.clone(),
+        message_id: Some(item.message_id.clone()),
+        subject: Some(item.subject.clone()),
+    }
+}
+
+/// Counts an automatic reply to `to` against the hourly limits (this hour
+/// and the last, so a loop cannot slip through at the turn of the hour).
+/// Returns false, counting nothing, when a limit is reached.
+fn within_rate_limits(
+    store: &Store,
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let hour = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H").to_string();
+    let limits = &ctx.config.limits;
+    for (who, limit) in [
+        (
+            address::normalize(to),
+            limits.auto_replies_per_recipient_per_hour,
+        ),
+        ("*".to_string(), limits.auto_replies_per_hour),
+    ] {
+        let key = |h: String| format!("rate/{who}/{h}").into_bytes();
+        let current_key = key(hour(now));
+        let current: Option<u32> = store.get(Tree::Meta, &current_key)?;
+        let previous: u32 = store
+            .get(Tree::Meta, &key(hour(now - chrono::Duration::hours(1))))?
+            .unwrap_or(0);
+        if current.unwrap_or(0) + previous >= limit {
+            tracing::warn!(recipient = %to, limit, "automatic reply suppressed: rate limit reached (mail loop?)");
+            return Ok(false);
+        }
+        batch.expect(
+            Tree::Meta,
+            current_key.clone(),
+            current.map(|c| serde_json::to_vec(&c).unwrap_or_default()),
+        );
+        batch.put(Tree::Meta, current_key, &(current.unwrap_or(0) + 1));
+    }
+    Ok(true)
+}
+
+/// Queues an automatic answer to the sender of `m`, in its thread, unless
+/// the rate limits for automatic mail say no (then `None`).
 #[allow(clippy::too_many_arguments)]
 fn reply_to_sender(
+    store: &Store,
     ctx: &Context<'_>,
     batch: &mut Batch,
     key: (Option<CaseId>, &str, u32),
@@ -518,7 +565,10 @@ fn reply_to_sender(
     sender: &Correspondent,
     m: &Inbound,
     now: DateTime<Utc>,
-) -> Result<outbox::Item, ProcessError> {
+) -> Result<Option<outbox::Item>, ProcessError> {
+    if !within_rate_limits(store, ctx, batch, &sender.reply_address, now)? {
+        return Ok(None);
+    }
     let references: Vec<String> = m
         .references
         .iter()
@@ -539,6 +589,7 @@ fn reply_to_sender(
         Some("auto-replied"),
         now,
     )
+    .map(Some)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -600,7 +651,8 @@ pub(crate) fn open_case(
         Case::from_events(id, &events).map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
     let mut vars = letter_context(ctx, &c);
     vars["message"] = message_json(ctx, entry, m, sender, verdict);
-    let item = reply_to_sender(
+    let ack = reply_to_sender(
+        store,
         ctx,
         batch,
         (Some(id), "", 1),
@@ -615,13 +667,15 @@ pub(crate) fn open_case(
         seq: events.len() as u32,
         at: now,
         actor: "klachtd".into(),
-        reason: None,
-        kind: EventKind::LetterQueued {
-            outbox_id: item.id.clone(),
-            letter: item.letter.clone(),
-            to: item.to.clone(),
-            message_id: Some(item.message_id.clone()),
-            subject: Some(item.subject.clone()),
+        reason: ack
+            .is_none()
+            .then(|| "rate limit for automatic mail reached (mail loop?)".to_string()),
+        kind: match &ack {
+            Some(item) => queued(item),
+            None => EventKind::LetterSuppressed {
+                letter: "ontvangstbevestiging".into(),
+                to: sender.reply_address.clone(),
+            },
         },
     });
     // The assignment notice to the handler (default: the coordinator), whose
@@ -660,13 +714,7 @@ pub(crate) fn open_case(
             at: now,
             actor: "klachtd".into(),
             reason: None,
-            kind: EventKind::LetterQueued {
-                outbox_id: notice.id.clone(),
-                letter: notice.letter.clone(),
-                to: notice.to.clone(),
-                message_id: Some(notice.message_id.clone()),
-                subject: Some(notice.subject.clone()),
-            },
+            kind: queued(&notice),
         });
     }
     case::create(batch, id, &events).map_err(|e| match e {
@@ -682,6 +730,7 @@ pub(crate) fn open_case(
 /// Compliments, ideas and questions: answered and passed on to staff, no case.
 #[allow(clippy::too_many_arguments)]
 fn answer_without_case(
+    store: &Store,
     ctx: &Context<'_>,
     entry: &Entry,
     m: &Inbound,
@@ -703,6 +752,7 @@ fn answer_without_case(
     };
     if let Some(letter) = customer_letter {
         reply_to_sender(
+            store,
             ctx,
             batch,
             (None, &key, 1),

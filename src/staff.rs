@@ -291,18 +291,7 @@ fn apply(
                 mode: "relayed".into(),
             },
         );
-        push(
-            &mut state,
-            &mut out,
-            None,
-            EventKind::LetterQueued {
-                outbox_id: item.id.clone(),
-                letter: item.letter.clone(),
-                to: item.to.clone(),
-                message_id: Some(item.message_id.clone()),
-                subject: Some(item.subject.clone()),
-            },
-        );
+        push(&mut state, &mut out, None, processor::queued(&item));
         relayed = Some(c.complainant.clone());
     }
 
@@ -332,18 +321,7 @@ fn apply(
         Some("auto-replied"),
         now,
     )?;
-    push(
-        &mut state,
-        &mut out,
-        None,
-        EventKind::LetterQueued {
-            outbox_id: item.id.clone(),
-            letter: item.letter.clone(),
-            to: item.to.clone(),
-            message_id: Some(item.message_id.clone()),
-            subject: Some(item.subject.clone()),
-        },
-    );
+    push(&mut state, &mut out, None, processor::queued(&item));
     case::append(batch, c, out.events);
     Ok(Outcome::AddedToCase(c.id))
 }

@@ -13,7 +13,14 @@ const PER_CUSTOMER: u32 = 5;
 
 #[test]
 fn sigkill_three_times_loses_nothing_and_sends_nothing_twice() {
-    let inst = Instance::new("crash");
+    // Five complaints per customer within seconds: above the default loop guard.
+    let inst = Instance::with(
+        "crash",
+        Options {
+            extra: "[limits]\nauto_replies_per_recipient_per_hour = 50\n".into(),
+            ..Options::default()
+        },
+    );
     let total = CUSTOMERS * PER_CUSTOMER;
     let complaints = inst.complaints.clone();
     let tag = inst.tag.clone();

@@ -449,3 +449,92 @@ fn an_attachment_over_the_limit_is_refused_the_mail_kept_and_the_complainant_tol
     assert_eq!(msg["attachments"][0]["name"], "gevel.mp4");
     assert_eq!(msg["attachments"][0]["kept"], false);
 }
+
+#[test]
+fn a_subject_with_line_breaks_and_template_syntax_arrives_harmless() {
+    let inst = Instance::new("inject");
+    let customer = inst.customer(1);
+    // An encoded-word subject that decodes to CR/LF + a header, and template syntax.
+    let raw = format!(
+        "From: {customer}\r\nTo: {c}\r\nSubject: =?UTF-8?B?{subj}?=\r\nMessage-ID: <inj-{t}@voorbeeld.test>\r\n\r\nDe monteur is niet gekomen. {{{{ org.name }}}} {{% for x in range(3) %}}x{{% endfor %}}\r\n",
+        c = inst.complaints,
+        t = inst.tag,
+        subj = "S2xhY2h0IHt7IG9yZy5uYW1lIH19DQpCY2M6IGV2aWxAdm9vcmJlZWxkLnRlc3QNCg0KSW5nZXNwb3Rlbg==",
+    );
+    smtp_send(&customer, &[&inst.complaints], &raw);
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    assert!(wait_until(Duration::from_secs(10), || acks(&customer)
+        .len()
+        == 1));
+    let ack = &acks(&customer)[0];
+    let head_end = ack.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&ack[..head_end]);
+    assert!(
+        !head.to_ascii_lowercase().contains("\nbcc:"),
+        "no injected header: {head}"
+    );
+    let (_, body) = subject_and_text(ack);
+    // The customer's subject is quoted on one line, template syntax literal.
+    assert!(
+        body.contains("(Onderwerp: Klacht {{ org.name }} Bcc: evil@voorbeeld.test Ingespoten)"),
+        "{body}"
+    );
+    assert!(body.contains("{% for x in range(3) %}"), "{body}");
+    assert!(!body.contains("Testorganisatie {"), "not rendered: {body}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(fetch_all("evil@voorbeeld.test", "INBOX").is_empty());
+}
+
+#[test]
+fn sighup_with_a_broken_template_keeps_the_running_set() {
+    let inst = Instance::new("hup");
+    // A private copy of the templates the admin edits.
+    let tpl = inst.dir.path().join("tpl");
+    for lang in ["nl", "en"] {
+        std::fs::create_dir_all(tpl.join(lang)).unwrap();
+        for f in std::fs::read_dir(root().join("templates").join(lang)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, tpl.join(lang).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let cfg = std::fs::read_to_string(&inst.config).unwrap();
+    let cfg = cfg.replace(
+        &format!("dir = \"{}\"", root().join("templates").display()),
+        &format!("dir = \"{}\"", tpl.display()),
+    );
+    std::fs::write(&inst.config, cfg).unwrap();
+    let mut child = inst.spawn_run();
+    assert!(wait_until(Duration::from_secs(15), || {
+        std::fs::read_to_string(inst.dir.path().join("run.log"))
+            .unwrap_or_default()
+            .contains("IMAP connected")
+    }));
+    // Friday, 5 pm: a typo in the acknowledgement.
+    let ack = tpl.join("nl/ontvangstbevestiging.txt.j2");
+    let text = std::fs::read_to_string(&ack)
+        .unwrap()
+        .replace("{{ case.id }}", "{{ case.nummer }}");
+    std::fs::write(&ack, text).unwrap();
+    kill(&mut child, "HUP");
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(inst.dir.path().join("run.log"))
+            .unwrap_or_default()
+            .contains("reload refused")
+    }));
+    let customer = inst.customer(1);
+    inst.send_complaint(&customer, "hup", "Klacht", "De monteur is niet gekomen.");
+    let arrived = wait_until(Duration::from_secs(10), || acks(&customer).len() == 1);
+    kill(&mut child, "TERM");
+    let _ = child.wait();
+    let log = std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap_or_default();
+    assert!(log.contains("case.nummer"), "the log says why: {log}");
+    assert!(arrived, "the running templates keep working");
+    let (subject, _) = subject_and_text(&acks(&customer)[0]);
+    assert!(subject.contains("[KL-"), "{subject}");
+}
