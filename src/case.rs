@@ -278,6 +278,13 @@ pub enum EventKind {
         /// As heard.
         text: String,
     },
+    /// A reminder or escalation timer fired.
+    TimerFired {
+        /// Which (`herinnering-2`, `termijn-verstreken`, `management-2`).
+        timer: String,
+        /// When the term ends.
+        term_end: DateTime<Utc>,
+    },
     /// A staff command was refused.
     CommandRejected {
         /// The command line.
@@ -531,7 +538,9 @@ impl Case {
                 self.add_participant(handler);
             }
             EventKind::Judged { justified } => self.justified = Some(*justified),
-            EventKind::Note { .. } | EventKind::CommandRejected { .. } => {}
+            EventKind::Note { .. }
+            | EventKind::CommandRejected { .. }
+            | EventKind::TimerFired { .. } => {}
             EventKind::Offer { text } => {
                 self.offers.push(text.clone());
                 self.offer_accepted = None;

@@ -127,6 +127,8 @@ pub struct CycleReport {
     pub fetched: u32,
     /// Processing totals.
     pub processed: processor::Report,
+    /// Reminder and escalation letters queued.
+    pub timers: u32,
     /// Sending totals.
     pub sent: outbox::Report,
 }
@@ -191,6 +193,21 @@ impl Daemon {
         processor::process_pending(&self.store, &ctx, move || clock.now())
     }
 
+    /// Fires the reminders and escalations that are due.
+    pub fn fire_timers(&self) -> Result<u32, StoreError> {
+        let rules = self.rules();
+        let ctx = Context {
+            config: &self.config,
+            letters: &rules.letters,
+            policy: &rules.policy,
+            calendar: &self.calendar,
+            signer: &self.signer,
+            sender: &self.sender,
+            classifier: &rules.classifier,
+        };
+        crate::scheduler::fire_due(&self.store, &ctx, self.clock.now())
+    }
+
     /// Sends what is due in the outbox.
     pub async fn send(&self) -> Result<outbox::Report, outbox::SendError> {
         let clock = self.clock.clone();
@@ -216,10 +233,12 @@ impl Daemon {
     pub async fn once(&self) -> Result<CycleReport, DaemonError> {
         let fetched = self.fetch().await?;
         let processed = self.process()?;
+        let timers = self.fire_timers()?;
         let sent = self.send().await?;
         Ok(CycleReport {
             fetched,
             processed,
+            timers,
             sent,
         })
     }
@@ -295,7 +314,9 @@ impl Daemon {
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         loop {
             let me = self.clone();
-            match tokio::task::spawn_blocking(move || me.process()).await {
+            match tokio::task::spawn_blocking(move || me.process().and_then(|_| me.fire_timers()))
+                .await
+            {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "processing failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "processing task failed; will retry"),

@@ -172,6 +172,28 @@ impl Calendar {
         day
     }
 
+    /// The working day `n` working days before `day`.
+    pub fn working_days_before(&self, mut day: NaiveDate, n: u32) -> NaiveDate {
+        let mut left = n;
+        while left > 0 {
+            day = day - Days::new(1);
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+
+    /// A local wall-clock moment of a day (the later one when DST repeats it).
+    pub fn at_local(&self, day: NaiveDate, hour: u32) -> DateTime<Utc> {
+        let t = day.and_hms_opt(hour.min(23), 0, 0).expect("valid time");
+        self.tz
+            .from_local_datetime(&t)
+            .latest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&t))
+    }
+
     /// The local date of an instant.
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
         at.with_timezone(&self.tz).date_naive()

@@ -21,6 +21,9 @@ pub const REQUIRED: &[&str] = &[
     "commando-resultaat",
     "waarschuwing",
     "bijlage-te-groot",
+    "herinnering",
+    "escalatie",
+    "verlenging",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -378,6 +381,17 @@ pub fn sample_context() -> serde_json::Value {
             "reason": "a staff address without a valid case token",
             "received": "2026-04-24T14:00:00+00:00",
             "journal_id": "0123456789abcdef01234567",
+        },
+        "timer": {
+            "kind": "herinnering-2",
+            "term_end": "2026-05-08",
+            "workdays": 2,
+            "breached": false,
+            "handler": "piet@voorbeeld.nl",
+        },
+        "extension": {
+            "by": "4 weken",
+            "reason": "wij wachten op het oordeel van een deskundige",
         },
         "term": {
             "acknowledge": "7 werkdagen",

@@ -23,6 +23,7 @@ pub mod letter;
 pub mod outbox;
 pub mod policy;
 pub mod processor;
+pub mod scheduler;
 pub mod staff;
 pub mod store;
 pub mod text;

@@ -253,12 +253,13 @@ fn run(cli: Cli) -> Result<i32> {
                 Daemon::open(config, klachtd::clock::from_env()).context("starting klachtd")?;
             let report = rt.block_on(daemon.once()).context("running one cycle")?;
             println!(
-                "fetched {}, new cases {}, added to cases {}, recorded {}, dead letters {}, sent {}, deferred {}, failed {}",
+                "fetched {}, new cases {}, added to cases {}, recorded {}, dead letters {}, reminders/escalations {}, sent {}, deferred {}, failed {}",
                 report.fetched,
                 report.processed.new_cases,
                 report.processed.added,
                 report.processed.recorded,
                 report.processed.dead,
+                report.timers,
                 report.sent.sent,
                 report.sent.deferred,
                 report.sent.failed
@@ -571,11 +572,12 @@ fn cases(
             };
             let events = case::events(store, id)?;
             let letters = outbox::items(store, Some(id))?;
+            let timers = klachtd::scheduler::pending(store, id)?;
             if *json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
-                        "case": c, "events": events, "outbox": letters
+                        "case": c, "events": events, "outbox": letters, "timers": timers
                     }))?
                 );
                 return Ok(0);
@@ -646,6 +648,16 @@ fn cases(
                 println!("  resolved:     {}", r.to_rfc3339());
             }
             println!("  summary:      {}", c.summary);
+            for t in &timers {
+                println!(
+                    "  timer:        {} at {}",
+                    serde_json::to_value(&t.kind)?
+                        .get("kind")
+                        .and_then(|k| k.as_str())
+                        .unwrap_or(""),
+                    t.at.with_timezone(&calendar.tz).format("%Y-%m-%d %H:%M")
+                );
+            }
             println!("timeline:");
             for e in events {
                 let what = serde_json::to_value(&e.kind)?;

@@ -51,6 +51,43 @@ pub struct Policy {
     /// How often the handling term may be extended (none: no limit).
     #[serde(default)]
     pub max_extensions: Option<u32>,
+    /// Reminders and escalations around the decision term.
+    #[serde(default)]
+    pub ladder: Ladder,
+}
+
+/// The reminder and escalation ladder of the decision term: reminders to
+/// the handler before it ends, an escalation to the coordinator when it is
+/// breached, and escalations to management after.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ladder {
+    /// Working days before the end of the term at which the handler is reminded.
+    #[serde(default = "default_reminders")]
+    pub remind_before_workdays: Vec<u32>,
+    /// Escalate to the coordinator when the term is breached.
+    #[serde(default = "yes")]
+    pub escalate_at_breach: bool,
+    /// Working days after breach at which management is told.
+    #[serde(default = "default_management")]
+    pub management_after_workdays: Vec<u32>,
+}
+
+fn default_reminders() -> Vec<u32> {
+    vec![2, 1]
+}
+fn default_management() -> Vec<u32> {
+    vec![2]
+}
+
+impl Default for Ladder {
+    fn default() -> Self {
+        Ladder {
+            remind_before_workdays: default_reminders(),
+            escalate_at_breach: true,
+            management_after_workdays: default_management(),
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -717,10 +717,14 @@ pub(crate) fn open_case(
             kind: queued(&notice),
         });
     }
-    case::create(batch, id, &events).map_err(|e| match e {
+    let created = case::create(batch, id, &events).map_err(|e| match e {
         case::CaseError::Store(s) => ProcessError::Store(s),
         other => ProcessError::Unprocessable(other.to_string()),
     })?;
+    crate::scheduler::schedule(
+        batch,
+        &crate::scheduler::plan(&created, ctx.policy, ctx.calendar),
+    );
     if let Some(mid) = &m.message_id {
         batch.put_raw(Tree::Threads, mid.as_bytes(), id.to_string().into_bytes());
     }
@@ -815,7 +819,9 @@ pub(crate) fn letter_context_base(ctx: &Context<'_>) -> serde_json::Value {
 
 /// The variables of a letter about `c` (the shape of `letter::sample_context`).
 pub fn letter_context(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
-    let decide_by = ctx.calendar.due_date(c.received, ctx.policy.terms.decide);
+    let decide_by = ctx
+        .calendar
+        .local_date(ctx.policy.decision_due(c, ctx.calendar));
     let mut v = letter_context_base(ctx);
     v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
     v["case"] = json!({

@@ -261,6 +261,38 @@ fn apply(
         }
     }
 
+    // An extended term: new timers, and the complainant is told.
+    if state.extensions.len() > c.extensions.len() {
+        crate::scheduler::schedule(
+            batch,
+            &crate::scheduler::plan(&state, ctx.policy, ctx.calendar),
+        );
+        let mut vars = processor::letter_context(ctx, &state);
+        vars["extension"] = json!({
+            "by": state.extensions.last().cloned().unwrap_or_default(),
+            "reason": parsed.commands.iter().rev().find_map(|(_, cmd)| match cmd {
+                Command::Verlengen(_, r) => Some(r.clone()),
+                _ => None,
+            }).unwrap_or_default(),
+        });
+        let refs = c.thread.clone();
+        let item = processor::queue_letter(
+            ctx,
+            batch,
+            (Some(c.id), "", state.version),
+            "verlenging",
+            &c.language,
+            &vars,
+            (&c.complainant, c.name.as_deref()),
+            &ctx.config.organization.complaints_address,
+            refs.last().map(String::as_str),
+            &refs,
+            Some("auto-generated"),
+            now,
+        )?;
+        push(&mut state, &mut out, None, processor::queued(&item));
+    }
+
     // Relay the text (without quotes, signature and command lines).
     let reply = command::strip_commands(&new);
     let mut relayed = None;

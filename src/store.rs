@@ -40,10 +40,12 @@ pub enum Tree {
     OutboxByMessageId,
     /// `complainant address \0 case key` → (), to find a person's cases.
     ByComplainant,
+    /// Timers: `due time (µs, big-endian) ‖ case key ‖ name` → timer.
+    Due,
 }
 
 impl Tree {
-    const ALL: [Tree; 13] = [
+    const ALL: [Tree; 14] = [
         Tree::Meta,
         Tree::Journal,
         Tree::Raw,
@@ -57,6 +59,7 @@ impl Tree {
         Tree::OutboxQueue,
         Tree::OutboxByMessageId,
         Tree::ByComplainant,
+        Tree::Due,
     ];
 
     fn name(self) -> &'static str {
@@ -74,6 +77,7 @@ impl Tree {
             Tree::OutboxQueue => "outbox_queue",
             Tree::OutboxByMessageId => "outbox_by_message_id",
             Tree::ByComplainant => "by_complainant",
+            Tree::Due => "due",
         }
     }
 

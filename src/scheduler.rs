@@ -1,0 +1,302 @@
+//! The scheduler: a due index in the store (`due time ‖ case ‖ timer`) holding
+//! the reminders and escalations of each case's decision term. Timers are
+//! planned when a case opens and again when its term is extended; a pass
+//! fires everything due (after downtime: everything overdue, at once) and
+//! removes each timer in the same transaction as its letter, so each fires
+//! once. Timers that no longer apply (position taken, term extended,
+//! reminder overtaken by the breach) are dropped when they come up.
+
+use crate::case::{self, Case, CaseId, EventKind, State};
+use crate::deadline::Calendar;
+use crate::policy::Policy;
+use crate::processor::{self, Context, ProcessError};
+use crate::store::{Batch, Store, StoreError, Tree};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// What a timer does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// Remind the handler `workdays` working days before the term ends.
+    Reminder {
+        /// Working days before the end.
+        workdays: u32,
+    },
+    /// The term is breached: escalate to the coordinator.
+    Breach,
+    /// `workdays` working days after breach: tell management.
+    Management {
+        /// Working days after the end.
+        workdays: u32,
+    },
+}
+
+impl Kind {
+    fn name(&self) -> String {
+        match self {
+            Kind::Reminder { workdays } => format!("herinnering-{workdays}"),
+            Kind::Breach => "termijn-verstreken".into(),
+            Kind::Management { workdays } => format!("management-{workdays}"),
+        }
+    }
+}
+
+/// A planned timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    /// The case.
+    pub case: CaseId,
+    /// What it does.
+    #[serde(flatten)]
+    pub kind: Kind,
+    /// When the term ends.
+    pub term_end: DateTime<Utc>,
+    /// The term's generation: the number of extensions when planned.
+    pub generation: u32,
+    /// When it fires.
+    pub at: DateTime<Utc>,
+}
+
+impl Timer {
+    fn key(&self) -> Vec<u8> {
+        let mut k = self.at.timestamp_micros().to_be_bytes().to_vec();
+        k.extend(self.case.key());
+        k.push(0);
+        k.extend(format!("{}/{}", self.kind.name(), self.generation).into_bytes());
+        k
+    }
+}
+
+/// The timers of a case's decision term, by the policy's ladder. Reminders
+/// go out at 08:00 local time; escalations at the end of the term.
+pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
+    let term_end = policy.decision_due(c, cal);
+    let end_day = cal.local_date(term_end);
+    let generation = c.extensions.len() as u32;
+    let mut out = Vec::new();
+    let mut add = |kind: Kind, at: DateTime<Utc>| {
+        out.push(Timer {
+            case: c.id,
+            kind,
+            term_end,
+            generation,
+            at,
+        })
+    };
+    for &n in &policy.ladder.remind_before_workdays {
+        add(
+            Kind::Reminder { workdays: n },
+            cal.at_local(cal.working_days_before(end_day, n), 8),
+        );
+    }
+    if policy.ladder.escalate_at_breach {
+        add(Kind::Breach, term_end);
+    }
+    for &n in &policy.ladder.management_after_workdays {
+        let day = cal.due_date(
+            term_end,
+            format!("{n} werkdagen").parse().expect("valid term"),
+        );
+        add(Kind::Management { workdays: n }, cal.at_local(day, 8));
+    }
+    out
+}
+
+/// Adds timers to a batch.
+pub fn schedule(batch: &mut Batch, timers: &[Timer]) {
+    for t in timers {
+        batch.put(Tree::Due, t.key(), t);
+    }
+}
+
+/// Timers of a case still pending (for `cases show`).
+pub fn pending(store: &Store, case: CaseId) -> Result<Vec<Timer>, StoreError> {
+    Ok(store
+        .scan::<Timer>(Tree::Due, b"")?
+        .into_iter()
+        .filter(|t| t.case == case)
+        .collect())
+}
+
+/// Whether a timer still applies to the case as it is now.
+fn applies(t: &Timer, c: &Case, now: DateTime<Utc>) -> bool {
+    let position_taken = matches!(
+        c.state,
+        State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
+    );
+    let current = t.generation == c.extensions.len() as u32;
+    let overtaken = matches!(t.kind, Kind::Reminder { .. }) && now >= t.term_end;
+    !position_taken && current && !overtaken
+}
+
+/// Fires every timer due at `now`. Returns how many letters it queued.
+pub fn fire_due(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<u32, StoreError> {
+    let end = now.timestamp_micros().to_be_bytes();
+    let mut fired = 0;
+    for (key, value) in store.scan_raw(Tree::Due, b"")? {
+        if key.len() < 8 || key[..8] > end[..] {
+            break;
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut batch = Batch::new();
+            batch.expect(Tree::Due, key.clone(), Some(value.clone()));
+            batch.remove(Tree::Due, key.clone());
+            let timer: Option<Timer> = serde_json::from_slice(&value).ok();
+            let case = match &timer {
+                Some(t) => case::load(store, t.case)?,
+                None => None,
+            };
+            if let (Some(t), Some(c)) = (&timer, &case) {
+                if applies(t, c, now) {
+                    match letters_for(ctx, &mut batch, t, c, now) {
+                        Ok(n) => fired += n,
+                        Err(ProcessError::Store(e)) => return Err(e),
+                        Err(ProcessError::Unprocessable(why)) => {
+                            tracing::error!(case = %c.id, %why, "timer letter could not be made; the timer stays");
+                            break;
+                        }
+                    }
+                }
+            }
+            match store.commit(&batch) {
+                Ok(()) => break,
+                Err(StoreError::Conflict(_)) if tries < 10 => continue,
+                Err(StoreError::Conflict(_)) => break,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(fired)
+}
+
+/// Queues the letters of a timer and its case events; returns how many.
+fn letters_for(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    t: &Timer,
+    c: &Case,
+    now: DateTime<Utc>,
+) -> Result<u32, ProcessError> {
+    let (letter, recipients): (&str, Vec<String>) = match &t.kind {
+        Kind::Reminder { .. } => (
+            "herinnering",
+            vec![c
+                .handler
+                .clone()
+                .unwrap_or_else(|| ctx.config.staff.coordinator.clone())],
+        ),
+        Kind::Breach => ("escalatie", vec![ctx.config.staff.coordinator.clone()]),
+        Kind::Management { .. } => ("escalatie", ctx.config.staff.management.clone()),
+    };
+    let mut vars = processor::letter_context(ctx, c);
+    vars["timer"] = json!({
+        "kind": t.kind.name(),
+        "term_end": ctx.calendar.local_date(t.term_end).to_string(),
+        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Breach => 0 },
+        "breached": now >= t.term_end,
+        "handler": c.handler.clone().unwrap_or_default(),
+    });
+    let mut events = vec![(
+        now,
+        "klachtd".to_string(),
+        None,
+        EventKind::TimerFired {
+            timer: t.kind.name(),
+            term_end: t.term_end,
+        },
+    )];
+    let mut n = 0;
+    for (i, to) in recipients.iter().filter(|r| !r.is_empty()).enumerate() {
+        let reply_to = crate::address::with_detail(
+            &ctx.config.organization.complaints_address,
+            &ctx.signer.reply_detail(c.id),
+        );
+        let item = processor::queue_letter(
+            ctx,
+            batch,
+            (Some(c.id), "", c.version * 10 + i as u32),
+            letter,
+            &ctx.config.organization.language,
+            &vars,
+            (to, None),
+            &reply_to,
+            None,
+            &[],
+            Some("auto-generated"),
+            now,
+        )?;
+        events.push((now, "klachtd".into(), None, processor::queued(&item)));
+        n += 1;
+    }
+    case::append(batch, c, events);
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_ladder_lands_on_working_days() {
+        let events = vec![case::Event {
+            seq: 0,
+            at: at("2026-04-24T16:00:00+02:00"),
+            actor: "x@y.nl".into(),
+            reason: None,
+            kind: EventKind::Opened {
+                complainant: "x@y.nl".into(),
+                name: None,
+                subject: "s".into(),
+                summary: "s".into(),
+                language: "nl".into(),
+                channel: "email".into(),
+                category: None,
+                urgent: false,
+            },
+        }];
+        let c = Case::from_events("KL-2026-0001".parse().unwrap(), &events).unwrap();
+        let policy = Policy::preset("generiek").unwrap();
+        let cal = Calendar::default();
+        let t = plan(&c, &policy, &cal);
+        let when: Vec<String> = t
+            .iter()
+            .map(|t| t.at.with_timezone(&cal.tz).to_rfc3339())
+            .collect();
+        // 2 weeks from Friday 24 April: Friday 8 May (5 mei is a holiday, not on the path).
+        assert_eq!(
+            when,
+            [
+                "2026-05-06T08:00:00+02:00",
+                "2026-05-07T08:00:00+02:00",
+                "2026-05-08T23:59:59+02:00",
+                "2026-05-12T08:00:00+02:00",
+            ]
+        );
+        // An extension plans a new generation further out.
+        let mut extended = c.clone();
+        extended.extensions.push("2 weken".into());
+        let t2 = plan(&extended, &policy, &cal);
+        assert!(t2.iter().all(|t| t.generation == 1));
+        assert_eq!(
+            t2[2].at.with_timezone(&cal.tz).to_rfc3339(),
+            "2026-05-22T23:59:59+02:00"
+        );
+        assert!(
+            !applies(&t[0], &extended, at("2026-05-06T08:00:00+02:00")),
+            "superseded by the extension"
+        );
+        assert!(applies(&t2[0], &extended, at("2026-05-20T08:00:00+02:00")));
+        assert!(
+            !applies(&t2[0], &extended, at("2026-05-23T08:00:00+02:00")),
+            "a reminder after the breach is noise"
+        );
+    }
+}

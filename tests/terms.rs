@@ -1,0 +1,242 @@
+//! Terms that are never missed: reminders and escalations fire once each,
+//! in simulated time (KLACHTD_FAKE_NOW), through the real mail stack; and
+//! after downtime what expired fires once on start.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+fn instance(name: &str) -> (Instance, String, String) {
+    let tag = unique(name);
+    let management = format!("directie-{tag}@org.example.test");
+    let inst = Instance::with(
+        name,
+        Options {
+            staff_extra: format!("management = [\"{management}\"]"),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    (inst, coordinator, management)
+}
+
+fn once_at(inst: &Instance, at: chrono::DateTime<chrono::Utc>) -> String {
+    let out = inst.klachtd_env(&["once"], &[("KLACHTD_FAKE_NOW", &at.to_rfc3339())]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn timers(inst: &Instance, id: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+    let out = inst.klachtd(&["cases", "show", id, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["timers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["kind"].as_str().unwrap().to_string(),
+                t["at"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn subjects(addr: &str) -> Vec<String> {
+    std::thread::sleep(Duration::from_millis(700));
+    fetch_all(addr, "INBOX")
+        .iter()
+        .map(|m| subject_and_text(m).0)
+        .collect()
+}
+
+#[test]
+fn reminders_and_escalations_fire_once_each_as_the_term_runs_out() {
+    let (inst, coordinator, management) = instance("ladder");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "t",
+        "Geen warm water",
+        "Al een week geen warm water en de monteur is niet gekomen.",
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let plan = timers(&inst, &id);
+    let kinds: Vec<&str> = plan.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["reminder", "reminder", "breach", "management"]);
+    let minute = chrono::Duration::minutes(1);
+
+    // Each moment, twice: the second run must not send anything again.
+    for (i, (_, at)) in plan.iter().enumerate() {
+        once_at(&inst, *at + minute);
+        once_at(&inst, *at + minute);
+        let to_coordinator = subjects(&coordinator);
+        let reminders = to_coordinator
+            .iter()
+            .filter(|s| s.contains("Herinnering"))
+            .count();
+        let escalations = to_coordinator
+            .iter()
+            .filter(|s| s.contains("ESCALATIE"))
+            .count();
+        assert_eq!(
+            reminders,
+            (i + 1).min(2),
+            "after step {i}: {to_coordinator:?}"
+        );
+        assert_eq!(
+            escalations,
+            (i >= 2) as usize,
+            "after step {i}: {to_coordinator:?}"
+        );
+        assert_eq!(
+            subjects(&management).len(),
+            (i >= 3) as usize,
+            "after step {i}"
+        );
+    }
+    assert!(
+        timers(&inst, &id).is_empty(),
+        "every timer fired or was dropped"
+    );
+    let c: serde_json::Value =
+        serde_json::from_slice(&inst.klachtd(&["cases", "show", &id, "--json"]).stdout).unwrap();
+    let fired = c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "timer_fired")
+        .count();
+    assert_eq!(fired, 4);
+}
+
+#[test]
+fn after_downtime_an_expired_term_escalates_once_and_stale_reminders_stay_quiet() {
+    let (inst, coordinator, management) = instance("downtime");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "d",
+        "Factuur klopt niet",
+        "Mijn factuur is te hoog en niemand reageert.",
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    // The daemon was down for a month.
+    let later = chrono::Utc::now() + chrono::Duration::days(30);
+    once_at(&inst, later);
+    once_at(&inst, later);
+    let to_coordinator = subjects(&coordinator);
+    assert_eq!(
+        to_coordinator
+            .iter()
+            .filter(|s| s.contains("ESCALATIE"))
+            .count(),
+        1,
+        "{to_coordinator:?}"
+    );
+    assert_eq!(
+        to_coordinator
+            .iter()
+            .filter(|s| s.contains("Herinnering"))
+            .count(),
+        0,
+        "{to_coordinator:?}"
+    );
+    assert_eq!(subjects(&management).len(), 1);
+}
+
+#[test]
+fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
+    let (inst, coordinator, _) = instance("stopped");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "s",
+        "Kapotte ruit",
+        "De nieuwe ruit is bij plaatsing beschadigd.",
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let first_breach = timers(&inst, &id)
+        .into_iter()
+        .find(|(k, _)| k == "breach")
+        .unwrap()
+        .1;
+    // The handler extends the term by two weeks (reply to the notice).
+    let notice = fetch_all(&coordinator, "INBOX").remove(0);
+    let reply_to = header(&notice, "Reply-To")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    smtp_send(
+        &coordinator,
+        &[&reply_to],
+        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <ext-{}@org.example.test>\r\n\r\n#verlengen 2 weken: wij wachten op de glasleverancier\r\n", inst.tag),
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    inst.once();
+    // The complainant is told.
+    let to_customer = subjects(&customer);
+    assert!(
+        to_customer.iter().any(|s| s.contains("termijn verlengd")),
+        "{to_customer:?}"
+    );
+    // At the old breach: nothing.
+    once_at(&inst, first_breach + chrono::Duration::minutes(1));
+    assert_eq!(
+        subjects(&coordinator)
+            .iter()
+            .filter(|s| s.contains("ESCALATIE"))
+            .count(),
+        0
+    );
+    // The position is taken in time: no escalation ever.
+    smtp_send(
+        &coordinator,
+        &[&reply_to],
+        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <pos-{}@org.example.test>\r\n\r\n#in-behandeling\r\n#gegrond\r\n", inst.tag),
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    once_at(&inst, first_breach + chrono::Duration::minutes(2));
+    once_at(&inst, first_breach + chrono::Duration::days(40));
+    let to_coordinator = subjects(&coordinator);
+    assert_eq!(
+        to_coordinator
+            .iter()
+            .filter(|s| s.contains("ESCALATIE"))
+            .count(),
+        0,
+        "{to_coordinator:?}"
+    );
+}
