@@ -305,7 +305,7 @@ pub fn transition_allowed(from: State, to: State, requires_judgement: bool) -> b
         (InBehandeling, WachtOpKlager | Beoordeeld | NietInBehandeling) => true,
         (InBehandeling, Opgelost) => !requires_judgement,
         (WachtOpKlager, InBehandeling | Beoordeeld) => true,
-        (Beoordeeld, Opgelost | InBehandeling) => true,
+        (Beoordeeld, Opgelost | InBehandeling | Beroep | Gesloten) => true,
         (Opgelost, Gesloten | Beroep | InBehandeling) => true,
         (NietInBehandeling, Gesloten | Beroep | InBehandeling) => true,
         (Gesloten, InBehandeling | Beroep) => true,

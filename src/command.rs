@@ -21,6 +21,8 @@ pub enum Command {
     Sluiten,
     /// `#heropen`.
     Heropen,
+    /// `#beroep`: the complainant is not satisfied and goes on (appeal).
+    Beroep,
     /// `#toewijzen naam@org.nl`.
     Toewijzen(String),
     /// `#verlengen 4 weken: reden`.
@@ -77,6 +79,7 @@ pub const HELP: &str = "\
 #opgelost                       opgelost (en: #resolved)
 #sluiten                        sluiten (en: #close)
 #heropen                        heropenen (en: #reopen)
+#beroep                         klager niet tevreden: beroep/escalatie, klager krijgt de vervolgstap (en: #appeal)
 #toewijzen naam@org.nl          andere behandelaar (en: #assign)
 #verlengen 4 weken: reden       termijn verlengen (en: #extend)
 #wacht                          wacht op klager (en: #wait)
@@ -141,6 +144,7 @@ fn parse_line(line: &str) -> Result<Command, String> {
         "opgelost" | "resolved" => Command::Opgelost,
         "sluiten" | "close" | "gesloten" => Command::Sluiten,
         "heropen" | "heropenen" | "reopen" => Command::Heropen,
+        "beroep" | "appeal" => Command::Beroep,
         "toewijzen" | "assign" => {
             let a = need("an address (#toewijzen naam@org.nl)")?;
             if !crate::address::is_valid(&a) {

@@ -24,6 +24,11 @@ pub const REQUIRED: &[&str] = &[
     "herinnering",
     "escalatie",
     "verlenging",
+    "niet-in-behandeling",
+    "besluit",
+    "afhandeling",
+    "tevredenheid",
+    "beroep",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -350,6 +355,14 @@ pub fn sample_context() -> serde_json::Value {
             "language": "nl",
             "category": "dienstverlening",
             "urgent": false,
+            "justified": true,
+            "outcome": "De ruit is kosteloos vervangen.",
+            "offers": ["een tegoedbon van 50 euro"],
+        },
+        "decision": {
+            "justified": true,
+            "motivation": "de monteur is zonder bericht weggebleven",
+            "reason": "de klacht gaat over een ander bedrijf",
         },
         "message": {
             "from": "jan@voorbeeld.nl",
@@ -401,6 +414,7 @@ pub fn sample_context() -> serde_json::Value {
         "policy": {
             "name": "generiek",
             "handling": "Wij onderzoeken uw klacht, zo nodig in overleg met u en de betrokken medewerker(s), en stellen u gemotiveerd op de hoogte van ons standpunt.",
+            "appeal": "U kunt uw klacht voorleggen aan de Geschillencommissie.",
         },
     })
 }

@@ -54,6 +54,10 @@ pub struct Policy {
     /// Reminders and escalations around the decision term.
     #[serde(default)]
     pub ladder: Ladder,
+    /// Where a complainant who is not satisfied can go next, per language
+    /// (the appeal or external body of the procedure).
+    #[serde(default)]
+    pub appeal: BTreeMap<String, String>,
 }
 
 /// The reminder and escalation ladder of the decision term: reminders to
@@ -258,6 +262,15 @@ impl Policy {
             c.state,
             State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
         ) && now > self.decision_due(c, cal)
+    }
+
+    /// The next step for an unsatisfied complainant, in `lang` (Dutch when missing).
+    pub fn appeal(&self, lang: &str) -> &str {
+        self.appeal
+            .get(lang)
+            .or_else(|| self.appeal.get("nl"))
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     /// The policy a config names (preset `generiek` when none).

@@ -813,6 +813,7 @@ pub(crate) fn letter_context_base(ctx: &Context<'_>) -> serde_json::Value {
         "policy": {
             "name": ctx.policy.name,
             "handling": ctx.policy.handling(&ctx.config.organization.language),
+            "appeal": ctx.policy.appeal(&ctx.config.organization.language),
         },
     })
 }
@@ -824,6 +825,7 @@ pub fn letter_context(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
         .local_date(ctx.policy.decision_due(c, ctx.calendar));
     let mut v = letter_context_base(ctx);
     v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
+    v["policy"]["appeal"] = json!(ctx.policy.appeal(&c.language));
     v["case"] = json!({
         "id": c.id.to_string(),
         "received": ctx.calendar.local_date(c.received).to_string(),
@@ -835,6 +837,9 @@ pub fn letter_context(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
         "language": c.language,
         "category": c.category.clone().unwrap_or_default(),
         "urgent": c.urgent,
+        "justified": c.justified,
+        "outcome": c.outcome.clone().unwrap_or_default(),
+        "offers": c.offers,
     });
     v["term"] = json!({
         "acknowledge": ctx.policy.terms.acknowledge.to_string(),

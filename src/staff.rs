@@ -261,6 +261,51 @@ fn apply(
         }
     }
 
+    // The letters the procedure promises the complainant at each step.
+    let mut promised: Vec<(&str, serde_json::Value)> = Vec::new();
+    for (_, reason, kind) in out.events.iter().map(|(a, _, r, k)| (a, r, k)) {
+        match kind {
+            EventKind::StateChanged {
+                to: State::NietInBehandeling,
+            } => promised.push((
+                "niet-in-behandeling",
+                json!({ "reason": reason.clone().unwrap_or_default() }),
+            )),
+            EventKind::Judged { justified } => promised.push((
+                "besluit",
+                json!({ "justified": justified, "motivation": reason.clone().unwrap_or_default() }),
+            )),
+            EventKind::StateChanged {
+                to: State::Opgelost,
+            } => {
+                promised.push(("afhandeling", json!({})));
+                promised.push(("tevredenheid", json!({})));
+            }
+            EventKind::StateChanged { to: State::Beroep } => promised.push(("beroep", json!({}))),
+            _ => {}
+        }
+    }
+    for (letter, decision) in promised {
+        let mut vars = processor::letter_context(ctx, &state);
+        vars["decision"] = decision;
+        let refs = state.thread.clone();
+        let item = processor::queue_letter(
+            ctx,
+            batch,
+            (Some(c.id), "", state.version),
+            letter,
+            &c.language,
+            &vars,
+            (&c.complainant, c.name.as_deref()),
+            &ctx.config.organization.complaints_address,
+            refs.last().map(String::as_str),
+            &refs,
+            Some("auto-generated"),
+            now,
+        )?;
+        push(&mut state, &mut out, None, processor::queued(&item));
+    }
+
     // An extended term: new timers, and the complainant is told.
     if state.extensions.len() > c.extensions.len() {
         crate::scheduler::schedule(
@@ -396,6 +441,7 @@ fn plan(
         }
         Command::Opgelost => to(State::Opgelost, None),
         Command::Sluiten => to(State::Gesloten, None),
+        Command::Beroep => to(State::Beroep, None),
         Command::Heropen => to(State::InBehandeling, Some("heropend".into())),
         Command::Wacht => to(State::WachtOpKlager, None),
         Command::Toewijzen(who) => {

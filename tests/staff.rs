@@ -16,7 +16,11 @@ struct Opened {
 }
 
 fn open_case(name: &str) -> Opened {
-    let inst = Instance::new(name);
+    open_case_with(name, Options::default())
+}
+
+fn open_case_with(name: &str, opts: Options) -> Opened {
+    let inst = Instance::with(name, opts);
     let customer = inst.customer(1);
     let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
     inst.send_complaint(
@@ -645,7 +649,78 @@ fn every_command_changes_the_case_as_specified() {
         text.contains("#bod-aanvaard / #bod-afgewezen"),
         "the help text: {text}"
     );
-    // None of it reached the complainant except the acknowledgement.
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(fetch_all(&o.customer, "INBOX").len(), 1);
+    // The complainant gets the letters the procedure promises, never the note.
+    let mails = wait_inbox(&o.customer, 7);
+    let subjects: Vec<String> = mails.iter().map(|m| subject_and_text(m).0).collect();
+    for (what, n) in [
+        ("niet in behandeling", 1),
+        ("termijn verlengd", 1),
+        ("ons standpunt", 2),
+        ("afgehandeld", 1),
+        ("bent u tevreden", 1),
+    ] {
+        assert_eq!(
+            subjects.iter().filter(|s| s.contains(what)).count(),
+            n,
+            "{what}: {subjects:?}"
+        );
+    }
+    let standpunt: Vec<String> = mails
+        .iter()
+        .filter(|m| subject_and_text(m).0.contains("ons standpunt"))
+        .map(|m| subject_and_text(m).1)
+        .collect();
+    assert!(
+        standpunt
+            .iter()
+            .any(|b| b.contains("ongegrond, omdat geen gebrek gevonden")),
+        "{standpunt:?}"
+    );
+    assert!(
+        standpunt
+            .iter()
+            .any(|b| b.contains("gegrond, omdat na expertise toch gebrek")),
+        "{standpunt:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .all(|m| !subject_and_text(m).1.contains("klant gebeld")),
+        "notes stay internal"
+    );
+}
+
+#[test]
+fn an_unsatisfied_complainant_is_pointed_to_the_external_body_of_the_policy() {
+    let o = open_case_with(
+        "beroep",
+        Options {
+            extra: "[policy]\npreset = \"xs2more\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let raw = outlook_reply(
+        &o,
+        &o.coordinator,
+        "#in-behandeling\r\n#ongegrond: het dak is volgens de keuring in orde\r\n#beroep",
+        1,
+    );
+    deliver(&o, &o.coordinator, &raw);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &o.inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    o.inst.once();
+    let mails = wait_inbox(&o.customer, 3);
+    let next = mails
+        .iter()
+        .find(|m| subject_and_text(m).0.contains("vervolgstap"))
+        .expect("beroep letter");
+    assert!(
+        subject_and_text(next).1.contains("Blik op Werk"),
+        "{}",
+        subject_and_text(next).1
+    );
+    assert_eq!(case_json(&o)["case"]["state"], "beroep");
 }
