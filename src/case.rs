@@ -189,6 +189,13 @@ pub enum EventKind {
         #[serde(default)]
         subject: Option<String>,
     },
+    /// A letter bounced (a delivery status notification came back).
+    LetterBounced {
+        /// Outbox id.
+        outbox_id: String,
+        /// The address that could not be reached.
+        to: String,
+    },
     /// A letter was not sent because of the rate limits on automatic mail.
     LetterSuppressed {
         /// Template name.
@@ -374,6 +381,9 @@ pub struct Case {
     /// Offers made to the complainant.
     #[serde(default)]
     pub offers: Vec<String>,
+    /// Mail to the complainant bounced or failed for good.
+    #[serde(default)]
+    pub undeliverable: bool,
     /// Whether the complainant accepted the latest offer.
     #[serde(default)]
     pub offer_accepted: Option<bool>,
@@ -454,6 +464,7 @@ impl Case {
             justified: None,
             offers: Vec::new(),
             offer_accepted: None,
+            undeliverable: false,
             involved: Vec::new(),
             satisfaction: None,
             extensions: Vec::new(),
@@ -511,7 +522,16 @@ impl Case {
                     }
                 }
             }
-            EventKind::LetterFailed { .. } | EventKind::LetterSuppressed { .. } => {}
+            EventKind::LetterSuppressed { .. } => {}
+            EventKind::LetterFailed { .. } => {
+                // A permanent failure to the complainant: they cannot be reached.
+                self.undeliverable = true;
+            }
+            EventKind::LetterBounced { to, .. } => {
+                if to.eq_ignore_ascii_case(&self.complainant) {
+                    self.undeliverable = true;
+                }
+            }
             EventKind::LetterSent { letter, .. } => {
                 self.letters_sent += 1;
                 if letter == "ontvangstbevestiging" && self.acknowledged.is_none() {

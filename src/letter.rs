@@ -29,6 +29,7 @@ pub const REQUIRED: &[&str] = &[
     "afhandeling",
     "tevredenheid",
     "beroep",
+    "onbestelbaar",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -358,6 +359,11 @@ pub fn sample_context() -> serde_json::Value {
             "justified": true,
             "outcome": "De ruit is kosteloos vervangen.",
             "offers": ["een tegoedbon van 50 euro"],
+        },
+        "bounce": {
+            "to": "jan@voorbeeld.nl",
+            "letter": "ontvangstbevestiging",
+            "subject": "Ontvangstbevestiging van uw klacht [KL-2026-0042]",
         },
         "decision": {
             "justified": true,

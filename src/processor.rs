@@ -193,7 +193,7 @@ fn decide_and_build(
     // recorded as not accepted and the sender told.
     m.refuse_attachments_over(ctx.config.limits.max_attachment_bytes);
     let mut batch = Batch::new();
-    let (outcome, verdict) = decide(store, ctx, entry, &m, now, &mut batch)?;
+    let (outcome, verdict) = decide(store, ctx, entry, &m, &raw, now, &mut batch)?;
     journal::settle(
         &mut batch,
         queue_key,
@@ -208,11 +208,13 @@ fn decide_and_build(
     Ok((batch, outcome))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn decide(
     store: &Store,
     ctx: &Context<'_>,
     entry: &Entry,
     m: &Inbound,
+    raw: &[u8],
     now: DateTime<Utc>,
     batch: &mut Batch,
 ) -> Result<(Outcome, Option<Verdict>), ProcessError> {
@@ -237,6 +239,16 @@ fn decide(
 
     // Automatic mail: recorded (on its case when it threads), never answered.
     if let Some(reason) = &verdict.auto_reason {
+        // A bounce of one of our letters: the contact is undeliverable.
+        if m.content_type.starts_with("multipart/report")
+            || reason.contains("bounce")
+            || reason.contains("automatic sender")
+        {
+            if let Some((item, c)) = bounced_letter(store, ctx, raw)? {
+                bounce(ctx, batch, entry, m, &item, &c, now)?;
+                return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
+            }
+        }
         if let Some(c) = thread {
             add_message(batch, &c, entry, m, "automatic", now, Vec::new());
             return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
@@ -299,6 +311,85 @@ fn decide(
         action => answer_without_case(store, ctx, entry, m, &sender, &verdict, action, now, batch)?,
     };
     Ok((outcome, Some(verdict)))
+}
+
+/// The letter of ours a bounce reports on: the first of our signed
+/// Message-IDs quoted anywhere in it (DSNs quote the original headers).
+fn bounced_letter(
+    store: &Store,
+    ctx: &Context<'_>,
+    raw: &[u8],
+) -> Result<Option<(outbox::Item, Case)>, StoreError> {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(512 * 1024)]);
+    let mut rest = text.as_ref();
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else { break };
+        let candidate = &after[..close];
+        rest = &after[close + 1..];
+        if candidate.len() > 200 || candidate.contains(char::is_whitespace) {
+            continue;
+        }
+        if ctx.signer.verify_message_id(candidate).is_none() {
+            continue;
+        }
+        if let Some(item) = outbox::item_by_message_id(store, candidate)? {
+            if let Some(c) = match item.case {
+                Some(id) => case::load(store, id)?,
+                None => None,
+            } {
+                return Ok(Some((item, c)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Records a bounce on its case, marks the contact undeliverable and tells
+/// the coordinator.
+fn bounce(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    entry: &Entry,
+    m: &Inbound,
+    item: &outbox::Item,
+    c: &Case,
+    now: DateTime<Utc>,
+) -> Result<(), ProcessError> {
+    let mut then = vec![EventKind::LetterBounced {
+        outbox_id: item.id.clone(),
+        to: item.to.clone(),
+    }];
+    let coordinator = ctx.config.staff.coordinator.clone();
+    if !coordinator.is_empty() && !ctx.config.is_staff(&item.to) {
+        let mut vars = letter_context(ctx, c);
+        vars["bounce"] = json!({
+            "to": item.to,
+            "letter": item.letter,
+            "subject": item.subject,
+        });
+        let reply_to = address::with_detail(
+            &ctx.config.organization.complaints_address,
+            &ctx.signer.reply_detail(c.id),
+        );
+        let alert = queue_letter(
+            ctx,
+            batch,
+            (Some(c.id), "", c.version + 1),
+            "onbestelbaar",
+            &ctx.config.organization.language,
+            &vars,
+            (&coordinator, None),
+            &reply_to,
+            None,
+            &[],
+            Some("auto-generated"),
+            now,
+        )?;
+        then.push(queued(&alert));
+    }
+    add_message(batch, c, entry, m, "bounce", now, then);
+    Ok(())
 }
 
 /// Threading, in the order of DESIGN.md: our signed Message-IDs in

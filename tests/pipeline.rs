@@ -538,3 +538,47 @@ fn sighup_with_a_broken_template_keeps_the_running_set() {
     let (subject, _) = subject_and_text(&acks(&customer)[0]);
     assert!(subject.contains("[KL-"), "{subject}");
 }
+
+#[test]
+fn a_bounce_of_our_letter_marks_the_contact_undeliverable_and_tells_the_coordinator() {
+    let inst = Instance::new("dsn");
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    inst.send_complaint(&customer, "b", "Klacht", "De monteur is niet gekomen.");
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        == 1));
+    inst.once();
+    assert!(wait_until(Duration::from_secs(10), || acks(&customer)
+        .len()
+        == 1));
+    let ack_id = header(&acks(&customer)[0], "Message-ID").unwrap();
+    // A remote MTA's delivery status notification quoting our headers.
+    let dsn = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.voorbeeld.test>\r\nTo: {c}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{t}@mx.voorbeeld.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n--R\r\nContent-Type: text/plain\r\n\r\nThe mailbox is full.\r\n--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.voorbeeld.test\r\n\r\nFinal-Recipient: rfc822; {customer}\r\nAction: failed\r\nStatus: 5.2.2\r\n--R\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Klachtenservice <{c}>\r\nTo: {customer}\r\nMessage-ID: {ack_id}\r\nSubject: Ontvangstbevestiging\r\n--R--\r\n",
+        c = inst.complaints,
+        t = inst.tag
+    );
+    smtp_send("", &[&inst.complaints], &dsn);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["undeliverable"], true);
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &coordinator,
+        "INBOX"
+    )
+    .iter()
+    .any(|m| subject_and_text(m).0.contains("Onbestelbaar"))));
+    // Never answered.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(fetch_all("mailer-daemon@mx.voorbeeld.test", "INBOX").is_empty());
+}
