@@ -285,6 +285,16 @@ pub enum EventKind {
         /// As heard.
         text: String,
     },
+    /// The cause was registered (improvement register).
+    CauseSet {
+        /// The cause.
+        text: String,
+    },
+    /// A measure against recurrence was registered.
+    MeasureAdded {
+        /// The measure.
+        text: String,
+    },
     /// A reminder or escalation timer fired.
     TimerFired {
         /// Which (`herinnering-2`, `termijn-verstreken`, `management-2`).
@@ -390,6 +400,12 @@ pub struct Case {
     /// Employees involved in the complaint (never its handler).
     #[serde(default)]
     pub involved: Vec<String>,
+    /// The cause, as registered for the improvement register.
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// Measures taken to prevent recurrence.
+    #[serde(default)]
+    pub measures: Vec<String>,
     /// The complainant's satisfaction, as registered.
     #[serde(default)]
     pub satisfaction: Option<String>,
@@ -467,6 +483,8 @@ impl Case {
             undeliverable: false,
             involved: Vec::new(),
             satisfaction: None,
+            cause: None,
+            measures: Vec::new(),
             extensions: Vec::new(),
             outcome: None,
             first_response: None,
@@ -573,6 +591,8 @@ impl Case {
                 }
             }
             EventKind::SatisfactionSet { text } => self.satisfaction = Some(text.clone()),
+            EventKind::CauseSet { text } => self.cause = Some(text.clone()),
+            EventKind::MeasureAdded { text } => self.measures.push(text.clone()),
             EventKind::CategorySet { category } => self.category = Some(category.clone()),
             EventKind::MarkedUrgent => self.urgent = true,
             EventKind::Extended { by } => self.extensions.push(by.clone()),

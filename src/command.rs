@@ -45,6 +45,10 @@ pub enum Command {
     Betrokken(String),
     /// `#tevredenheid tekst`: the complainant's satisfaction, as heard.
     Tevredenheid(String),
+    /// `#oorzaak tekst`: the cause (improvement register).
+    Oorzaak(String),
+    /// `#maatregel tekst`: a measure taken to prevent recurrence.
+    Maatregel(String),
     /// `#nieuw klant@voorbeeld.nl`: open a case for a complaint taken by
     /// phone or in person; the rest of the mail is the complaint form.
     Nieuw(String),
@@ -91,6 +95,8 @@ pub const HELP: &str = "\
 #uitkomst tekst                 uitkomst registreren (en: #outcome)
 #betrokken naam@org.nl          betrokken medewerker registreren; kan geen behandelaar zijn (en: #involved)
 #tevredenheid tekst             tevredenheid van de klager (en: #satisfaction)
+#oorzaak tekst                  oorzaak (verbeterregister) (en: #cause)
+#maatregel tekst                maatregel tegen herhaling (en: #measure)
 #nieuw klant@voorbeeld.nl       nieuwe klacht (telefonisch/balie) in een nieuwe mail; de tekst is het klachtformulier (en: #new)
 #help                           deze lijst";
 
@@ -189,6 +195,8 @@ fn parse_line(line: &str) -> Result<Command, String> {
             Command::Betrokken(a.to_ascii_lowercase())
         }
         "tevredenheid" | "satisfaction" => Command::Tevredenheid(need("text")?),
+        "oorzaak" | "cause" => Command::Oorzaak(need("text")?),
+        "maatregel" | "measure" => Command::Maatregel(need("text")?),
         "nieuw" | "new" => {
             let a = need("the complainant's address (#nieuw klant@voorbeeld.nl)")?;
             if !crate::address::is_valid(&a) {

@@ -644,6 +644,12 @@ fn cases(
             if let Some(s) = &c.satisfaction {
                 println!("  satisfaction: {s}");
             }
+            if let Some(cause) = &c.cause {
+                println!("  cause:        {cause}");
+            }
+            for m in &c.measures {
+                println!("  measure:      {m}");
+            }
             if let Some(r) = c.resolved {
                 println!("  resolved:     {}", r.to_rfc3339());
             }

@@ -496,6 +496,8 @@ fn plan(
             Ok(vec![(None, EventKind::InvolvedAdded { who: who.clone() })])
         }
         Command::Tevredenheid(t) => Ok(vec![(None, EventKind::SatisfactionSet { text: t.clone() })]),
+        Command::Oorzaak(t) => Ok(vec![(None, EventKind::CauseSet { text: t.clone() })]),
+        Command::Maatregel(t) => Ok(vec![(None, EventKind::MeasureAdded { text: t.clone() })]),
         Command::Help => Ok(Vec::new()),
         Command::Nieuw(_) => Err("#nieuw opens a new case: send it in a new mail to the complaints address, not as a reply on a case".into()),
     }

@@ -575,6 +575,8 @@ fn every_command_changes_the_case_as_specified() {
         "#opgelost",
         "#uitkomst dak hersteld",
         "#tevredenheid tevreden",
+        "#oorzaak monteur niet ingepland",
+        "#maatregel planning controleert dagelijks",
         "#notitie klant gebeld",
         "#sluiten",
         "#help",
@@ -598,6 +600,8 @@ fn every_command_changes_the_case_as_specified() {
     assert_eq!(case["offer_accepted"], true);
     assert_eq!(case["outcome"], "dak hersteld");
     assert_eq!(case["satisfaction"], "tevreden");
+    assert_eq!(case["cause"], "monteur niet ingepland");
+    assert_eq!(case["measures"][0], "planning controleert dagelijks");
     assert_eq!(case["involved"][0], piet.as_str());
     assert!(case["resolved"].is_string());
     // Piet is involved, so he was not assigned.
