@@ -179,8 +179,14 @@ impl Daemon {
 
     /// Processes every pending journal entry.
     pub fn process(&self) -> Result<processor::Report, StoreError> {
+        let clock = self.clock.clone();
+        self.with_context(|ctx| processor::process_pending(&self.store, ctx, move || clock.now()))
+    }
+
+    /// Runs `f` with the decision context of the current rules.
+    fn with_context<T>(&self, f: impl FnOnce(&Context<'_>) -> T) -> T {
         let rules = self.rules();
-        let ctx = Context {
+        f(&Context {
             config: &self.config,
             letters: &rules.letters,
             policy: &rules.policy,
@@ -188,24 +194,12 @@ impl Daemon {
             signer: &self.signer,
             sender: &self.sender,
             classifier: &rules.classifier,
-        };
-        let clock = self.clock.clone();
-        processor::process_pending(&self.store, &ctx, move || clock.now())
+        })
     }
 
     /// Fires the reminders and escalations that are due.
     pub fn fire_timers(&self) -> Result<u32, StoreError> {
-        let rules = self.rules();
-        let ctx = Context {
-            config: &self.config,
-            letters: &rules.letters,
-            policy: &rules.policy,
-            calendar: &self.calendar,
-            signer: &self.signer,
-            sender: &self.sender,
-            classifier: &rules.classifier,
-        };
-        crate::scheduler::fire_due(&self.store, &ctx, self.clock.now())
+        self.with_context(|ctx| crate::scheduler::fire_due(&self.store, ctx, self.clock.now()))
     }
 
     /// Sends what is due in the outbox.

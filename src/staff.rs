@@ -288,18 +288,13 @@ fn apply(
     for (letter, decision) in promised {
         let mut vars = processor::letter_context(ctx, &state);
         vars["decision"] = decision;
-        let refs = state.thread.clone();
-        let item = processor::queue_letter(
+        let item = to_complainant(
             ctx,
             batch,
-            (Some(c.id), "", state.version),
+            &state,
+            state.version,
             letter,
-            &c.language,
             &vars,
-            (&c.complainant, c.name.as_deref()),
-            &ctx.config.organization.complaints_address,
-            refs.last().map(String::as_str),
-            &refs,
             Some("auto-generated"),
             now,
         )?;
@@ -320,18 +315,13 @@ fn apply(
                 _ => None,
             }).unwrap_or_default(),
         });
-        let refs = c.thread.clone();
-        let item = processor::queue_letter(
+        let item = to_complainant(
             ctx,
             batch,
-            (Some(c.id), "", state.version),
+            &state,
+            state.version,
             "verlenging",
-            &c.language,
             &vars,
-            (&c.complainant, c.name.as_deref()),
-            &ctx.config.organization.complaints_address,
-            refs.last().map(String::as_str),
-            &refs,
             Some("auto-generated"),
             now,
         )?;
@@ -344,18 +334,13 @@ fn apply(
     if !reply.trim().is_empty() {
         let mut vars = processor::letter_context(ctx, &state);
         vars["reply"] = json!({ "text": reply, "from": from });
-        let refs = c.thread.clone();
-        let item = processor::queue_letter(
+        let item = to_complainant(
             ctx,
             batch,
-            (Some(c.id), "", state.version),
+            &state,
+            state.version,
             "antwoord",
-            &c.language,
             &vars,
-            (&c.complainant, c.name.as_deref()),
-            &ctx.config.organization.complaints_address,
-            refs.last().map(String::as_str),
-            &refs,
             None,
             now,
         )?;
@@ -401,6 +386,35 @@ fn apply(
     push(&mut state, &mut out, None, processor::queued(&item));
     case::append(batch, c, out.events);
     Ok(Outcome::AddedToCase(c.id))
+}
+
+/// Queues a letter to the complainant of `c`, in the case thread.
+#[allow(clippy::too_many_arguments)]
+fn to_complainant(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    c: &Case,
+    seq: u32,
+    letter: &str,
+    vars: &serde_json::Value,
+    auto_submitted: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<outbox::Item, ProcessError> {
+    let refs = c.thread.clone();
+    processor::queue_letter(
+        ctx,
+        batch,
+        (Some(c.id), "", seq),
+        letter,
+        &c.language,
+        vars,
+        (&c.complainant, c.name.as_deref()),
+        &ctx.config.organization.complaints_address,
+        refs.last().map(String::as_str),
+        &refs,
+        auto_submitted,
+        now,
+    )
 }
 
 /// The events one command causes on `c`, or why it is refused.

@@ -19,12 +19,7 @@ fn complaint_opens_case_and_acknowledgement_arrives_threaded() {
         "Monteur niet gekomen",
         "Beste,\n\nDe monteur zou dinsdag komen maar is nooit verschenen. Niemand belt terug.\n\nJan",
     );
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    inst.once();
+    inst.once_after(1);
     let cases = inst.cases();
     assert_eq!(cases.len(), 1, "{cases:?}");
     let id = cases[0]["id"].as_str().unwrap().to_string();
@@ -93,13 +88,7 @@ fn same_message_twice_gives_one_case_and_one_acknowledgement() {
     );
     smtp_send(&customer, &[&inst.complaints], &raw);
     smtp_send(&customer, &[&inst.complaints], &raw);
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 2));
-    inst.once();
+    inst.once_after(2);
     // Delivered again after processing: still one case.
     smtp_send(&customer, &[&inst.complaints], &raw);
     std::thread::sleep(Duration::from_millis(500));
@@ -262,13 +251,7 @@ fn compliments_questions_and_ideas_are_answered_and_passed_on_without_a_case() {
         "Wat zijn uw openingstijden op zaterdag?",
     );
     inst.send_complaint(&named, "n", "Dank aan Ruud", "Graag wil ik mijn waardering uitspreken voor Ruud Kramer, hij heeft mij enorm goed geholpen. Hartelijk dank!");
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 3));
-    inst.once();
+    inst.once_after(3);
     assert!(
         inst.cases().is_empty(),
         "no case for a compliment or a question"
@@ -334,13 +317,7 @@ fn customer_replies_of_every_client_shape_land_on_their_case() {
     let inst = Instance::new("shapes");
     let customer = inst.customer(1);
     let mid = inst.send_complaint(&customer, "orig", "Verkeerde meterstand op de jaarafrekening", "Op mijn jaarafrekening staat een verkeerde meterstand. Daardoor moet ik 400 euro bijbetalen. Dit klopt niet.");
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     let ack = {
         assert!(wait_until(Duration::from_secs(10), || acks(&customer)
             .len()
@@ -421,13 +398,7 @@ fn an_attachment_over_the_limit_is_refused_the_mail_kept_and_the_complainant_tol
         t = inst.tag
     );
     smtp_send(&customer, &[&inst.complaints], &raw);
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     let cases = inst.cases();
     assert_eq!(cases.len(), 1, "the mail is kept and opens its case");
     assert!(wait_until(Duration::from_secs(10), || acks(&customer)
@@ -462,13 +433,7 @@ fn a_subject_with_line_breaks_and_template_syntax_arrives_harmless() {
         subj = "S2xhY2h0IHt7IG9yZy5uYW1lIH19DQpCY2M6IGV2aWxAdm9vcmJlZWxkLnRlc3QNCg0KSW5nZXNwb3Rlbg==",
     );
     smtp_send(&customer, &[&inst.complaints], &raw);
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     assert!(wait_until(Duration::from_secs(10), || acks(&customer)
         .len()
         == 1));
@@ -545,13 +510,7 @@ fn a_bounce_of_our_letter_marks_the_contact_undeliverable_and_tells_the_coordina
     let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
     let customer = inst.customer(1);
     inst.send_complaint(&customer, "b", "Klacht", "De monteur is niet gekomen.");
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     assert!(wait_until(Duration::from_secs(10), || acks(&customer)
         .len()
         == 1));
@@ -563,12 +522,7 @@ fn a_bounce_of_our_letter_marks_the_contact_undeliverable_and_tells_the_coordina
         t = inst.tag
     );
     smtp_send("", &[&inst.complaints], &dsn);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    inst.once();
+    inst.once_after(1);
     let cases = inst.cases();
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0]["undeliverable"], true);

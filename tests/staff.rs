@@ -29,13 +29,7 @@ fn open_case_with(name: &str, opts: Options) -> Opened {
         "Lekkage na reparatie",
         "Beste,\n\nSinds de reparatie van vorige week lekt het dak weer. Er is niemand teruggekomen.\n\nAnna",
     );
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
     assert!(wait_until(Duration::from_secs(10), || fetch_all(
         &coordinator,
@@ -70,6 +64,16 @@ fn deliver(o: &Opened, from: &str, raw: &str) {
     let reply_to = header(&o.notice, "Reply-To").unwrap();
     let to = reply_to.trim_matches(['<', '>']).to_string();
     smtp_send(from, &[&to], raw);
+}
+
+/// The text of the result mail the handler got.
+fn result_text(o: &Opened) -> String {
+    let mails = wait_inbox(&o.coordinator, 2);
+    let result = mails
+        .iter()
+        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
+        .expect("a result mail");
+    subject_and_text(result).1
 }
 
 fn case_json(o: &Opened) -> serde_json::Value {
@@ -109,12 +113,7 @@ fn handler_reply_is_relayed_in_the_thread_without_quotes_or_commands() {
 
     let raw = outlook_reply(&o, &o.coordinator, "Beste Anna,\r\n\r\nExcuses. Onze dakdekker komt donderdag langs.\r\n#in-behandeling\r\n#notitie dakdekker Jansen ingepland", 1);
     deliver(&o, &o.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
 
     // The complainant: the acknowledgement and the relayed answer, in one thread.
     let mails = wait_inbox(&o.customer, 2);
@@ -146,12 +145,7 @@ fn handler_reply_is_relayed_in_the_thread_without_quotes_or_commands() {
     assert_eq!(header(relay, "Auto-Submitted"), None, "a person wrote it");
 
     // The handler gets one result mail.
-    let to_handler = wait_inbox(&o.coordinator, 2);
-    let result = to_handler
-        .iter()
-        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
-        .unwrap();
-    let (_, rtext) = subject_and_text(result);
+    let rtext = result_text(&o);
     assert!(
         rtext.contains("#in-behandeling") && rtext.contains("doorgestuurd"),
         "{rtext}"
@@ -178,18 +172,8 @@ fn illegal_transition_is_refused_and_nothing_is_half_applied() {
     let o = open_case("illegal");
     let raw = outlook_reply(&o, &o.coordinator, "#opgelost\r\n#vliegen", 1);
     deliver(&o, &o.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
-    let to_handler = wait_inbox(&o.coordinator, 2);
-    let result = to_handler
-        .iter()
-        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
-        .unwrap();
-    let (_, text) = subject_and_text(result);
+    o.inst.once_after(1);
+    let text = result_text(&o);
     assert!(
         text.contains("Niet uitgevoerd") && text.contains("#opgelost"),
         "{text}"
@@ -214,12 +198,7 @@ fn illegal_transition_is_refused_and_nothing_is_half_applied() {
         2,
     );
     deliver(&o, &o.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let c = case_json(&o);
     assert_eq!(c["case"]["state"], "opgelost", "{}", c["case"]);
     assert_eq!(c["case"]["justified"], true);
@@ -237,12 +216,7 @@ fn forged_staff_mail_applies_nothing_and_alerts_the_coordinator() {
         o.coordinator, o.inst.complaints, o.id, o.inst.tag
     );
     smtp_send(&o.customer, &[&o.inst.complaints], &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let c = case_json(&o);
     assert_eq!(c["case"]["state"], "bevestigd");
     assert!(c["case"]["justified"].is_null());
@@ -268,12 +242,7 @@ fn cc_mode_records_without_relaying() {
         o.coordinator, o.customer, o.inst.complaints, o.id, o.inst.tag
     );
     smtp_send(&o.coordinator, &[&o.customer, &o.inst.complaints], &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let c = case_json(&o);
     let events = c["events"].as_array().unwrap();
     assert!(
@@ -302,12 +271,7 @@ fn a_stranger_quoting_a_case_number_gets_a_case_of_their_own() {
         &format!("Re: [{}] Lekkage", o.id),
         "Ik heb precies hetzelfde probleem: het dak lekt en niemand komt.",
     );
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let cases = o.inst.cases();
     assert_eq!(cases.len(), 2);
     let first = cases.iter().find(|c| c["id"] == o.id.as_str()).unwrap();
@@ -334,13 +298,7 @@ fn two_staff_mails_on_one_case_processed_together_stay_consistent() {
         &o.coordinator,
         &outlook_reply(&o, &o.coordinator, "#urgent\r\n#notitie tweede mail", 2),
     );
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .len()
-        >= 2));
-    o.inst.once();
+    o.inst.once_after(2);
     let c = case_json(&o);
     assert_eq!(c["case"]["state"], "in_behandeling");
     assert_eq!(c["case"]["category"], "product");
@@ -421,12 +379,7 @@ fn a_handler_involved_in_the_complaint_cannot_be_assigned() {
         1,
     );
     deliver(&o, &o.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let c = case_json(&o);
     assert_eq!(
         c["case"]["handler"],
@@ -441,12 +394,7 @@ fn a_handler_involved_in_the_complaint_cannot_be_assigned() {
         "Klacht over medewerker",
         &format!("Uw medewerker {piet} was zeer onbeschoft tegen mij aan de telefoon."),
     );
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let second = o
         .inst
         .cases()
@@ -469,12 +417,7 @@ fn a_handler_involved_in_the_complaint_cannot_be_assigned() {
     };
     let raw = outlook_reply(&o2, &o2.coordinator, &format!("#toewijzen {piet}"), 2);
     deliver(&o2, &o2.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o2.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o2.inst.once();
+    o2.inst.once_after(1);
     let c = case_json(&o2);
     assert_eq!(
         c["case"]["handler"],
@@ -519,13 +462,7 @@ fn nieuw_opens_a_case_for_a_phone_complaint_when_our_server_vouches_for_the_send
     );
     // With one from our own server: a case for the customer.
     smtp_send(&coordinator, &[&inst.complaints], &phone(2, "Authentication-Results: mx.org.example.test; dkim=pass header.d=org.example.test; spf=pass smtp.mailfrom=org.example.test\r\n"));
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        >= 2));
-    inst.once();
+    inst.once_after(2);
     let cases = inst.cases();
     assert_eq!(cases.len(), 1, "{cases:?}");
     assert_eq!(cases[0]["complainant"], klant.as_str());
@@ -583,12 +520,7 @@ fn every_command_changes_the_case_as_specified() {
     ];
     let raw = outlook_reply(&o, &o.coordinator, &commands.join("\r\n"), 1);
     deliver(&o, &o.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let c = case_json(&o);
     let case = &c["case"];
     assert_eq!(case["state"], "gesloten", "{case}");
@@ -635,12 +567,7 @@ fn every_command_changes_the_case_as_specified() {
             "gesloten"
         ]
     );
-    let to_handler = wait_inbox(&o.coordinator, 2);
-    let result = to_handler
-        .iter()
-        .find(|m| subject_and_text(m).0.contains("Verwerkt"))
-        .unwrap();
-    let (_, text) = subject_and_text(result);
+    let text = result_text(&o);
     assert!(
         text.contains("#in-behandeling") && text.contains("#tevredenheid"),
         "{text}"
@@ -710,12 +637,7 @@ fn an_unsatisfied_complainant_is_pointed_to_the_external_body_of_the_policy() {
         1,
     );
     deliver(&o, &o.coordinator, &raw);
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &o.inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    o.inst.once();
+    o.inst.once_after(1);
     let mails = wait_inbox(&o.customer, 3);
     let next = mails
         .iter()

@@ -64,13 +64,7 @@ fn reminders_and_escalations_fire_once_each_as_the_term_runs_out() {
         "Geen warm water",
         "Al een week geen warm water en de monteur is niet gekomen.",
     );
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
     let plan = timers(&inst, &id);
     let kinds: Vec<&str> = plan.iter().map(|(k, _)| k.as_str()).collect();
@@ -131,13 +125,7 @@ fn after_downtime_an_expired_term_escalates_once_and_stale_reminders_stay_quiet(
         "Factuur klopt niet",
         "Mijn factuur is te hoog en niemand reageert.",
     );
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     // The daemon was down for a month.
     let later = chrono::Utc::now() + chrono::Duration::days(30);
     once_at(&inst, later);
@@ -172,13 +160,7 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
         "Kapotte ruit",
         "De nieuwe ruit is bij plaatsing beschadigd.",
     );
-    assert!(wait_until(Duration::from_secs(10), || fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .len()
-        == 1));
-    inst.once();
+    inst.once_after(1);
     let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
     let first_breach = timers(&inst, &id)
         .into_iter()
@@ -196,12 +178,7 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
         &[&reply_to],
         &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <ext-{}@org.example.test>\r\n\r\n#verlengen 2 weken: wij wachten op de glasleverancier\r\n", inst.tag),
     );
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
-    inst.once();
+    inst.once_after(1);
     // The complainant is told.
     let to_customer = subjects(&customer);
     assert!(

@@ -248,6 +248,22 @@ witness_wait_secs = 3
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Waits until the complaints inbox holds at least `n` messages, then
+    /// runs one cycle.
+    pub fn once_after(&self, n: usize) -> String {
+        assert!(
+            wait_until(Duration::from_secs(10), || fetch_all(
+                &self.complaints,
+                "INBOX"
+            )
+            .len()
+                >= n),
+            "fewer than {n} messages reached {}",
+            self.complaints
+        );
+        self.once()
+    }
+
     /// Starts `klachtd run` in the background.
     pub fn spawn_run(&self) -> Child {
         Command::new(env!("CARGO_BIN_EXE_klachtd"))
