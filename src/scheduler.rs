@@ -133,12 +133,10 @@ fn applies(t: &Timer, c: &Case, now: DateTime<Utc>) -> bool {
 
 /// Fires every timer due at `now`. Returns how many letters it queued.
 pub fn fire_due(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<u32, StoreError> {
-    let end = now.timestamp_micros().to_be_bytes();
+    // Keys start with the due time: everything below now+1µs is due.
+    let end = (now.timestamp_micros() + 1).to_be_bytes();
     let mut fired = 0;
-    for (key, value) in store.scan_raw(Tree::Due, b"")? {
-        if key.len() < 8 || key[..8] > end[..] {
-            break;
-        }
+    for (key, value) in store.scan_below(Tree::Due, &end)? {
         let mut tries = 0;
         loop {
             tries += 1;

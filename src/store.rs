@@ -251,6 +251,18 @@ impl Store {
             .collect()
     }
 
+    /// Every `(key, value)` with a key below `end`, in key order (a due index
+    /// read up to "now" without touching what lies beyond).
+    pub fn scan_below(&self, t: Tree, end: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        self.tree(t)
+            .range(..end)
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| self.sled_err(e))
+            })
+            .collect()
+    }
+
     /// Every JSON value under a prefix, in key order.
     pub fn scan<T: DeserializeOwned>(&self, t: Tree, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
         self.scan_raw(t, prefix)?
