@@ -30,6 +30,7 @@ pub const REQUIRED: &[&str] = &[
     "tevredenheid",
     "beroep",
     "onbestelbaar",
+    "ontbrekende-gegevens",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -360,6 +361,7 @@ pub fn sample_context() -> serde_json::Value {
             "outcome": "De ruit is kosteloos vervangen.",
             "offers": ["een tegoedbon van 50 euro"],
         },
+        "missing": ["naam", "adres", "telefoon"],
         "bounce": {
             "to": "jan@voorbeeld.nl",
             "letter": "ontvangstbevestiging",

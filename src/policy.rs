@@ -54,6 +54,10 @@ pub struct Policy {
     /// Reminders and escalations around the decision term.
     #[serde(default)]
     pub ladder: Ladder,
+    /// Data a complaint must contain (`naam`, `adres`, `telefoon`); when
+    /// the message lacks any, the complainant is asked for it.
+    #[serde(default)]
+    pub required_data: Vec<String>,
     /// Where a complainant who is not satisfied can go next, per language
     /// (the appeal or external body of the procedure).
     #[serde(default)]

@@ -769,6 +769,32 @@ pub(crate) fn open_case(
             },
         },
     });
+    // Data the procedure requires but the message lacks: ask for it.
+    let missing = text::missing_data(&ctx.policy.required_data, sender.name.as_deref(), &m.text);
+    if ack.is_some() && !missing.is_empty() {
+        vars["missing"] = json!(missing);
+        let item = queue_letter(
+            ctx,
+            batch,
+            (Some(id), "", 1),
+            "ontbrekende-gegevens",
+            &c.language,
+            &vars,
+            (&sender.reply_address, sender.name.as_deref()),
+            &ctx.config.organization.complaints_address,
+            m.message_id.as_deref(),
+            &m.message_id.clone().into_iter().collect::<Vec<_>>(),
+            Some("auto-replied"),
+            now,
+        )?;
+        events.push(case::Event {
+            seq: events.len() as u32,
+            at: now,
+            actor: "klachtd".into(),
+            reason: Some(format!("missing: {}", missing.join(", "))),
+            kind: queued(&item),
+        });
+    }
     // The assignment notice to the handler (default: the coordinator), whose
     // Reply-To is the case's signed plus-address.
     let handler = ctx.config.staff.coordinator.clone();

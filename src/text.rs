@@ -203,6 +203,71 @@ pub fn summary(new_text: &str, max_chars: usize) -> String {
     format!("{}…", cut[..at].trim_end_matches([',', ';', ':', ' ']))
 }
 
+/// Which of the required data (`naam`, `adres`, `telefoon`) a complaint
+/// lacks. The name may come from the sender's display name; an address is a
+/// Dutch postcode or a street with a house number; a phone number is a Dutch
+/// or international number.
+pub fn missing_data(required: &[String], display_name: Option<&str>, text: &str) -> Vec<String> {
+    let has_phone = || {
+        let digits: Vec<String> = text
+            .split(|c: char| {
+                !(c.is_ascii_digit() || c == '+' || c == ' ' || c == '-' || c == '(' || c == ')')
+            })
+            .map(|chunk| {
+                chunk
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect()
+            })
+            .collect();
+        digits.iter().any(|d| {
+            let d = d.trim_start_matches('+');
+            (d.len() == 10 && d.starts_with('0'))
+                || (d.len() == 11 && d.starts_with("31"))
+                || (d.len() >= 11 && d.len() <= 13 && d.starts_with("0031"))
+        })
+    };
+    let has_address = || {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let postcode = words.windows(2).any(|w| {
+            let (a, b) = (w[0], w[1].trim_end_matches([',', '.']));
+            a.len() == 4
+                && a.chars().all(|c| c.is_ascii_digit())
+                && !a.starts_with('0')
+                && b.len() == 2
+                && b.chars().all(|c| c.is_ascii_uppercase())
+        }) || words.iter().any(|w| {
+            let w = w.trim_end_matches([',', '.']);
+            w.len() == 6
+                && w[..4].chars().all(|c| c.is_ascii_digit())
+                && !w.starts_with('0')
+                && w[4..].chars().all(|c| c.is_ascii_uppercase())
+        });
+        const STREETS: &[&str] = &[
+            "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk", "hof", "pad",
+            "steeg", "dreef", "park", "markt", "street", "road", "avenue",
+        ];
+        let street = words.windows(2).any(|w| {
+            let name = w[0].to_lowercase();
+            STREETS.iter().any(|s| name.ends_with(s))
+                && w[1].chars().next().is_some_and(|c| c.is_ascii_digit())
+        });
+        postcode || street
+    };
+    let has_name =
+        || display_name.is_some_and(|n| n.split_whitespace().count() >= 2 && !n.contains('@'));
+    required
+        .iter()
+        .filter(|r| match r.as_str() {
+            "naam" | "name" => !has_name(),
+            "adres" | "address" => !has_address(),
+            "telefoon" | "phone" => !has_phone(),
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +337,31 @@ mod tests {
         let t = new_text(body);
         assert!(t.contains("zeer ontevreden"), "{t}");
         assert!(!t.contains("Datum:"), "{t}");
+    }
+
+    #[test]
+    fn missing_data_is_named() {
+        let req: Vec<String> = ["naam", "adres", "telefoon"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            missing_data(
+                &req,
+                Some("Jan de Vries"),
+                "Ik woon op Delta 91, 6825 MN Arnhem, bel 088-452 77 77"
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(missing_data(&req, Some("jan"), "De ruit lekt."), req);
+        assert_eq!(
+            missing_data(&req, Some("Jan Smit"), "Kerkstraat 18 in Ede, 06 12345678"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            missing_data(&req, None, "+31 6 1234 5678"),
+            vec!["naam".to_string(), "adres".to_string()]
+        );
     }
 
     #[test]

@@ -536,3 +536,47 @@ fn a_bounce_of_our_letter_marks_the_contact_undeliverable_and_tells_the_coordina
     std::thread::sleep(Duration::from_millis(300));
     assert!(fetch_all("mailer-daemon@mx.voorbeeld.test", "INBOX").is_empty());
 }
+
+#[test]
+fn glaspunt_asks_for_the_data_a_complaint_must_contain() {
+    let inst = Instance::with(
+        "missing",
+        Options {
+            extra: "[policy]\npreset = \"glaspunt\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let (bare, complete) = (inst.customer(1), inst.customer(2));
+    inst.send_complaint(&bare, "m1", "Ruit lekt", "De nieuwe ruit lekt bij regen.");
+    let full = complaint(
+        &complete,
+        &inst.complaints,
+        &format!("m2-{}@voorbeeld.test", inst.tag),
+        "Ruit lekt",
+        "De nieuwe ruit lekt bij regen.\n\nJan Smit\nKerkstraat 18, 6711 AB Ede\n06 12345678",
+    )
+    .replace("From: Klant <", "From: Jan Smit <");
+    smtp_send(&complete, &[&inst.complaints], &full);
+    inst.once_after(2);
+    assert!(wait_until(Duration::from_secs(10), || acks(&bare).len()
+        == 2
+        && acks(&complete).len() == 1));
+    let ask = acks(&bare)
+        .into_iter()
+        .find(|m| subject_and_text(m).0.contains("missen nog gegevens"))
+        .expect("asked for the missing data");
+    let (_, body) = subject_and_text(&ask);
+    assert!(
+        body.contains("uw adres") && body.contains("uw telefoonnummer"),
+        "{body}"
+    );
+    // The ack of Glaspunt promises a judgement within 1 week.
+    let ack = acks(&complete).remove(0);
+    assert!(
+        subject_and_text(&ack).1.contains("1 week na ontvangst"),
+        "{}",
+        subject_and_text(&ack).1
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(acks(&complete).len(), 1);
+}
