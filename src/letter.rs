@@ -31,6 +31,7 @@ pub const REQUIRED: &[&str] = &[
     "beroep",
     "onbestelbaar",
     "ontbrekende-gegevens",
+    "tussenbericht",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.

@@ -54,6 +54,10 @@ pub struct Policy {
     /// Reminders and escalations around the decision term.
     #[serde(default)]
     pub ladder: Ladder,
+    /// Interim status updates to the complainant on this interval while the
+    /// case is open (VPS: "tussentijds van de status en voortgang op de hoogte").
+    #[serde(default)]
+    pub interim_every: Option<Term>,
     /// Data a complaint must contain (`naam`, `adres`, `telefoon`); when
     /// the message lacks any, the complainant is asked for it.
     #[serde(default)]

@@ -31,6 +31,11 @@ pub enum Kind {
         /// Working days after the end.
         workdays: u32,
     },
+    /// The `n`th interim status update to the complainant.
+    Interim {
+        /// Which one.
+        n: u32,
+    },
 }
 
 impl Kind {
@@ -39,6 +44,7 @@ impl Kind {
             Kind::Reminder { workdays } => format!("herinnering-{workdays}"),
             Kind::Breach => "termijn-verstreken".into(),
             Kind::Management { workdays } => format!("management-{workdays}"),
+            Kind::Interim { n } => format!("tussenbericht-{n}"),
         }
     }
 }
@@ -93,6 +99,15 @@ pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
     }
     if policy.ladder.escalate_at_breach {
         add(Kind::Breach, term_end);
+    }
+    if let Some(every) = policy.interim_every {
+        let mut at = cal.at_local(cal.due_date(c.received, every), 9);
+        let mut n = 1;
+        while at < term_end && n <= 52 {
+            add(Kind::Interim { n }, at);
+            n += 1;
+            at = cal.at_local(cal.due_date(at, every), 9);
+        }
     }
     for &n in &policy.ladder.management_after_workdays {
         let day = cal.due_date(
@@ -180,6 +195,7 @@ fn letters_for(
     now: DateTime<Utc>,
 ) -> Result<u32, ProcessError> {
     let (letter, recipients): (&str, Vec<String>) = match &t.kind {
+        Kind::Interim { .. } => ("tussenbericht", vec![c.complainant.clone()]),
         Kind::Reminder { .. } => (
             "herinnering",
             vec![c
@@ -194,7 +210,7 @@ fn letters_for(
     vars["timer"] = json!({
         "kind": t.kind.name(),
         "term_end": ctx.calendar.local_date(t.term_end).to_string(),
-        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Breach => 0 },
+        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Breach | Kind::Interim { .. } => 0 },
         "breached": now >= t.term_end,
         "handler": c.handler.clone().unwrap_or_default(),
     });
@@ -213,17 +229,40 @@ fn letters_for(
             &ctx.config.organization.complaints_address,
             &ctx.signer.reply_detail(c.id),
         );
+        // The complainant's letters go in their thread and language; staff's
+        // carry the case's reply address.
+        let to_complainant = to.eq_ignore_ascii_case(&c.complainant);
+        let (lang, reply_to, refs) = if to_complainant {
+            (
+                c.language.as_str(),
+                ctx.config.organization.complaints_address.clone(),
+                c.thread.clone(),
+            )
+        } else {
+            (
+                ctx.config.organization.language.as_str(),
+                reply_to,
+                Vec::new(),
+            )
+        };
         let item = processor::queue_letter(
             ctx,
             batch,
             (Some(c.id), "", c.version * 10 + i as u32),
             letter,
-            &ctx.config.organization.language,
+            lang,
             &vars,
-            (to, None),
+            (
+                to,
+                if to_complainant {
+                    c.name.as_deref()
+                } else {
+                    None
+                },
+            ),
             &reply_to,
-            None,
-            &[],
+            refs.last().map(String::as_str),
+            &refs,
             Some("auto-generated"),
             now,
         )?;

@@ -217,3 +217,45 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
         "{to_coordinator:?}"
     );
 }
+
+#[test]
+fn vps_sends_an_interim_update_while_the_complaint_is_open() {
+    let inst = Instance::with(
+        "interim",
+        Options {
+            extra: "[policy]\npreset = \"vps\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "i",
+        "Beveiliger",
+        "De beveiliger was onbeschoft en liet ons een uur wachten.",
+    );
+    inst.once_after(1);
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let interim = timers(&inst, &id)
+        .into_iter()
+        .find(|(k, _)| k == "interim")
+        .expect("an interim timer")
+        .1;
+    once_at(&inst, interim + chrono::Duration::minutes(1));
+    once_at(&inst, interim + chrono::Duration::minutes(2));
+    let to_customer = subjects(&customer);
+    assert_eq!(
+        to_customer
+            .iter()
+            .filter(|s| s.contains("stand van zaken"))
+            .count(),
+        1,
+        "{to_customer:?}"
+    );
+    // VPS acknowledges within 3 working days and resolves within 2 weeks.
+    let ack = fetch_all(&customer, "INBOX")
+        .into_iter()
+        .find(|m| subject_and_text(m).0.starts_with("Ontvangst"))
+        .unwrap();
+    assert!(subject_and_text(&ack).1.contains("2 weken na ontvangst"));
+}
