@@ -391,6 +391,16 @@ pub struct Case {
     /// Offers made to the complainant.
     #[serde(default)]
     pub offers: Vec<String>,
+    /// Since when the case waits for the complainant (clock paused).
+    #[serde(default)]
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// Calendar days the clock was paused while waiting for the complainant.
+    #[serde(default)]
+    pub paused_days: u32,
+    /// How often the term moved (extensions, resumed clock): timers planned
+    /// before the latest change no longer apply.
+    #[serde(default)]
+    pub term_changes: u32,
     /// Mail to the complainant bounced or failed for good.
     #[serde(default)]
     pub undeliverable: bool,
@@ -481,6 +491,9 @@ impl Case {
             offers: Vec::new(),
             offer_accepted: None,
             undeliverable: false,
+            waiting_since: None,
+            paused_days: 0,
+            term_changes: 0,
             involved: Vec::new(),
             satisfaction: None,
             cause: None,
@@ -560,6 +573,16 @@ impl Case {
                 }
             }
             EventKind::StateChanged { to } => {
+                if self.state == State::WachtOpKlager && *to != State::WachtOpKlager {
+                    // The clock ran again: count the paused calendar days.
+                    if let Some(since) = self.waiting_since.take() {
+                        self.paused_days += (e.at - since).num_days().max(0) as u32;
+                    }
+                    self.term_changes += 1;
+                }
+                if *to == State::WachtOpKlager {
+                    self.waiting_since = Some(e.at);
+                }
                 self.state = *to;
                 if *to == State::Opgelost && self.resolved.is_none() {
                     self.resolved = Some(e.at);
@@ -595,7 +618,10 @@ impl Case {
             EventKind::MeasureAdded { text } => self.measures.push(text.clone()),
             EventKind::CategorySet { category } => self.category = Some(category.clone()),
             EventKind::MarkedUrgent => self.urgent = true,
-            EventKind::Extended { by } => self.extensions.push(by.clone()),
+            EventKind::Extended { by } => {
+                self.extensions.push(by.clone());
+                self.term_changes += 1;
+            }
             EventKind::StaffReply { from, .. } => {
                 if self.first_response.is_none() {
                     self.first_response = Some(e.at);

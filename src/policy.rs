@@ -54,6 +54,9 @@ pub struct Policy {
     /// Reminders and escalations around the decision term.
     #[serde(default)]
     pub ladder: Ladder,
+    /// Whether the clock stops while the case waits for the complainant.
+    #[serde(default = "yes")]
+    pub pause_while_waiting: bool,
     /// Interim status updates to the complainant on this interval while the
     /// case is open (VPS: "tussentijds van de status en voortgang op de hoogte").
     #[serde(default)]
@@ -243,13 +246,22 @@ impl Policy {
     }
 
     /// When the position on `c` is due: the decide term from receipt, moved
-    /// by every extension the case got.
+    /// by the days the clock was paused and by every extension.
     pub fn decision_due(
         &self,
         c: &crate::case::Case,
         cal: &crate::deadline::Calendar,
     ) -> chrono::DateTime<chrono::Utc> {
         let mut due = cal.due(c.received, self.terms.decide);
+        if self.pause_while_waiting && c.paused_days > 0 {
+            due = cal.due(
+                due,
+                Term {
+                    count: c.paused_days,
+                    unit: crate::deadline::Unit::Dagen,
+                },
+            );
+        }
         for ext in &c.extensions {
             if let Ok(term) = ext.parse::<Term>() {
                 due = cal.due(due, term);

@@ -298,6 +298,28 @@ fn decide(
             )?;
             then.extend(item.as_ref().map(queued));
         }
+        // The complainant answered: the case no longer waits for them.
+        if c.state == case::State::WachtOpKlager
+            && address::normalize(&from) == address::normalize(&c.complainant)
+        {
+            then.push(EventKind::StateChanged {
+                to: case::State::InBehandeling,
+            });
+            let mut resumed = c.clone();
+            for k in &then {
+                resumed.apply(&case::Event {
+                    seq: resumed.version,
+                    at: now,
+                    actor: "klachtd".into(),
+                    reason: None,
+                    kind: k.clone(),
+                });
+            }
+            crate::scheduler::schedule(
+                batch,
+                &crate::scheduler::plan(&resumed, ctx.policy, ctx.calendar),
+            );
+        }
         add_message(batch, &c, entry, m, "reply", now, then);
         return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
     }

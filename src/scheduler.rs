@@ -59,7 +59,7 @@ pub struct Timer {
     pub kind: Kind,
     /// When the term ends.
     pub term_end: DateTime<Utc>,
-    /// The term's generation: the number of extensions when planned.
+    /// The term's generation: the case's `term_changes` when planned.
     pub generation: u32,
     /// When it fires.
     pub at: DateTime<Utc>,
@@ -80,7 +80,7 @@ impl Timer {
 pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
     let term_end = policy.decision_due(c, cal);
     let end_day = cal.local_date(term_end);
-    let generation = c.extensions.len() as u32;
+    let generation = c.term_changes;
     let mut out = Vec::new();
     let mut add = |kind: Kind, at: DateTime<Utc>| {
         out.push(Timer {
@@ -136,14 +136,16 @@ pub fn pending(store: &Store, case: CaseId) -> Result<Vec<Timer>, StoreError> {
 }
 
 /// Whether a timer still applies to the case as it is now.
-fn applies(t: &Timer, c: &Case, now: DateTime<Utc>) -> bool {
+fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
     let position_taken = matches!(
         c.state,
         State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
     );
-    let current = t.generation == c.extensions.len() as u32;
+    let current = t.generation == c.term_changes;
     let overtaken = matches!(t.kind, Kind::Reminder { .. }) && now >= t.term_end;
-    !position_taken && current && !overtaken
+    // While the clock is paused nothing runs out; resuming plans afresh.
+    let paused = c.state == State::WachtOpKlager && policy.pause_while_waiting;
+    !position_taken && current && !overtaken && !paused
 }
 
 /// Fires every timer due at `now`. Returns how many letters it queued.
@@ -164,7 +166,7 @@ pub fn fire_due(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<
                 None => None,
             };
             if let (Some(t), Some(c)) = (&timer, &case) {
-                if applies(t, c, now) {
+                if applies(t, c, ctx.policy, now) {
                     match letters_for(ctx, &mut batch, t, c, now) {
                         Ok(n) => fired += n,
                         Err(ProcessError::Store(e)) => return Err(e),
@@ -320,6 +322,7 @@ mod tests {
         // An extension plans a new generation further out.
         let mut extended = c.clone();
         extended.extensions.push("2 weken".into());
+        extended.term_changes += 1;
         let t2 = plan(&extended, &policy, &cal);
         assert!(t2.iter().all(|t| t.generation == 1));
         assert_eq!(
@@ -327,12 +330,17 @@ mod tests {
             "2026-05-22T23:59:59+02:00"
         );
         assert!(
-            !applies(&t[0], &extended, at("2026-05-06T08:00:00+02:00")),
+            !applies(&t[0], &extended, &policy, at("2026-05-06T08:00:00+02:00")),
             "superseded by the extension"
         );
-        assert!(applies(&t2[0], &extended, at("2026-05-20T08:00:00+02:00")));
+        assert!(applies(
+            &t2[0],
+            &extended,
+            &policy,
+            at("2026-05-20T08:00:00+02:00")
+        ));
         assert!(
-            !applies(&t2[0], &extended, at("2026-05-23T08:00:00+02:00")),
+            !applies(&t2[0], &extended, &policy, at("2026-05-23T08:00:00+02:00")),
             "a reminder after the breach is noise"
         );
     }

@@ -259,3 +259,79 @@ fn vps_sends_an_interim_update_while_the_complaint_is_open() {
         .unwrap();
     assert!(subject_and_text(&ack).1.contains("2 weken na ontvangst"));
 }
+
+#[test]
+fn waiting_for_the_complainant_pauses_the_clock() {
+    let (inst, coordinator, _) = instance("pause");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "p",
+        "Schade",
+        "Bij de levering is mijn vloer beschadigd. Ik wil dat dit hersteld wordt.",
+    );
+    inst.once_after(1);
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let notice = fetch_all(&coordinator, "INBOX").remove(0);
+    let reply_to = header(&notice, "Reply-To")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    smtp_send(
+        &coordinator,
+        &[&reply_to],
+        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <wacht-{}@org.example.test>\r\n\r\nKunt u foto's sturen?\r\n#wacht\r\n", inst.tag),
+    );
+    inst.once_after(1);
+    let t0 = chrono::Utc::now();
+    // Three weeks later, still waiting: the original term has passed, nothing runs out.
+    once_at(&inst, t0 + chrono::Duration::days(20));
+    assert_eq!(
+        subjects(&coordinator)
+            .iter()
+            .filter(|s| s.contains("ESCALATIE") || s.contains("Herinnering"))
+            .count(),
+        0
+    );
+    // The complainant answers the relayed question.
+    let relay = fetch_all(&customer, "INBOX")
+        .into_iter()
+        .find(|m| subject_and_text(m).1.contains("foto"))
+        .expect("relayed question");
+    let relay_id = header(&relay, "Message-ID").unwrap();
+    smtp_send(
+        &customer,
+        &[&inst.complaints],
+        &format!("From: {customer}\r\nTo: {}\r\nSubject: Re: foto's\r\nMessage-ID: <foto-{}@voorbeeld.test>\r\nIn-Reply-To: {relay_id}\r\n\r\nHierbij de foto's.\r\n", inst.complaints, inst.tag),
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    once_at(&inst, t0 + chrono::Duration::days(21));
+    let c: serde_json::Value =
+        serde_json::from_slice(&inst.klachtd(&["cases", "show", &id, "--json"]).stdout).unwrap();
+    assert_eq!(c["case"]["state"], "in_behandeling");
+    assert!(
+        c["case"]["paused_days"].as_u64().unwrap() >= 20,
+        "{}",
+        c["case"]
+    );
+    // The term now ends three weeks later than it would have; it escalates then, once.
+    let breach = timers(&inst, &id)
+        .into_iter()
+        .find(|(k, _)| k == "breach")
+        .unwrap()
+        .1;
+    assert!(breach > t0 + chrono::Duration::days(33), "{breach}");
+    once_at(&inst, breach + chrono::Duration::minutes(1));
+    once_at(&inst, breach + chrono::Duration::minutes(2));
+    assert_eq!(
+        subjects(&coordinator)
+            .iter()
+            .filter(|s| s.contains("ESCALATIE"))
+            .count(),
+        1
+    );
+}
