@@ -144,6 +144,12 @@ impl Letters {
         self.sources.keys().map(String::as_str)
     }
 
+    /// Whether letters exist in `lang` (its acknowledgement, at least).
+    pub fn has_language(&self, lang: &str) -> bool {
+        self.sources
+            .contains_key(&format!("{lang}/ontvangstbevestiging"))
+    }
+
     /// The template to use for `name` in `lang`: that language, else Dutch.
     pub fn resolve(&self, lang: &str, name: &str) -> Result<String, LetterError> {
         [lang, "nl", "en"]

@@ -734,7 +734,11 @@ pub(crate) fn open_case(
                 name: sender.name.clone(),
                 subject: subject.clone(),
                 summary,
-                language: ctx.config.organization.language.clone(),
+                // Answer in the complainant's language where we write it.
+                language: text::language(&text::new_text(&m.text))
+                    .filter(|l| ctx.letters.has_language(l))
+                    .unwrap_or(&ctx.config.organization.language)
+                    .to_string(),
                 channel: channel.into(),
                 category: verdict.category.clone(),
                 urgent: verdict.urgent,

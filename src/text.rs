@@ -203,6 +203,39 @@ pub fn summary(new_text: &str, max_chars: usize) -> String {
     format!("{}…", cut[..at].trim_end_matches([',', ';', ':', ' ']))
 }
 
+/// The language of a text, `nl` or `en`, by common function words; `None`
+/// when it is too short or unclear to tell.
+pub fn language(text: &str) -> Option<&'static str> {
+    const NL: &[&str] = &[
+        "de", "het", "een", "en", "ik", "is", "niet", "van", "dat", "op", "mijn", "u", "jullie",
+        "wij", "ze", "maar", "nog", "heb", "voor", "met", "geen", "er", "al", "wel", "naar",
+    ];
+    const EN: &[&str] = &[
+        "the", "and", "i", "is", "not", "of", "that", "on", "my", "you", "your", "we", "they",
+        "but", "still", "have", "for", "with", "no", "was", "to", "it", "this", "a", "an",
+    ];
+    let mut nl = 0;
+    let mut en = 0;
+    for w in text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .take(400)
+    {
+        let w = w.to_lowercase();
+        nl += NL.contains(&w.as_str()) as u32;
+        en += EN.contains(&w.as_str()) as u32;
+    }
+    if nl + en < 4 {
+        None
+    } else if en > nl * 2 {
+        Some("en")
+    } else if nl > en {
+        Some("nl")
+    } else {
+        None
+    }
+}
+
 /// Which of the required data (`naam`, `adres`, `telefoon`) a complaint
 /// lacks. The name may come from the sender's display name; an address is a
 /// Dutch postcode or a street with a house number; a phone number is a Dutch
@@ -337,6 +370,19 @@ mod tests {
         let t = new_text(body);
         assert!(t.contains("zeer ontevreden"), "{t}");
         assert!(!t.contains("Datum:"), "{t}");
+    }
+
+    #[test]
+    fn language_by_function_words() {
+        assert_eq!(
+            language("My invoice is wrong again and nobody answers my e-mails. I want this fixed."),
+            Some("en")
+        );
+        assert_eq!(
+            language("De monteur is niet gekomen en ik heb een dag vrij genomen."),
+            Some("nl")
+        );
+        assert_eq!(language("OK"), None);
     }
 
     #[test]

@@ -580,3 +580,26 @@ fn glaspunt_asks_for_the_data_a_complaint_must_contain() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(acks(&complete).len(), 1);
 }
+
+#[test]
+fn an_english_complaint_is_answered_in_english() {
+    let inst = Instance::new("english");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "en",
+        "Wrong invoice",
+        "My invoice is wrong again and nobody answers my e-mails. This is unacceptable.",
+    );
+    inst.once_after(1);
+    assert_eq!(inst.cases()[0]["language"], "en");
+    assert!(wait_until(Duration::from_secs(10), || acks(&customer)
+        .len()
+        == 1));
+    let (subject, body) = subject_and_text(&acks(&customer)[0]);
+    assert!(
+        subject.starts_with("We have received your complaint"),
+        "{subject}"
+    );
+    assert!(body.contains("How we will handle it"), "{body}");
+}
