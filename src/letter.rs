@@ -416,6 +416,7 @@ pub fn sample_context() -> serde_json::Value {
             "workdays": 2,
             "breached": false,
             "handler": "piet@voorbeeld.nl",
+            "step": "",
         },
         "extension": {
             "by": "4 weken",

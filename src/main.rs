@@ -163,6 +163,13 @@ enum TemplatesCommand {
 }
 
 fn main() {
+    // Behave like other command-line tools when the reader goes away
+    // (`klachtd cases list | head`): end quietly instead of panicking.
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up,
+    // before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(&cli.log_format);
     match run(cli) {

@@ -54,6 +54,10 @@ pub struct Policy {
     /// Reminders and escalations around the decision term.
     #[serde(default)]
     pub ladder: Ladder,
+    /// Further terms of the procedure, each with its own start and the
+    /// states that meet it (`[[step]]`).
+    #[serde(default, rename = "step")]
+    pub steps: Vec<Step>,
     /// Whether the clock stops while the case waits for the complainant.
     #[serde(default = "yes")]
     pub pause_while_waiting: bool,
@@ -69,6 +73,49 @@ pub struct Policy {
     /// (the appeal or external body of the procedure).
     #[serde(default)]
     pub appeal: BTreeMap<String, String>,
+}
+
+/// When a step's term starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Start {
+    /// On receipt of the complaint.
+    Received,
+    /// When the complaint is judged justified (gegrond).
+    Justified,
+}
+
+/// A further term of the procedure: e.g. "in behandeling genomen binnen 2
+/// weken" (Xs2more) or "gegronde klacht binnen 5 werkdagen opgelost" (Glaspunt).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Short name (`in_behandeling`, `herstel`).
+    pub name: String,
+    /// What must happen, per language, for reminders and escalations.
+    pub description: BTreeMap<String, String>,
+    /// The term.
+    pub within: Term,
+    /// When it starts.
+    #[serde(default = "start_received")]
+    pub from: Start,
+    /// The states in which the step is done.
+    pub done_in: Vec<crate::case::State>,
+}
+
+fn start_received() -> Start {
+    Start::Received
+}
+
+impl Step {
+    /// The description in `lang` (Dutch when missing).
+    pub fn describe(&self, lang: &str) -> &str {
+        self.description
+            .get(lang)
+            .or_else(|| self.description.get("nl"))
+            .map(String::as_str)
+            .unwrap_or(&self.name)
+    }
 }
 
 /// The reminder and escalation ladder of the decision term: reminders to

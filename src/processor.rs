@@ -868,6 +868,16 @@ pub(crate) fn open_case(
         batch,
         &crate::scheduler::plan(&created, ctx.policy, ctx.calendar),
     );
+    crate::scheduler::schedule(
+        batch,
+        &crate::scheduler::plan_steps(
+            &created,
+            ctx.policy,
+            ctx.calendar,
+            crate::policy::Start::Received,
+            created.received,
+        ),
+    );
     if let Some(mid) = &m.message_id {
         batch.put_raw(Tree::Threads, mid.as_bytes(), id.to_string().into_bytes());
     }

@@ -36,6 +36,14 @@ pub enum Kind {
         /// Which one.
         n: u32,
     },
+    /// A further term of the procedure (a policy `[[step]]`).
+    Step {
+        /// The step's name.
+        step: String,
+        /// `true` at breach (to the coordinator), `false` for the reminder
+        /// one working day before (to the handler).
+        breach: bool,
+    },
 }
 
 impl Kind {
@@ -45,6 +53,12 @@ impl Kind {
             Kind::Breach => "termijn-verstreken".into(),
             Kind::Management { workdays } => format!("management-{workdays}"),
             Kind::Interim { n } => format!("tussenbericht-{n}"),
+            Kind::Step { step, breach } => {
+                format!(
+                    "{step}-{}",
+                    if *breach { "verstreken" } else { "herinnering" }
+                )
+            }
         }
     }
 }
@@ -119,6 +133,36 @@ pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
     out
 }
 
+/// The timers of the policy's further terms that start at `start`, at `from`.
+pub fn plan_steps(
+    c: &Case,
+    policy: &Policy,
+    cal: &Calendar,
+    start: crate::policy::Start,
+    from: DateTime<Utc>,
+) -> Vec<Timer> {
+    let mut out = Vec::new();
+    for step in policy.steps.iter().filter(|s| s.from == start) {
+        let term_end = cal.due(from, step.within);
+        let remind = cal.at_local(cal.working_days_before(cal.local_date(term_end), 1), 8);
+        for (breach, at) in [(false, remind), (true, term_end)] {
+            if at > from {
+                out.push(Timer {
+                    case: c.id,
+                    kind: Kind::Step {
+                        step: step.name.clone(),
+                        breach,
+                    },
+                    term_end,
+                    generation: 0,
+                    at,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Adds timers to a batch.
 pub fn schedule(batch: &mut Batch, timers: &[Timer]) {
     for t in timers {
@@ -137,6 +181,15 @@ pub fn pending(store: &Store, case: CaseId) -> Result<Vec<Timer>, StoreError> {
 
 /// Whether a timer still applies to the case as it is now.
 fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
+    if let Kind::Step { step, breach } = &t.kind {
+        let done = policy
+            .steps
+            .iter()
+            .find(|s| &s.name == step)
+            .is_none_or(|s| s.done_in.contains(&c.state));
+        let paused = c.state == State::WachtOpKlager && policy.pause_while_waiting;
+        return !done && !paused && (*breach || now < t.term_end);
+    }
     let position_taken = matches!(
         c.state,
         State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
@@ -198,6 +251,16 @@ fn letters_for(
 ) -> Result<u32, ProcessError> {
     let (letter, recipients): (&str, Vec<String>) = match &t.kind {
         Kind::Interim { .. } => ("tussenbericht", vec![c.complainant.clone()]),
+        Kind::Step { breach: false, .. } => (
+            "herinnering",
+            vec![c
+                .handler
+                .clone()
+                .unwrap_or_else(|| ctx.config.staff.coordinator.clone())],
+        ),
+        Kind::Step { breach: true, .. } => {
+            ("escalatie", vec![ctx.config.staff.coordinator.clone()])
+        }
         Kind::Reminder { .. } => (
             "herinnering",
             vec![c
@@ -212,7 +275,11 @@ fn letters_for(
     vars["timer"] = json!({
         "kind": t.kind.name(),
         "term_end": ctx.calendar.local_date(t.term_end).to_string(),
-        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Breach | Kind::Interim { .. } => 0 },
+        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Step { breach: false, .. } => 1, _ => 0 },
+        "step": match &t.kind {
+            Kind::Step { step, .. } => ctx.policy.steps.iter().find(|s| &s.name == step).map(|s| s.describe(&ctx.config.organization.language).to_string()).unwrap_or_default(),
+            _ => String::new(),
+        },
         "breached": now >= t.term_end,
         "handler": c.handler.clone().unwrap_or_default(),
     });

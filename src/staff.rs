@@ -301,12 +301,32 @@ fn apply(
         push(&mut state, &mut out, None, processor::queued(&item));
     }
 
-    // An extended term: new timers, and the complainant is told.
-    if state.extensions.len() > c.extensions.len() {
+    // Judged justified: the terms that start then (Glaspunt: repair within 5 working days).
+    if out
+        .events
+        .iter()
+        .any(|(_, _, _, k)| matches!(k, EventKind::Judged { justified: true }))
+    {
+        crate::scheduler::schedule(
+            batch,
+            &crate::scheduler::plan_steps(
+                &state,
+                ctx.policy,
+                ctx.calendar,
+                crate::policy::Start::Justified,
+                now,
+            ),
+        );
+    }
+    // The term moved (extension, or the clock ran again): new timers.
+    if state.term_changes > c.term_changes {
         crate::scheduler::schedule(
             batch,
             &crate::scheduler::plan(&state, ctx.policy, ctx.calendar),
         );
+    }
+    // An extended term: the complainant is told.
+    if state.extensions.len() > c.extensions.len() {
         let mut vars = processor::letter_context(ctx, &state);
         vars["extension"] = json!({
             "by": state.extensions.last().cloned().unwrap_or_default(),

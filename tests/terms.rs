@@ -335,3 +335,115 @@ fn waiting_for_the_complainant_pauses_the_clock() {
         1
     );
 }
+
+#[test]
+fn xs2more_escalates_a_complaint_not_taken_into_treatment_within_two_weeks() {
+    let inst = Instance::with(
+        "xsteps",
+        Options {
+            extra: "[policy]\npreset = \"xs2more\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "x",
+        "Uren niet betaald",
+        "Mijn uren van week 9 zijn nog steeds niet uitbetaald. Niemand belt terug.",
+    );
+    inst.once_after(1);
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let plan = timers(&inst, &id);
+    let step = plan
+        .iter()
+        .find(|(k, _)| k == "step")
+        .expect("a step timer")
+        .1;
+    // Two weeks later, still not in treatment: a reminder the day before, then an escalation.
+    let in_treatment_breach = plan
+        .iter()
+        .filter(|(k, _)| k == "step")
+        .map(|(_, t)| *t)
+        .max()
+        .unwrap();
+    assert!(step < in_treatment_breach);
+    let first_breach = plan
+        .iter()
+        .filter(|(k, _)| k == "step")
+        .map(|(_, t)| *t)
+        .filter(|t| *t > step)
+        .min()
+        .unwrap();
+    once_at(&inst, first_breach + chrono::Duration::minutes(1));
+    once_at(&inst, first_breach + chrono::Duration::minutes(2));
+    let to_coordinator = subjects(&coordinator);
+    assert_eq!(
+        to_coordinator
+            .iter()
+            .filter(|s| s.contains("ESCALATIE"))
+            .count(),
+        1,
+        "{to_coordinator:?}"
+    );
+    let esc = fetch_all(&coordinator, "INBOX")
+        .into_iter()
+        .find(|m| subject_and_text(m).0.contains("ESCALATIE"))
+        .unwrap();
+    assert!(
+        subject_and_text(&esc).1.contains("in behandeling nemen"),
+        "{}",
+        subject_and_text(&esc).1
+    );
+}
+
+#[test]
+fn glaspunt_escalates_a_justified_complaint_not_resolved_within_five_working_days() {
+    let inst = Instance::with(
+        "gsteps",
+        Options {
+            extra: "[policy]\npreset = \"glaspunt\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "g",
+        "Ruit lekt",
+        "De nieuwe ruit lekt. Jan Smit, Kerkstraat 18, 6711 AB Ede, 06 12345678",
+    );
+    inst.once_after(1);
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let notice = fetch_all(&coordinator, "INBOX").remove(0);
+    let reply_to = header(&notice, "Reply-To")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    smtp_send(
+        &coordinator,
+        &[&reply_to],
+        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <g-{}@org.example.test>\r\n\r\n#in-behandeling\r\n#gegrond: ruit verkeerd geplaatst\r\n", inst.tag),
+    );
+    inst.once_after(1);
+    let repair = timers(&inst, &id)
+        .into_iter()
+        .filter(|(k, _)| k == "step")
+        .map(|(_, t)| t)
+        .max()
+        .expect("the repair term");
+    let days = (repair - chrono::Utc::now()).num_days();
+    assert!(
+        (5..=9).contains(&days),
+        "5 working days: {days} calendar days"
+    );
+    once_at(&inst, repair + chrono::Duration::minutes(1));
+    let esc = subjects(&coordinator);
+    assert_eq!(
+        esc.iter().filter(|s| s.contains("ESCALATIE")).count(),
+        1,
+        "{esc:?}"
+    );
+}
