@@ -476,6 +476,21 @@ fn policy_show(cli: &Cli, name: Option<&str>) -> Result<i32> {
     println!("terms:");
     println!("  acknowledge: {}", p.terms.acknowledge);
     println!("  decide:      {}", p.terms.decide);
+    for step in &p.steps {
+        println!(
+            "  {}: {} from {:?}: {}",
+            step.name,
+            step.within,
+            step.from,
+            step.describe("nl")
+        );
+    }
+    if let Some(every) = p.interim_every {
+        println!("interim update every {every}");
+    }
+    if !p.required_data.is_empty() {
+        println!("required data: {}", p.required_data.join(", "));
+    }
     println!(
         "judgement required before resolving: {}",
         if p.requires_judgement { "yes" } else { "no" }
