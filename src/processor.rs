@@ -390,10 +390,9 @@ fn bounce(
             "letter": item.letter,
             "subject": item.subject,
         });
-        let reply_to = address::with_detail(
-            &ctx.config.organization.complaints_address,
-            &ctx.signer.reply_detail(c.id),
-        );
+        let reply_to = ctx
+            .signer
+            .reply_address(&ctx.config.organization.complaints_address, c.id);
         let alert = queue_letter(
             ctx,
             batch,
@@ -834,10 +833,9 @@ pub(crate) fn open_case(
                 handler: handler.clone(),
             },
         });
-        let reply_to = address::with_detail(
-            &ctx.config.organization.complaints_address,
-            &ctx.signer.reply_detail(id),
-        );
+        let reply_to = ctx
+            .signer
+            .reply_address(&ctx.config.organization.complaints_address, id);
         let notice = queue_letter(
             ctx,
             batch,

@@ -117,7 +117,8 @@ pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
     if let Some(every) = policy.interim_every {
         let mut at = cal.at_local(cal.due_date(c.received, every), 9);
         let mut n = 1;
-        while at < term_end && n <= 52 {
+        // Not on the day the position itself is due.
+        while cal.local_date(at) < end_day && n <= 52 {
             add(Kind::Interim { n }, at);
             n += 1;
             at = cal.at_local(cal.due_date(at, every), 9);
@@ -294,10 +295,9 @@ fn letters_for(
     )];
     let mut n = 0;
     for (i, to) in recipients.iter().filter(|r| !r.is_empty()).enumerate() {
-        let reply_to = crate::address::with_detail(
-            &ctx.config.organization.complaints_address,
-            &ctx.signer.reply_detail(c.id),
-        );
+        let reply_to = ctx
+            .signer
+            .reply_address(&ctx.config.organization.complaints_address, c.id);
         // The complainant's letters go in their thread and language; staff's
         // carry the case's reply address.
         let to_complainant = to.eq_ignore_ascii_case(&c.complainant);

@@ -385,10 +385,9 @@ fn apply(
         "relayed_to": relayed.clone().unwrap_or_default(),
         "help": if out.help { command::HELP } else { "" },
     });
-    let reply_to = address::with_detail(
-        &ctx.config.organization.complaints_address,
-        &ctx.signer.reply_detail(c.id),
-    );
+    let reply_to = ctx
+        .signer
+        .reply_address(&ctx.config.organization.complaints_address, c.id);
     let item = processor::queue_letter(
         ctx,
         batch,
@@ -608,10 +607,9 @@ fn open_on_behalf(
         "relayed_to": "",
         "help": "",
     });
-    let reply_to = address::with_detail(
-        &ctx.config.organization.complaints_address,
-        &ctx.signer.reply_detail(c.id),
-    );
+    let reply_to = ctx
+        .signer
+        .reply_address(&ctx.config.organization.complaints_address, c.id);
     processor::queue_letter(
         ctx,
         batch,

@@ -105,6 +105,20 @@ impl Signer {
         key[..end].parse().ok()
     }
 
+    /// The case's signed reply address (`klachten+KL-2026-0042.<mac>@org.nl`),
+    /// or the plain `base` where the plus-address would exceed the 64
+    /// characters a local part may have (staff replies then authenticate by
+    /// the Message-ID of the mail they answer).
+    pub fn reply_address(&self, base: &str, case: CaseId) -> String {
+        let addr = crate::address::with_detail(base, &self.reply_detail(case));
+        let local_ok = addr.rsplit_once('@').is_some_and(|(l, _)| l.len() <= 64);
+        if local_ok && crate::address::is_valid(&addr) {
+            addr
+        } else {
+            base.to_string()
+        }
+    }
+
     /// The reply plus-address detail for a case: `KL-2026-0042.<mac>`.
     pub fn reply_detail(&self, case: CaseId) -> String {
         let id = case.to_string();
@@ -136,6 +150,17 @@ mod tests {
         let forged = mid.replace("0042", "0043");
         assert_eq!(s.case_of_message_id(&forged), None);
         assert_eq!(Signer::from_bytes(b"other").case_of_message_id(&mid), None);
+    }
+
+    #[test]
+    fn overlong_reply_addresses_fall_back_to_the_plain_address() {
+        let s = Signer::from_bytes(b"k");
+        let case: CaseId = "KL-2026-0001".parse().unwrap();
+        assert!(s
+            .reply_address("klachten@org.nl", case)
+            .starts_with("klachten+KL-2026-0001."));
+        let long = "klachten-van-een-organisatie-met-een-lange-naam@org.nl";
+        assert_eq!(s.reply_address(long, case), long);
     }
 
     #[test]
