@@ -285,6 +285,12 @@ pub enum EventKind {
         /// As heard.
         text: String,
     },
+    /// The written report after resolution was registered.
+    Reported {
+        /// What it said, in short.
+        #[serde(default)]
+        text: Option<String>,
+    },
     /// The cause was registered (improvement register).
     CauseSet {
         /// The cause.
@@ -410,6 +416,9 @@ pub struct Case {
     /// Employees involved in the complaint (never its handler).
     #[serde(default)]
     pub involved: Vec<String>,
+    /// When the written report after resolution was registered.
+    #[serde(default)]
+    pub reported: Option<DateTime<Utc>>,
     /// The cause, as registered for the improvement register.
     #[serde(default)]
     pub cause: Option<String>,
@@ -497,6 +506,7 @@ impl Case {
             involved: Vec::new(),
             satisfaction: None,
             cause: None,
+            reported: None,
             measures: Vec::new(),
             extensions: Vec::new(),
             outcome: None,
@@ -615,6 +625,7 @@ impl Case {
             }
             EventKind::SatisfactionSet { text } => self.satisfaction = Some(text.clone()),
             EventKind::CauseSet { text } => self.cause = Some(text.clone()),
+            EventKind::Reported { .. } => self.reported = Some(e.at),
             EventKind::MeasureAdded { text } => self.measures.push(text.clone()),
             EventKind::CategorySet { category } => self.category = Some(category.clone()),
             EventKind::MarkedUrgent => self.urgent = true,

@@ -45,6 +45,8 @@ pub enum Command {
     Betrokken(String),
     /// `#tevredenheid tekst`: the complainant's satisfaction, as heard.
     Tevredenheid(String),
+    /// `#verslag [tekst]`: the written report after resolution was sent.
+    Verslag(Option<String>),
     /// `#oorzaak tekst`: the cause (improvement register).
     Oorzaak(String),
     /// `#maatregel tekst`: a measure taken to prevent recurrence.
@@ -95,6 +97,7 @@ pub const HELP: &str = "\
 #uitkomst tekst                 uitkomst registreren (en: #outcome)
 #betrokken naam@org.nl          betrokken medewerker registreren; kan geen behandelaar zijn (en: #involved)
 #tevredenheid tekst             tevredenheid van de klager (en: #satisfaction)
+#verslag [tekst]                schriftelijk verslag na oplossing verstuurd (en: #report)
 #oorzaak tekst                  oorzaak (verbeterregister) (en: #cause)
 #maatregel tekst                maatregel tegen herhaling (en: #measure)
 #nieuw klant@voorbeeld.nl       nieuwe klacht (telefonisch/balie) in een nieuwe mail; de tekst is het klachtformulier (en: #new)
@@ -196,6 +199,7 @@ fn parse_line(line: &str) -> Result<Command, String> {
         }
         "tevredenheid" | "satisfaction" => Command::Tevredenheid(need("text")?),
         "oorzaak" | "cause" => Command::Oorzaak(need("text")?),
+        "verslag" | "report" => Command::Verslag(opt(&arg)),
         "maatregel" | "measure" => Command::Maatregel(need("text")?),
         "nieuw" | "new" => {
             let a = need("the complainant's address (#nieuw klant@voorbeeld.nl)")?;

@@ -279,6 +279,9 @@ pub struct Staff {
     /// mail without a token.
     #[serde(default)]
     pub trusted_authserv_ids: Vec<String>,
+    /// Addresses of the roles a policy names (`kwaliteitsmanager = "kwaliteit@org.nl"`).
+    #[serde(default)]
+    pub roles: std::collections::BTreeMap<String, String>,
 }
 
 /// `[outbox]`: delivery of outgoing mail.

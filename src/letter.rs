@@ -32,6 +32,7 @@ pub const REQUIRED: &[&str] = &[
     "onbestelbaar",
     "ontbrekende-gegevens",
     "tussenbericht",
+    "melding",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -369,6 +370,7 @@ pub fn sample_context() -> serde_json::Value {
             "offers": ["een tegoedbon van 50 euro"],
         },
         "missing": ["naam", "adres", "telefoon"],
+        "role": "kwaliteitsmanager",
         "bounce": {
             "to": "jan@voorbeeld.nl",
             "letter": "ontvangstbevestiging",

@@ -51,6 +51,10 @@ pub struct Policy {
     /// How often the handling term may be extended (none: no limit).
     #[serde(default)]
     pub max_extensions: Option<u32>,
+    /// Roles told of every new case (`[staff.roles]` names the addresses),
+    /// e.g. Glaspunt's quality manager.
+    #[serde(default)]
+    pub notify_roles: Vec<String>,
     /// Reminders and escalations around the decision term.
     #[serde(default)]
     pub ladder: Ladder,
@@ -83,6 +87,10 @@ pub enum Start {
     Received,
     /// When the complaint is judged justified (gegrond).
     Justified,
+    /// When the complaint is taken into treatment.
+    Accepted,
+    /// When the complaint is resolved.
+    Resolved,
 }
 
 /// A further term of the procedure: e.g. "in behandeling genomen binnen 2
@@ -100,7 +108,11 @@ pub struct Step {
     #[serde(default = "start_received")]
     pub from: Start,
     /// The states in which the step is done.
+    #[serde(default)]
     pub done_in: Vec<crate::case::State>,
+    /// Or: done once a `#verslag` report was registered.
+    #[serde(default)]
+    pub done_by_report: bool,
 }
 
 fn start_received() -> Start {

@@ -858,6 +858,42 @@ pub(crate) fn open_case(
             kind: queued(&notice),
         });
     }
+    // Roles the policy keeps informed of every new case (Glaspunt: the quality manager).
+    for role in &ctx.policy.notify_roles {
+        let Some(addr) = ctx
+            .config
+            .staff
+            .roles
+            .get(role)
+            .filter(|a| address::is_valid(a))
+        else {
+            tracing::warn!(%role, "the policy informs this role of new cases, but [staff.roles] has no address for it");
+            continue;
+        };
+        let mut role_vars = vars.clone();
+        role_vars["role"] = json!(role);
+        let info = queue_letter(
+            ctx,
+            batch,
+            (Some(id), role, events.len() as u32),
+            "melding",
+            &ctx.config.organization.language,
+            &role_vars,
+            (addr, None),
+            &ctx.config.organization.complaints_address,
+            None,
+            &[],
+            Some("auto-generated"),
+            now,
+        )?;
+        events.push(case::Event {
+            seq: events.len() as u32,
+            at: now,
+            actor: "klachtd".into(),
+            reason: None,
+            kind: queued(&info),
+        });
+    }
     let created = case::create(batch, id, &events).map_err(|e| match e {
         case::CaseError::Store(s) => ProcessError::Store(s),
         other => ProcessError::Unprocessable(other.to_string()),

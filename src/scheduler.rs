@@ -187,7 +187,9 @@ fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
             .steps
             .iter()
             .find(|s| &s.name == step)
-            .is_none_or(|s| s.done_in.contains(&c.state));
+            .is_none_or(|s| {
+                s.done_in.contains(&c.state) || (s.done_by_report && c.reported.is_some())
+            });
         let paused = c.state == State::WachtOpKlager && policy.pause_while_waiting;
         return !done && !paused && (*breach || now < t.term_end);
     }

@@ -301,21 +301,27 @@ fn apply(
         push(&mut state, &mut out, None, processor::queued(&item));
     }
 
-    // Judged justified: the terms that start then (Glaspunt: repair within 5 working days).
-    if out
+    // Terms that start on what just happened: judged justified (Glaspunt:
+    // repair within 5 working days), taken into treatment, resolved
+    // (Optimumconsult: report within 3 weeks).
+    let started: Vec<crate::policy::Start> = out
         .events
         .iter()
-        .any(|(_, _, _, k)| matches!(k, EventKind::Judged { justified: true }))
-    {
+        .filter_map(|(_, _, _, k)| match k {
+            EventKind::Judged { justified: true } => Some(crate::policy::Start::Justified),
+            EventKind::StateChanged {
+                to: State::InBehandeling,
+            } if c.state != State::WachtOpKlager => Some(crate::policy::Start::Accepted),
+            EventKind::StateChanged {
+                to: State::Opgelost,
+            } => Some(crate::policy::Start::Resolved),
+            _ => None,
+        })
+        .collect();
+    for start in started {
         crate::scheduler::schedule(
             batch,
-            &crate::scheduler::plan_steps(
-                &state,
-                ctx.policy,
-                ctx.calendar,
-                crate::policy::Start::Justified,
-                now,
-            ),
+            &crate::scheduler::plan_steps(&state, ctx.policy, ctx.calendar, start, now),
         );
     }
     // The term moved (extension, or the clock ran again): new timers.
@@ -530,6 +536,7 @@ fn plan(
         }
         Command::Tevredenheid(t) => Ok(vec![(None, EventKind::SatisfactionSet { text: t.clone() })]),
         Command::Oorzaak(t) => Ok(vec![(None, EventKind::CauseSet { text: t.clone() })]),
+        Command::Verslag(t) => Ok(vec![(None, EventKind::Reported { text: t.clone() })]),
         Command::Maatregel(t) => Ok(vec![(None, EventKind::MeasureAdded { text: t.clone() })]),
         Command::Help => Ok(Vec::new()),
         Command::Nieuw(_) => Err("#nieuw opens a new case: send it in a new mail to the complaints address, not as a reply on a case".into()),

@@ -539,9 +539,11 @@ fn a_bounce_of_our_letter_marks_the_contact_undeliverable_and_tells_the_coordina
 
 #[test]
 fn glaspunt_asks_for_the_data_a_complaint_must_contain() {
+    let quality = format!("kwaliteit-{}@org.example.test", unique("q"));
     let inst = Instance::with(
         "missing",
         Options {
+            staff_extra: format!("roles = {{ kwaliteitsmanager = \"{quality}\" }}"),
             extra: "[policy]\npreset = \"glaspunt\"\n".into(),
             ..Options::default()
         },
@@ -579,6 +581,15 @@ fn glaspunt_asks_for_the_data_a_complaint_must_contain() {
     );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(acks(&complete).len(), 1);
+    // The quality manager is told of every new complaint.
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &quality, "INBOX"
+    )
+    .len()
+        == 2));
+    assert!(subject_and_text(&fetch_all(&quality, "INBOX")[0])
+        .0
+        .contains("Ter informatie"));
 }
 
 #[test]

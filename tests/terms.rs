@@ -447,3 +447,65 @@ fn glaspunt_escalates_a_justified_complaint_not_resolved_within_five_working_day
         "{esc:?}"
     );
 }
+
+#[test]
+fn optimumconsult_wants_a_written_report_within_three_weeks_of_resolution() {
+    let inst = Instance::with(
+        "report",
+        Options {
+            extra: "[policy]\npreset = \"optimumconsult\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "r",
+        "Begeleiding",
+        "Mijn begeleider is drie keer niet op de afspraak verschenen.",
+    );
+    inst.once_after(1);
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let notice = fetch_all(&coordinator, "INBOX").remove(0);
+    let reply_to = header(&notice, "Reply-To")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    let send = |n: u32, text: &str| {
+        smtp_send(
+            &coordinator,
+            &[&reply_to],
+            &format!(
+                "From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <r{n}-{}@org.example.test>\r\nIn-Reply-To: {}\r\n\r\n{text}\r\n",
+                inst.tag,
+                header(&notice, "Message-ID").unwrap()
+            ),
+        );
+    };
+    send(1, "#in-behandeling\r\n#gegrond\r\n#opgelost");
+    inst.once_after(1);
+    let show: serde_json::Value =
+        serde_json::from_slice(&inst.klachtd(&["cases", "show", &id, "--json"]).stdout).unwrap();
+    let report_due: chrono::DateTime<chrono::Utc> = show["timers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["step"] == "verslag" && t["breach"] == true)
+        .map(|t| t["at"].as_str().unwrap().parse().unwrap())
+        .next()
+        .expect("the report term");
+    let days = (report_due - chrono::Utc::now()).num_days();
+    assert!(
+        (20..=23).contains(&days),
+        "3 weeks after resolution: {days}"
+    );
+    // Left to expire: one escalation naming the report.
+    once_at(&inst, report_due + chrono::Duration::minutes(1));
+    let esc = fetch_all(&coordinator, "INBOX")
+        .into_iter()
+        .filter(|m| subject_and_text(m).0.contains("ESCALATIE"))
+        .collect::<Vec<_>>();
+    assert_eq!(esc.len(), 1);
+    assert!(subject_and_text(&esc[0]).1.contains("schriftelijk verslag"));
+}
