@@ -183,7 +183,7 @@ fn every_preset_from_mail_to_closure() {
             .unwrap()
             .trim_matches(['<', '>'])
             .to_string();
-        let commands = "Wij komen donderdag langs en vergoeden de gemiste dag.\r\n#in-behandeling\r\n#gegrond: de afspraak is niet in de planning gezet\r\n#bod vergoeding van een vrije dag\r\n#bod-aanvaard\r\n#uitkomst afspraak ingepland en dag vergoed\r\n#opgelost\r\n#beroep\r\n#sluiten";
+        let commands = "Wij komen donderdag langs en vergoeden de gemiste dag.\r\n#in-behandeling\r\n#gegrond: de afspraak is niet in de planning gezet\r\n#bod vergoeding van een vrije dag\r\n#bod-aanvaard\r\n#uitkomst afspraak ingepland en dag vergoed\r\n#opgelost\r\n#verslag verslag aan klager en betrokkenen verstuurd\r\n#beroep\r\n#sluiten";
         smtp_send(
             &coordinator,
             &[&reply_to],
