@@ -113,6 +113,13 @@ pub struct Step {
     /// Or: done once a `#verslag` report was registered.
     #[serde(default)]
     pub done_by_report: bool,
+    /// Working days before the end at which the handler is reminded.
+    #[serde(default = "one_workday")]
+    pub remind_before_workdays: Vec<u32>,
+}
+
+fn one_workday() -> Vec<u32> {
+    vec![1]
 }
 
 fn start_received() -> Start {

@@ -145,8 +145,13 @@ pub fn plan_steps(
     let mut out = Vec::new();
     for step in policy.steps.iter().filter(|s| s.from == start) {
         let term_end = cal.due(from, step.within);
-        let remind = cal.at_local(cal.working_days_before(cal.local_date(term_end), 1), 8);
-        for (breach, at) in [(false, remind), (true, term_end)] {
+        let reminders = step.remind_before_workdays.iter().map(|&n| {
+            (
+                false,
+                cal.at_local(cal.working_days_before(cal.local_date(term_end), n), 8),
+            )
+        });
+        for (breach, at) in reminders.chain([(true, term_end)]) {
             if at > from {
                 out.push(Timer {
                     case: c.id,
