@@ -84,6 +84,18 @@ enum Command {
         #[command(subcommand)]
         command: FailedCommand,
     },
+    /// Write the whole store as JSON Lines (backup, migration). Holds personal
+    /// data and the token key: the file is created owner-only.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Restore an export into an empty store.
+    Import {
+        /// The export file.
+        file: PathBuf,
+    },
     /// Letter templates.
     Templates {
         #[command(subcommand)]
@@ -293,6 +305,42 @@ fn run(cli: Cli) -> Result<i32> {
             let config = load_config(&cli)?;
             let store = open_store(&config)?;
             failed(&store, command)
+        }
+        Command::Export { output } => {
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            let n = match output {
+                Some(path) => {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(0o600)
+                        .open(path)
+                        .with_context(|| {
+                            format!("creating {} (it must not exist yet)", path.display())
+                        })?;
+                    let mut w = std::io::BufWriter::new(file);
+                    let n = store.export(&mut w)?;
+                    use std::io::Write;
+                    w.flush()?;
+                    n
+                }
+                None => store.export(&mut std::io::stdout().lock())?,
+            };
+            eprintln!("exported {n} entries");
+            Ok(0)
+        }
+        Command::Import { file } => {
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            let f =
+                std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+            let n = store
+                .import(std::io::BufReader::new(f))
+                .context("importing (nothing was written)")?;
+            println!("imported {n} entries into {}", config.store.path.display());
+            Ok(0)
         }
         Command::Templates { command } => {
             let config = load_config(&cli)?;

@@ -614,3 +614,62 @@ fn an_english_complaint_is_answered_in_english() {
     );
     assert!(body.contains("How we will handle it"), "{body}");
 }
+
+#[test]
+fn export_then_import_reproduces_the_store() {
+    let inst = Instance::new("export");
+    let customer = inst.customer(1);
+    inst.send_complaint(&customer, "e1", "Klacht", "De monteur is niet gekomen.");
+    inst.send_complaint(
+        &inst.customer(2),
+        "e2",
+        "Vraag",
+        "Wat zijn uw openingstijden?",
+    );
+    inst.once_after(2);
+    let export = inst.dir.path().join("export.jsonl");
+    let out = inst.klachtd(&["export", "--output", export.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&export).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A second config on a new store directory.
+    let cfg2 = inst.dir.path().join("klachtd2.toml");
+    std::fs::write(
+        &cfg2,
+        std::fs::read_to_string(&inst.config)
+            .unwrap()
+            .replace("path = \"store\"", "path = \"store2\""),
+    )
+    .unwrap();
+    let run2 = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_klachtd"))
+            .arg("--config")
+            .arg(&cfg2)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let imported = run2(&["import", export.to_str().unwrap()]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    for args in [
+        vec!["cases", "list", "--json"],
+        vec!["cases", "show", &id, "--json"],
+        vec!["failed", "list", "--json"],
+    ] {
+        assert_eq!(inst.klachtd(&args).stdout, run2(&args).stdout, "{args:?}");
+    }
+    // Importing twice is refused: the store is no longer empty.
+    assert!(!run2(&["import", export.to_str().unwrap()]).status.success());
+}
