@@ -704,6 +704,54 @@ fn reply_to_sender(
     .map(Some)
 }
 
+/// Appends an event by klachtd to the events of a case being opened.
+fn push_event(
+    events: &mut Vec<case::Event>,
+    now: DateTime<Utc>,
+    reason: Option<String>,
+    kind: EventKind,
+) {
+    events.push(case::Event {
+        seq: events.len() as u32,
+        at: now,
+        actor: "klachtd".into(),
+        reason,
+        kind,
+    });
+}
+
+/// Queues a staff letter about a case being opened (no thread, auto-generated)
+/// and records it on the case.
+#[allow(clippy::too_many_arguments)]
+fn notify_staff(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    events: &mut Vec<case::Event>,
+    id: CaseId,
+    letter: &str,
+    vars: &serde_json::Value,
+    to: &str,
+    reply_to: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ProcessError> {
+    let item = queue_letter(
+        ctx,
+        batch,
+        (Some(id), "", events.len() as u32),
+        letter,
+        &ctx.config.organization.language,
+        vars,
+        (to, None),
+        reply_to,
+        None,
+        &[],
+        Some("auto-generated"),
+        now,
+    )?;
+    push_event(events, now, None, queued(&item));
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn open_case(
     store: &Store,
@@ -779,21 +827,19 @@ pub(crate) fn open_case(
         m,
         now,
     )?;
-    events.push(case::Event {
-        seq: events.len() as u32,
-        at: now,
-        actor: "klachtd".into(),
-        reason: ack
-            .is_none()
+    push_event(
+        &mut events,
+        now,
+        ack.is_none()
             .then(|| "rate limit for automatic mail reached (mail loop?)".to_string()),
-        kind: match &ack {
+        match &ack {
             Some(item) => queued(item),
             None => EventKind::LetterSuppressed {
                 letter: "ontvangstbevestiging".into(),
                 to: sender.reply_address.clone(),
             },
         },
-    });
+    );
     // Data the procedure requires but the message lacks: ask for it.
     let missing = text::missing_data(&ctx.policy.required_data, sender.name.as_deref(), &m.text);
     if ack.is_some() && !missing.is_empty() {
@@ -812,51 +858,39 @@ pub(crate) fn open_case(
             Some("auto-replied"),
             now,
         )?;
-        events.push(case::Event {
-            seq: events.len() as u32,
-            at: now,
-            actor: "klachtd".into(),
-            reason: Some(format!("missing: {}", missing.join(", "))),
-            kind: queued(&item),
-        });
+        push_event(
+            &mut events,
+            now,
+            Some(format!("missing: {}", missing.join(", "))),
+            queued(&item),
+        );
     }
     // The assignment notice to the handler (default: the coordinator), whose
     // Reply-To is the case's signed plus-address.
     let handler = ctx.config.staff.coordinator.clone();
     if !handler.is_empty() {
-        events.push(case::Event {
-            seq: events.len() as u32,
-            at: now,
-            actor: "klachtd".into(),
-            reason: None,
-            kind: EventKind::HandlerAssigned {
+        push_event(
+            &mut events,
+            now,
+            None,
+            EventKind::HandlerAssigned {
                 handler: handler.clone(),
             },
-        });
+        );
         let reply_to = ctx
             .signer
             .reply_address(&ctx.config.organization.complaints_address, id);
-        let notice = queue_letter(
+        notify_staff(
             ctx,
             batch,
-            (Some(id), "", events.len() as u32),
+            &mut events,
+            id,
             "toewijzing",
-            &ctx.config.organization.language,
             &vars,
-            (&handler, None),
+            &handler,
             &reply_to,
-            None,
-            &[],
-            Some("auto-generated"),
             now,
         )?;
-        events.push(case::Event {
-            seq: events.len() as u32,
-            at: now,
-            actor: "klachtd".into(),
-            reason: None,
-            kind: queued(&notice),
-        });
     }
     // Roles the policy keeps informed of every new case (Glaspunt: the quality manager).
     for role in &ctx.policy.notify_roles {
@@ -872,27 +906,17 @@ pub(crate) fn open_case(
         };
         let mut role_vars = vars.clone();
         role_vars["role"] = json!(role);
-        let info = queue_letter(
+        notify_staff(
             ctx,
             batch,
-            (Some(id), role, events.len() as u32),
+            &mut events,
+            id,
             "melding",
-            &ctx.config.organization.language,
             &role_vars,
-            (addr, None),
+            addr,
             &ctx.config.organization.complaints_address,
-            None,
-            &[],
-            Some("auto-generated"),
             now,
         )?;
-        events.push(case::Event {
-            seq: events.len() as u32,
-            at: now,
-            actor: "klachtd".into(),
-            reason: None,
-            kind: queued(&info),
-        });
     }
     let created = case::create(batch, id, &events).map_err(|e| match e {
         case::CaseError::Store(s) => ProcessError::Store(s),

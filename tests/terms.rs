@@ -46,6 +46,29 @@ fn timers(inst: &Instance, id: &str) -> Vec<(String, chrono::DateTime<chrono::Ut
         .collect()
 }
 
+/// The handler answers the case's assignment notice as a mail client does
+/// (to its Reply-To, In-Reply-To the notice) with `text`; then one cycle runs.
+fn handler_writes(inst: &Instance, coordinator: &str, n: &str, text: &str) {
+    let notice = fetch_all(coordinator, "INBOX")
+        .into_iter()
+        .find(|m| subject_and_text(m).0.contains("toegewezen"))
+        .expect("assignment notice");
+    let reply_to = header(&notice, "Reply-To")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    smtp_send(
+        coordinator,
+        &[&reply_to],
+        &format!(
+            "From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <{n}-{}@org.example.test>\r\nIn-Reply-To: {}\r\n\r\n{text}\r\n",
+            inst.tag,
+            header(&notice, "Message-ID").unwrap()
+        ),
+    );
+    inst.once_after(1);
+}
+
 fn subjects(addr: &str) -> Vec<String> {
     std::thread::sleep(Duration::from_millis(700));
     fetch_all(addr, "INBOX")
@@ -168,17 +191,12 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
         .unwrap()
         .1;
     // The handler extends the term by two weeks (reply to the notice).
-    let notice = fetch_all(&coordinator, "INBOX").remove(0);
-    let reply_to = header(&notice, "Reply-To")
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
-    smtp_send(
+    handler_writes(
+        &inst,
         &coordinator,
-        &[&reply_to],
-        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <ext-{}@org.example.test>\r\n\r\n#verlengen 2 weken: wij wachten op de glasleverancier\r\n", inst.tag),
+        "ext",
+        "#verlengen 2 weken: wij wachten op de glasleverancier",
     );
-    inst.once_after(1);
     // The complainant is told.
     let to_customer = subjects(&customer);
     assert!(
@@ -195,16 +213,7 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
         0
     );
     // The position is taken in time: no escalation ever.
-    smtp_send(
-        &coordinator,
-        &[&reply_to],
-        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <pos-{}@org.example.test>\r\n\r\n#in-behandeling\r\n#gegrond\r\n", inst.tag),
-    );
-    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
-        &inst.complaints,
-        "INBOX"
-    )
-    .is_empty()));
+    handler_writes(&inst, &coordinator, "pos", "#in-behandeling\r\n#gegrond");
     once_at(&inst, first_breach + chrono::Duration::minutes(2));
     once_at(&inst, first_breach + chrono::Duration::days(40));
     let to_coordinator = subjects(&coordinator);
@@ -272,17 +281,12 @@ fn waiting_for_the_complainant_pauses_the_clock() {
     );
     inst.once_after(1);
     let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
-    let notice = fetch_all(&coordinator, "INBOX").remove(0);
-    let reply_to = header(&notice, "Reply-To")
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
-    smtp_send(
+    handler_writes(
+        &inst,
         &coordinator,
-        &[&reply_to],
-        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <wacht-{}@org.example.test>\r\n\r\nKunt u foto's sturen?\r\n#wacht\r\n", inst.tag),
+        "wacht",
+        "Kunt u foto's sturen?\r\n#wacht",
     );
-    inst.once_after(1);
     let t0 = chrono::Utc::now();
     // Three weeks later, still waiting: the original term has passed, nothing runs out.
     once_at(&inst, t0 + chrono::Duration::days(20));
@@ -417,17 +421,12 @@ fn glaspunt_escalates_a_justified_complaint_not_resolved_within_five_working_day
     );
     inst.once_after(1);
     let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
-    let notice = fetch_all(&coordinator, "INBOX").remove(0);
-    let reply_to = header(&notice, "Reply-To")
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
-    smtp_send(
+    handler_writes(
+        &inst,
         &coordinator,
-        &[&reply_to],
-        &format!("From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <g-{}@org.example.test>\r\n\r\n#in-behandeling\r\n#gegrond: ruit verkeerd geplaatst\r\n", inst.tag),
+        "g",
+        "#in-behandeling\r\n#gegrond: ruit verkeerd geplaatst",
     );
-    inst.once_after(1);
     let repair = timers(&inst, &id)
         .into_iter()
         .filter(|(k, _)| k == "step")
@@ -467,24 +466,12 @@ fn optimumconsult_wants_a_written_report_within_three_weeks_of_resolution() {
     );
     inst.once_after(1);
     let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
-    let notice = fetch_all(&coordinator, "INBOX").remove(0);
-    let reply_to = header(&notice, "Reply-To")
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
-    let send = |n: u32, text: &str| {
-        smtp_send(
-            &coordinator,
-            &[&reply_to],
-            &format!(
-                "From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <r{n}-{}@org.example.test>\r\nIn-Reply-To: {}\r\n\r\n{text}\r\n",
-                inst.tag,
-                header(&notice, "Message-ID").unwrap()
-            ),
-        );
-    };
-    send(1, "#in-behandeling\r\n#gegrond\r\n#opgelost");
-    inst.once_after(1);
+    handler_writes(
+        &inst,
+        &coordinator,
+        "r1",
+        "#in-behandeling\r\n#gegrond\r\n#opgelost",
+    );
     let show: serde_json::Value =
         serde_json::from_slice(&inst.klachtd(&["cases", "show", &id, "--json"]).stdout).unwrap();
     let report_due: chrono::DateTime<chrono::Utc> = show["timers"]
