@@ -107,6 +107,9 @@ pub enum StoreError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// An import file or target is unusable; the message says why.
+    #[error("{0}")]
+    Import(String),
     /// A precondition of a batch no longer holds (another writer was first).
     #[error("conflict: {0} changed concurrently")]
     Conflict(String),
@@ -383,10 +386,10 @@ impl Store {
     pub fn import(&self, input: impl std::io::BufRead) -> Result<u64, StoreError> {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD;
-        let bad = |n: usize, what: String| StoreError::Conflict(format!("import line {n}: {what}"));
+        let bad = |n: usize, what: String| StoreError::Import(format!("import line {n}: {what}"));
         for t in Tree::ALL {
             if !self.keys(t, b"")?.is_empty() {
-                return Err(StoreError::Conflict(format!(
+                return Err(StoreError::Import(format!(
                     "the store is not empty (tree {}); import into a new store directory",
                     t.name()
                 )));
