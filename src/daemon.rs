@@ -205,9 +205,17 @@ impl Daemon {
     /// Sends what is due in the outbox.
     pub async fn send(&self) -> Result<outbox::Report, outbox::SendError> {
         let clock = self.clock.clone();
-        self.transport
+        let report = self
+            .transport
             .send_due(&self.store, move || clock.now())
-            .await
+            .await?;
+        // Letters refused for good: the coordinator is told.
+        for id in &report.failed_items {
+            self.with_context(|ctx| {
+                processor::undeliverable(&self.store, ctx, id, self.clock.now())
+            })?;
+        }
+        Ok(report)
     }
 
     /// Fetches once from the server (connect, sync everything, log out).

@@ -341,6 +341,8 @@ pub struct Report {
     pub deferred: u32,
     /// Given up.
     pub failed: u32,
+    /// The ids of the items given up in this pass.
+    pub failed_items: Vec<String>,
     /// Waiting for a witness copy.
     pub waiting: u32,
 }
@@ -423,10 +425,14 @@ impl Transport {
                     continue;
                 }
             }
+            let id = it.id.clone();
             match self.attempt(store, it, &now).await {
                 Ok(Attempt::Sent) => report.sent += 1,
                 Ok(Attempt::Deferred) => report.deferred += 1,
-                Ok(Attempt::Failed) => report.failed += 1,
+                Ok(Attempt::Failed) => {
+                    report.failed += 1;
+                    report.failed_items.push(id);
+                }
                 Ok(Attempt::Skipped) => {}
                 Err(SendError::Store(StoreError::Conflict(_))) => {}
                 Err(e) => return Err(e),

@@ -382,34 +382,85 @@ fn bounce(
         outbox_id: item.id.clone(),
         to: item.to.clone(),
     }];
-    let coordinator = ctx.config.staff.coordinator.clone();
-    if !coordinator.is_empty() && !ctx.config.is_staff(&item.to) {
-        let mut vars = letter_context(ctx, c);
-        vars["bounce"] = json!({
-            "to": item.to,
-            "letter": item.letter,
-            "subject": item.subject,
-        });
-        let reply_to = ctx
-            .signer
-            .reply_address(&ctx.config.organization.complaints_address, c.id);
-        let alert = queue_letter(
-            ctx,
-            batch,
-            (Some(c.id), "", c.version + 1),
-            "onbestelbaar",
-            &ctx.config.organization.language,
-            &vars,
-            (&coordinator, None),
-            &reply_to,
-            None,
-            &[],
-            Some("auto-generated"),
-            now,
-        )?;
-        then.push(queued(&alert));
-    }
+    then.extend(alert_undeliverable(ctx, batch, item, c, now)?);
     add_message(batch, c, entry, m, "bounce", now, then);
+    Ok(())
+}
+
+/// Queues the coordinator's "onbestelbaar" alert about a letter to a
+/// complainant that cannot be delivered; returns its case event.
+fn alert_undeliverable(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    item: &outbox::Item,
+    c: &Case,
+    now: DateTime<Utc>,
+) -> Result<Option<EventKind>, ProcessError> {
+    let coordinator = ctx.config.staff.coordinator.clone();
+    if coordinator.is_empty() || ctx.config.is_staff(&item.to) {
+        return Ok(None);
+    }
+    let mut vars = letter_context(ctx, c);
+    vars["bounce"] = json!({
+        "to": item.to,
+        "letter": item.letter,
+        "subject": item.subject,
+    });
+    let reply_to = ctx
+        .signer
+        .reply_address(&ctx.config.organization.complaints_address, c.id);
+    let alert = queue_letter(
+        ctx,
+        batch,
+        (Some(c.id), "", c.version + 1),
+        "onbestelbaar",
+        &ctx.config.organization.language,
+        &vars,
+        (&coordinator, None),
+        &reply_to,
+        None,
+        &[],
+        Some("auto-generated"),
+        now,
+    )?;
+    Ok(Some(queued(&alert)))
+}
+
+/// A letter the mail server refused for good (the outbox gave up): the
+/// coordinator is told, on the case.
+pub fn undeliverable(
+    store: &Store,
+    ctx: &Context<'_>,
+    outbox_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for _ in 0..10 {
+        let Some(item) = outbox::item(store, outbox_id)? else {
+            return Ok(());
+        };
+        let Some(c) = (match item.case {
+            Some(id) => case::load(store, id)?,
+            None => None,
+        }) else {
+            return Ok(());
+        };
+        let mut batch = Batch::new();
+        let event = match alert_undeliverable(ctx, &mut batch, &item, &c, now) {
+            Ok(Some(e)) => e,
+            Ok(None) => return Ok(()),
+            Err(ProcessError::Store(e)) => return Err(e),
+            Err(ProcessError::Unprocessable(why)) => {
+                tracing::error!(outbox = %outbox_id, %why, "cannot tell the coordinator about an undeliverable letter");
+                return Ok(());
+            }
+        };
+        case::append(&mut batch, &c, vec![(now, "klachtd".into(), None, event)]);
+        match store.commit(&batch) {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 

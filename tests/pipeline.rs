@@ -673,3 +673,22 @@ fn export_then_import_reproduces_the_store() {
     // Importing twice is refused: the store is no longer empty.
     assert!(!run2(&["import", export.to_str().unwrap()]).status.success());
 }
+
+#[test]
+fn a_letter_refused_by_the_mail_server_alerts_the_coordinator() {
+    let inst = Instance::new("refused");
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    // A domain the test mail server will not deliver to: a permanent 5xx.
+    let customer = format!("klant-{}@buiten.invalid", inst.tag);
+    inst.send_complaint(&customer, "rf", "Klacht", "De monteur is niet gekomen.");
+    inst.once_after(1);
+    inst.once();
+    let cases = inst.cases();
+    assert_eq!(cases[0]["undeliverable"], true, "{}", cases[0]);
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &coordinator,
+        "INBOX"
+    )
+    .iter()
+    .any(|m| subject_and_text(m).0.contains("Onbestelbaar"))));
+}
