@@ -535,6 +535,18 @@ fn is_reply_subject(subject: &str) -> bool {
             .join(" ")
 }
 
+/// The case event for an inbound message in `role`.
+pub(crate) fn message_in(entry: &Entry, m: &Inbound, role: &str) -> EventKind {
+    EventKind::MessageIn {
+        journal_id: entry.id.clone(),
+        message_id: m.message_id.clone(),
+        from: m.from.clone().unwrap_or_default(),
+        subject: address::header_safe(&m.subject, 250),
+        role: role.into(),
+        attachments: m.attachments.clone(),
+    }
+}
+
 pub(crate) fn add_message(
     batch: &mut Batch,
     c: &Case,
@@ -548,14 +560,7 @@ pub(crate) fn add_message(
         now,
         m.from.clone().unwrap_or_default(),
         None,
-        EventKind::MessageIn {
-            journal_id: entry.id.clone(),
-            message_id: m.message_id.clone(),
-            from: m.from.clone().unwrap_or_default(),
-            subject: address::header_safe(&m.subject, 250),
-            role: role.into(),
-            attachments: m.attachments.clone(),
-        },
+        message_in(entry, m, role),
     )];
     events.extend(
         then.into_iter()

@@ -142,7 +142,7 @@ pub(crate) fn handle(
                         now,
                         from.to_string(),
                         None,
-                        message_in_kind(entry, m, "staff_cc"),
+                        processor::message_in(entry, m, "staff_cc"),
                     ),
                     (
                         now,
@@ -171,17 +171,6 @@ pub(crate) fn handle(
     Ok(Outcome::Recorded(format!(
         "staff mail from {from} without a case"
     )))
-}
-
-fn message_in_kind(entry: &Entry, m: &Inbound, role: &str) -> EventKind {
-    EventKind::MessageIn {
-        journal_id: entry.id.clone(),
-        message_id: m.message_id.clone(),
-        from: m.from.clone().unwrap_or_default(),
-        subject: address::header_safe(&m.subject, 250),
-        role: role.into(),
-        attachments: m.attachments.clone(),
-    }
 }
 
 /// What applying commands did.
@@ -221,7 +210,7 @@ fn apply(
         &mut state,
         &mut out,
         None,
-        message_in_kind(entry, m, "staff"),
+        processor::message_in(entry, m, "staff"),
     );
     for r in &parsed.rejected {
         out.rejected.push((r.line.clone(), r.why.clone()));
@@ -391,26 +380,41 @@ fn apply(
         "relayed_to": relayed.clone().unwrap_or_default(),
         "help": if out.help { command::HELP } else { "" },
     });
+    let item = result_mail(ctx, batch, c.id, state.version, &vars, from, m, now)?;
+    push(&mut state, &mut out, None, processor::queued(&item));
+    case::append(batch, c, out.events);
+    Ok(Outcome::AddedToCase(c.id))
+}
+
+/// Queues the one result mail to the staff member who wrote `m`.
+#[allow(clippy::too_many_arguments)]
+fn result_mail(
+    ctx: &Context<'_>,
+    batch: &mut Batch,
+    case: crate::case::CaseId,
+    seq: u32,
+    vars: &serde_json::Value,
+    from: &str,
+    m: &Inbound,
+    now: DateTime<Utc>,
+) -> Result<outbox::Item, ProcessError> {
     let reply_to = ctx
         .signer
-        .reply_address(&ctx.config.organization.complaints_address, c.id);
-    let item = processor::queue_letter(
+        .reply_address(&ctx.config.organization.complaints_address, case);
+    processor::queue_letter(
         ctx,
         batch,
-        (Some(c.id), "", state.version),
+        (Some(case), "", seq),
         "commando-resultaat",
         &ctx.config.organization.language,
-        &vars,
+        vars,
         (from, None),
         &reply_to,
         m.message_id.as_deref(),
         &m.message_id.clone().into_iter().collect::<Vec<_>>(),
         Some("auto-replied"),
         now,
-    )?;
-    push(&mut state, &mut out, None, processor::queued(&item));
-    case::append(batch, c, out.events);
-    Ok(Outcome::AddedToCase(c.id))
+    )
 }
 
 /// Queues a letter to the complainant of `c`, in the case thread.
@@ -614,23 +618,7 @@ fn open_on_behalf(
         "relayed_to": "",
         "help": "",
     });
-    let reply_to = ctx
-        .signer
-        .reply_address(&ctx.config.organization.complaints_address, c.id);
-    processor::queue_letter(
-        ctx,
-        batch,
-        (Some(c.id), "", 0),
-        "commando-resultaat",
-        &ctx.config.organization.language,
-        &vars,
-        (from, None),
-        &reply_to,
-        m.message_id.as_deref(),
-        &m.message_id.clone().into_iter().collect::<Vec<_>>(),
-        Some("auto-replied"),
-        now,
-    )?;
+    result_mail(ctx, batch, c.id, 0, &vars, from, m, now)?;
     Ok(Outcome::NewCase(c.id))
 }
 

@@ -99,14 +99,8 @@ fn reminders_and_escalations_fire_once_each_as_the_term_runs_out() {
         once_at(&inst, *at + minute);
         once_at(&inst, *at + minute);
         let to_coordinator = subjects(&coordinator);
-        let reminders = to_coordinator
-            .iter()
-            .filter(|s| s.contains("Herinnering"))
-            .count();
-        let escalations = to_coordinator
-            .iter()
-            .filter(|s| s.contains("ESCALATIE"))
-            .count();
+        let reminders = count_containing(&to_coordinator, "Herinnering");
+        let escalations = count_containing(&to_coordinator, "ESCALATIE");
         assert_eq!(
             reminders,
             (i + 1).min(2),
@@ -155,18 +149,12 @@ fn after_downtime_an_expired_term_escalates_once_and_stale_reminders_stay_quiet(
     once_at(&inst, later);
     let to_coordinator = subjects(&coordinator);
     assert_eq!(
-        to_coordinator
-            .iter()
-            .filter(|s| s.contains("ESCALATIE"))
-            .count(),
+        count_containing(&to_coordinator, "ESCALATIE"),
         1,
         "{to_coordinator:?}"
     );
     assert_eq!(
-        to_coordinator
-            .iter()
-            .filter(|s| s.contains("Herinnering"))
-            .count(),
+        count_containing(&to_coordinator, "Herinnering"),
         0,
         "{to_coordinator:?}"
     );
@@ -205,23 +193,14 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
     );
     // At the old breach: nothing.
     once_at(&inst, first_breach + chrono::Duration::minutes(1));
-    assert_eq!(
-        subjects(&coordinator)
-            .iter()
-            .filter(|s| s.contains("ESCALATIE"))
-            .count(),
-        0
-    );
+    assert_eq!(count_containing(&subjects(&coordinator), "ESCALATIE"), 0);
     // The position is taken in time: no escalation ever.
     handler_writes(&inst, &coordinator, "pos", "#in-behandeling\r\n#gegrond");
     once_at(&inst, first_breach + chrono::Duration::minutes(2));
     once_at(&inst, first_breach + chrono::Duration::days(40));
     let to_coordinator = subjects(&coordinator);
     assert_eq!(
-        to_coordinator
-            .iter()
-            .filter(|s| s.contains("ESCALATIE"))
-            .count(),
+        count_containing(&to_coordinator, "ESCALATIE"),
         0,
         "{to_coordinator:?}"
     );
@@ -254,10 +233,7 @@ fn vps_sends_an_interim_update_while_the_complaint_is_open() {
     once_at(&inst, interim + chrono::Duration::minutes(2));
     let to_customer = subjects(&customer);
     assert_eq!(
-        to_customer
-            .iter()
-            .filter(|s| s.contains("stand van zaken"))
-            .count(),
+        count_containing(&to_customer, "stand van zaken"),
         1,
         "{to_customer:?}"
     );
@@ -331,13 +307,7 @@ fn waiting_for_the_complainant_pauses_the_clock() {
     assert!(breach > t0 + chrono::Duration::days(33), "{breach}");
     once_at(&inst, breach + chrono::Duration::minutes(1));
     once_at(&inst, breach + chrono::Duration::minutes(2));
-    assert_eq!(
-        subjects(&coordinator)
-            .iter()
-            .filter(|s| s.contains("ESCALATIE"))
-            .count(),
-        1
-    );
+    assert_eq!(count_containing(&subjects(&coordinator), "ESCALATIE"), 1);
 }
 
 #[test]
@@ -384,10 +354,7 @@ fn xs2more_escalates_a_complaint_not_taken_into_treatment_within_two_weeks() {
     once_at(&inst, first_breach + chrono::Duration::minutes(2));
     let to_coordinator = subjects(&coordinator);
     assert_eq!(
-        to_coordinator
-            .iter()
-            .filter(|s| s.contains("ESCALATIE"))
-            .count(),
+        count_containing(&to_coordinator, "ESCALATIE"),
         1,
         "{to_coordinator:?}"
     );
@@ -440,11 +407,7 @@ fn glaspunt_escalates_a_justified_complaint_not_resolved_within_five_working_day
     );
     once_at(&inst, repair + chrono::Duration::minutes(1));
     let esc = subjects(&coordinator);
-    assert_eq!(
-        esc.iter().filter(|s| s.contains("ESCALATIE")).count(),
-        1,
-        "{esc:?}"
-    );
+    assert_eq!(count_containing(&esc, "ESCALATIE"), 1, "{esc:?}");
 }
 
 #[test]

@@ -417,6 +417,11 @@ pub fn header(raw: &[u8], name: &str) -> Option<String> {
         .map(|v| v.trim().replace(['\r', '\n'], ""))
 }
 
+/// How many of `list` contain `what`.
+pub fn count_containing(list: &[String], what: &str) -> usize {
+    list.iter().filter(|s| s.contains(what)).count()
+}
+
 /// Decoded subject and text body of a raw message.
 pub fn subject_and_text(raw: &[u8]) -> (String, String) {
     let m = mail_parser::MessageParser::default().parse(raw).unwrap();
