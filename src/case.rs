@@ -83,7 +83,7 @@ impl CaseId {
 }
 
 /// The states of the procedure (DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Received, not yet acknowledged.
@@ -447,6 +447,19 @@ pub struct Case {
     /// whose subject a mail client truncated).
     #[serde(default)]
     pub thread_subjects: Vec<String>,
+    /// When a position was first taken (judged, or not taken into treatment).
+    #[serde(default)]
+    pub decided: Option<DateTime<Utc>>,
+    /// When it was judged justified (gegrond), for terms that start there.
+    #[serde(default)]
+    pub justified_at: Option<DateTime<Utc>>,
+    /// When the case first entered each state (for the terms of the steps).
+    #[serde(default)]
+    pub entered: std::collections::BTreeMap<State, DateTime<Utc>>,
+    /// The personal data was removed after the retention period (or on
+    /// request); the statistics remain.
+    #[serde(default)]
+    pub anonymised: bool,
     /// Number of events (the next event's seq).
     pub version: u32,
 }
@@ -514,6 +527,10 @@ impl Case {
             resolved: None,
             thread: Vec::new(),
             thread_subjects: Vec::new(),
+            decided: None,
+            justified_at: None,
+            entered: [(State::Ontvangen, first.at)].into_iter().collect(),
+            anonymised: false,
             version: 1,
         };
         for e in &events[1..] {
@@ -579,6 +596,7 @@ impl Case {
                     self.acknowledged = Some(e.at);
                     if self.state == State::Ontvangen {
                         self.state = State::Bevestigd;
+                        self.entered.entry(State::Bevestigd).or_insert(e.at);
                     }
                 }
             }
@@ -592,6 +610,10 @@ impl Case {
                 }
                 if *to == State::WachtOpKlager {
                     self.waiting_since = Some(e.at);
+                }
+                self.entered.entry(*to).or_insert(e.at);
+                if matches!(to, State::Beoordeeld | State::NietInBehandeling) {
+                    self.decided.get_or_insert(e.at);
                 }
                 self.state = *to;
                 if *to == State::Opgelost && self.resolved.is_none() {
@@ -608,7 +630,13 @@ impl Case {
                 self.handler = Some(handler.clone());
                 self.add_participant(handler);
             }
-            EventKind::Judged { justified } => self.justified = Some(*justified),
+            EventKind::Judged { justified } => {
+                self.justified = Some(*justified);
+                self.decided.get_or_insert(e.at);
+                if *justified {
+                    self.justified_at.get_or_insert(e.at);
+                }
+            }
             EventKind::Note { .. }
             | EventKind::CommandRejected { .. }
             | EventKind::TimerFired { .. } => {}

@@ -19,6 +19,10 @@ pub enum Unit {
     Dagen,
     /// Calendar weeks.
     Weken,
+    /// Calendar months (retention periods).
+    Maanden,
+    /// Calendar years (retention periods).
+    Jaren,
 }
 
 /// A term as the procedures write it: `"1 werkdag"`, `"2 weken"`.
@@ -51,10 +55,19 @@ impl FromStr for Term {
             "werkdag" | "werkdagen" | "working" | "workday" | "workdays" => Unit::Werkdagen,
             "dag" | "dagen" | "day" | "days" => Unit::Dagen,
             "week" | "weken" | "weeks" => Unit::Weken,
+            "maand" | "maanden" | "month" | "months" => Unit::Maanden,
+            "jaar" | "jaren" | "year" | "years" => Unit::Jaren,
             _ => return Err(bad()),
         };
         Ok(Term { count, unit })
     }
+}
+
+/// `day` plus `months` calendar months (the last day of the month when the
+/// day does not exist there: 31 January + 1 month is 28/29 February).
+fn add_months(day: NaiveDate, months: u32) -> NaiveDate {
+    day.checked_add_months(chrono::Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 fn number_word(w: &str) -> Option<u32> {
@@ -75,6 +88,9 @@ impl fmt::Display for Term {
             (Unit::Dagen, _) => "dagen",
             (Unit::Weken, 1) => "week",
             (Unit::Weken, _) => "weken",
+            (Unit::Maanden, 1) => "maand",
+            (Unit::Maanden, _) => "maanden",
+            (Unit::Jaren, _) => "jaar",
         };
         write!(f, "{} {unit}", self.count)
     }
@@ -216,7 +232,24 @@ impl Calendar {
             }
             Unit::Dagen => self.next_working_day(start + Days::new(term.count as u64)),
             Unit::Weken => self.next_working_day(start + Days::new(7 * term.count as u64)),
+            Unit::Maanden => self.next_working_day(add_months(start, term.count)),
+            Unit::Jaren => self.next_working_day(add_months(start, 12 * term.count)),
         }
+    }
+
+    /// Working days from `from` to `to`: the working days after the local
+    /// day of `from` up to and including the local day of `to` (so a mail
+    /// answered on the next working day took 1; the same day took 0).
+    pub fn working_days_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+        let (mut day, end) = (self.local_date(from), self.local_date(to));
+        let mut n = 0;
+        while day < end {
+            day = day + Days::new(1);
+            if self.is_working_day(day) {
+                n += 1;
+            }
+        }
+        n
     }
 
     /// The due moment: the end (23:59:59) of the due day in the local zone.
@@ -298,6 +331,42 @@ mod tests {
             }
         );
         assert!("binnenkort".parse::<Term>().is_err());
+    }
+
+    #[test]
+    fn working_days_between_counts_like_the_terms() {
+        let c = Calendar::default();
+        // Friday 24 April 2026 to Tuesday 28 April: Monday 27 is Koningsdag.
+        let fri = at("2026-04-24T16:00:00+02:00");
+        assert_eq!(c.working_days_between(fri, fri), 0);
+        assert_eq!(
+            c.working_days_between(fri, at("2026-04-28T09:00:00+02:00")),
+            1
+        );
+        let one = "1 werkdag".parse::<Term>().unwrap();
+        assert_eq!(c.working_days_between(fri, c.due(fri, one)), 1);
+        assert_eq!(
+            c.working_days_between(at("2026-04-28T09:00:00+02:00"), fri),
+            0
+        );
+    }
+
+    #[test]
+    fn retention_terms_count_months_and_years() {
+        let c = Calendar::default();
+        let y = "2 jaar".parse::<Term>().unwrap();
+        assert_eq!(y.to_string(), "2 jaar");
+        // 31 March 2026 + 2 years: Friday 31 March 2028.
+        assert_eq!(
+            c.due_date(at("2026-03-31T10:00:00+02:00"), y),
+            date("2028-03-31")
+        );
+        // 31 January + 1 month: 28 February 2026 is a Saturday, so Monday 2 March.
+        let m = "1 maand".parse::<Term>().unwrap();
+        assert_eq!(
+            c.due_date(at("2026-01-31T10:00:00+01:00"), m),
+            date("2026-03-02")
+        );
     }
 
     #[test]

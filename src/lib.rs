@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod address;
+pub mod anonymise;
 pub mod automated;
 pub mod case;
 pub mod classify;
