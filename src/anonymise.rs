@@ -105,12 +105,69 @@ fn patterns() -> &'static Patterns {
 /// caller knows belong to people here (the complainant's name and address,
 /// staff names); they are removed wherever they occur, in any case.
 pub fn anonymise(text: &str, known: &[&str]) -> String {
-    let p = patterns();
-    let mut s = text.to_string();
-    // What the caller knows first: exact, whole words, any case.
-    for k in known {
-        s = remove_known(&s, k);
+    Anonymiser::new(known).apply(text)
+}
+
+/// An anonymiser for many texts with the same known names (their patterns
+/// are compiled once).
+#[derive(Debug, Clone)]
+pub struct Anonymiser {
+    names: Option<Regex>,
+    addresses: Option<Regex>,
+}
+
+impl Anonymiser {
+    /// Prepares the removal of `known` names and addresses: each as a
+    /// whole, and each distinctive word of a name ("Jansen" alone), any case.
+    pub fn new(known: &[&str]) -> Anonymiser {
+        let mut names: Vec<String> = Vec::new();
+        let mut addresses: Vec<String> = Vec::new();
+        for k in known.iter().map(|k| k.trim()).filter(|k| k.chars().count() >= 2) {
+            if k.contains('@') {
+                addresses.push(regex::escape(k));
+                continue;
+            }
+            names.push(regex::escape(k));
+            names.extend(
+                k.split(|c: char| c.is_whitespace() || c == ',')
+                    .filter(|w| {
+                        w.chars().filter(|c| c.is_alphabetic()).count() >= 3
+                            && !PARTICLES.contains(&w.to_lowercase().as_str())
+                    })
+                    .map(regex::escape),
+            );
+        }
+        let build = |mut alts: Vec<String>| {
+            if alts.is_empty() {
+                return None;
+            }
+            // Longest first, so a whole name wins over its parts.
+            alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
+            alts.dedup();
+            Regex::new(&format!(r"(?i)\b(?:{})\b", alts.join("|"))).ok()
+        };
+        Anonymiser {
+            names: build(names),
+            addresses: build(addresses),
+        }
     }
+
+    /// Removes personal data from `text`.
+    pub fn apply(&self, text: &str) -> String {
+        let mut s = text.to_string();
+        if let Some(re) = &self.addresses {
+            s = re.replace_all(&s, "[e-mail]").into_owned();
+        }
+        if let Some(re) = &self.names {
+            s = re.replace_all(&s, NAME).into_owned();
+        }
+        generic(s)
+    }
+}
+
+/// The removals that need no knowledge of the people involved.
+fn generic(mut s: String) -> String {
+    let p = patterns();
     s = p.email.replace_all(&s, "[e-mail]").into_owned();
     s = p.url.replace_all(&s, "[link]").into_owned();
     s = p.iban.replace_all(&s, "[rekeningnummer]").into_owned();
@@ -176,35 +233,6 @@ pub fn anonymise(text: &str, known: &[&str]) -> String {
     s = display_names(&s);
     s = signatures(&s);
     s
-}
-
-/// Removes `known` (a name or an address) as whole words, any case; for a
-/// name of several words each distinctive word goes too ("Jansen" alone).
-fn remove_known(s: &str, known: &str) -> String {
-    let known = known.trim();
-    if known.chars().count() < 2 {
-        return s.to_string();
-    }
-    let mut parts: Vec<&str> = vec![known];
-    if !known.contains('@') {
-        parts.extend(
-            known
-                .split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|w| {
-                    w.chars().filter(|c| c.is_alphabetic()).count() >= 3
-                        && !PARTICLES.contains(&w.to_lowercase().as_str())
-                }),
-        );
-    }
-    let mut out = s.to_string();
-    for part in parts {
-        let Ok(re) = Regex::new(&format!(r"(?i)\b{}\b", regex::escape(part))) else {
-            continue;
-        };
-        let placeholder = if part.contains('@') { "[e-mail]" } else { NAME };
-        out = re.replace_all(&out, placeholder).into_owned();
-    }
-    out
 }
 
 /// Dates (`10-3-2026`, `2026-03-10`, `09.03.2026`) are not phone or

@@ -308,6 +308,12 @@ pub enum EventKind {
         /// When the term ends.
         term_end: DateTime<Utc>,
     },
+    /// The personal data of the case was removed (retention period ended,
+    /// or the complainant asked for erasure); the statistics remain.
+    Anonymised {
+        /// Why (`bewaartermijn`, `verzoek`).
+        why: String,
+    },
     /// A staff command was refused.
     CommandRejected {
         /// The command line.
@@ -460,6 +466,9 @@ pub struct Case {
     /// request); the statistics remain.
     #[serde(default)]
     pub anonymised: bool,
+    /// When the last event happened (retention counts from here once closed).
+    #[serde(default)]
+    pub updated: Option<DateTime<Utc>>,
     /// Number of events (the next event's seq).
     pub version: u32,
 }
@@ -531,6 +540,7 @@ impl Case {
             justified_at: None,
             entered: [(State::Ontvangen, first.at)].into_iter().collect(),
             anonymised: false,
+            updated: Some(first.at),
             version: 1,
         };
         for e in &events[1..] {
@@ -549,6 +559,7 @@ impl Case {
     /// Applies one event (the fold step).
     pub fn apply(&mut self, e: &Event) {
         self.version = e.seq + 1;
+        self.updated = Some(e.at);
         match &e.kind {
             EventKind::Opened { .. } => {}
             EventKind::MessageIn {
@@ -637,6 +648,7 @@ impl Case {
                     self.justified_at.get_or_insert(e.at);
                 }
             }
+            EventKind::Anonymised { .. } => self.anonymised = true,
             EventKind::Note { .. }
             | EventKind::CommandRejected { .. }
             | EventKind::TimerFired { .. } => {}
@@ -672,7 +684,7 @@ impl Case {
 }
 
 /// A case's key in the events tree.
-fn event_key(id: CaseId, seq: u32) -> Vec<u8> {
+pub(crate) fn event_key(id: CaseId, seq: u32) -> Vec<u8> {
     let mut k = id.key();
     k.push(0);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -720,7 +732,7 @@ pub fn create(batch: &mut Batch, id: CaseId, events: &[Event]) -> Result<Case, C
     Ok(case)
 }
 
-fn complainant_key(addr: &str, id: CaseId) -> Vec<u8> {
+pub(crate) fn complainant_key(addr: &str, id: CaseId) -> Vec<u8> {
     let mut k = crate::address::normalize(addr).into_bytes();
     k.push(0);
     k.extend(id.key());

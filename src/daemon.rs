@@ -10,7 +10,8 @@ use crate::letter::Letters;
 use crate::outbox::{self, Sender, Transport};
 use crate::policy::Policy;
 use crate::processor::{self, Context};
-use crate::store::{Store, StoreError};
+use crate::store::{Batch, Store, StoreError, Tree};
+use chrono::{DateTime, Utc};
 use crate::token::Signer;
 use crate::watcher::{Wake, WatchError, Watcher};
 use std::sync::{Arc, RwLock};
@@ -56,7 +57,15 @@ impl Rules {
             }]
         });
         let policy = match policy {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                for (i, r) in p.reports.iter().enumerate() {
+                    problems.extend(r.problems(config).into_iter().map(|message| Problem {
+                        key: format!("policy [[report]] #{} ({})", i + 1, p.name),
+                        message,
+                    }));
+                }
+                Some(p)
+            }
             Err(mut p) => {
                 problems.append(&mut p);
                 None
@@ -197,9 +206,32 @@ impl Daemon {
         })
     }
 
-    /// Fires the reminders and escalations that are due.
+    /// Fires the reminders and escalations that are due, queues the
+    /// scheduled agenda and reports, and (hourly) applies the retention period.
     pub fn fire_timers(&self) -> Result<u32, StoreError> {
-        self.with_context(|ctx| crate::scheduler::fire_due(&self.store, ctx, self.clock.now()))
+        let now = self.clock.now();
+        self.with_context(|ctx| {
+            let n = crate::scheduler::fire_due(&self.store, ctx, now)?;
+            let m = crate::periodic::fire_due(&self.store, ctx, now)?;
+            self.retention_hourly(ctx, now)?;
+            Ok(n + m)
+        })
+    }
+
+    /// Applies the retention period at most once an hour (of the clock).
+    fn retention_hourly(&self, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        const KEY: &[u8] = b"retention/last-run";
+        if ctx.policy.retention.is_none() {
+            return Ok(());
+        }
+        let last: Option<DateTime<Utc>> = self.store.get(Tree::Meta, KEY)?;
+        if last.is_some_and(|l| now >= l && now - l < chrono::Duration::hours(1)) {
+            return Ok(());
+        }
+        crate::privacy::apply_retention(&self.store, ctx.policy, ctx.calendar, now)?;
+        let mut b = Batch::new();
+        b.put(Tree::Meta, KEY, &now);
+        self.store.commit(&b)
     }
 
     /// Sends what is due in the outbox.

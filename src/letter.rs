@@ -33,11 +33,12 @@ pub const REQUIRED: &[&str] = &[
     "ontbrekende-gegevens",
     "tussenbericht",
     "melding",
+    "rapportage",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
 pub const MESSAGE_LETTERS: &[&str] =
-    &["bedankt", "bericht-ontvangen", "doorsturen", "waarschuwing"];
+    &["bedankt", "bericht-ontvangen", "doorsturen", "waarschuwing", "rapportage"];
 
 /// Languages letters may be written in.
 pub const LANGUAGES: &[&str] = &["nl", "en"];
@@ -404,6 +405,12 @@ pub fn sample_context() -> serde_json::Value {
             "rejected": [{"command": "#opgelost", "why": "not allowed from state bevestigd to opgelost"}],
             "relayed_to": "jan@voorbeeld.nl",
             "help": "",
+        },
+        "report": {
+            "title": "Klachtenoverleg Voorbeeld B.V. — 2026-04-27",
+            "kind": "weekagenda",
+            "period": "2026-04-20 t/m 2026-04-27",
+            "text": "# Klachtenoverleg\n\n| Zaak | Ontvangen |\n|---|---|\n",
         },
         "alert": {
             "from": "piet@voorbeeld.nl",

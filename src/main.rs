@@ -29,6 +29,25 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Everything stored about a person, as JSON (cases, messages with
+    /// attachments, letters).
+    Export {
+        /// Their mail address.
+        address: String,
+    },
+    /// Remove everything stored about a person: their cases are anonymised
+    /// (statistics kept), their messages and letters deleted.
+    Erase {
+        /// Their mail address.
+        address: String,
+        /// Also when a case is still open (it is closed; no further letters).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve until SIGTERM/SIGINT; SIGHUP reloads templates and policy.
     Run,
@@ -90,6 +109,35 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// A report of a period: counts, terms, causes, measures, satisfaction.
+    Report {
+        /// First day (YYYY-MM-DD, local).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day (YYYY-MM-DD, local, inclusive).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// md (for mail), html (with charts), csv or json.
+        #[arg(long, default_value = "md")]
+        format: klachtd::report::Format,
+        /// Remove names, addresses, phone numbers and other personal data from free text.
+        #[arg(long)]
+        anonymise: bool,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// The weekly agenda as of now: cases received in the last 7 days, and every open case.
+    Agenda {
+        /// Remove personal data from free text.
+        #[arg(long)]
+        anonymise: bool,
+    },
+    /// The complainant's privacy (AVG/GDPR).
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
     },
     /// Restore an export into an empty store.
     Import {
@@ -345,6 +393,98 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Templates { command } => {
             let config = load_config(&cli)?;
             templates(&config, command)
+        }
+        Command::Report {
+            from,
+            to,
+            format,
+            anonymise,
+            output,
+        } => {
+            if to < from {
+                bail!("--to {to} is before --from {from}");
+            }
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            let policy = klachtd::policy::Policy::from_config(&config)?;
+            let known = klachtd::periodic::staff_names(&config);
+            let scope = klachtd::report::Scope {
+                organisation: &config.organization.name,
+                policy: &policy,
+                calendar: &config.calendar,
+                known: &known,
+            };
+            let now = klachtd::clock::from_env().now();
+            let report = klachtd::report::make(&store, &scope, *from, *to, now, *anonymise)
+                .context("reading the store")?;
+            let text = report.render(*format);
+            match output {
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Agenda { anonymise } => {
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            let policy = klachtd::policy::Policy::from_config(&config)?;
+            let known = klachtd::periodic::staff_names(&config);
+            let scope = klachtd::report::Scope {
+                organisation: &config.organization.name,
+                policy: &policy,
+                calendar: &config.calendar,
+                known: &known,
+            };
+            let now = klachtd::clock::from_env().now();
+            let agenda = klachtd::report::agenda(
+                &store,
+                &scope,
+                now - chrono::Duration::days(7),
+                now,
+                *anonymise,
+            )
+            .context("reading the store")?;
+            print!("{}", agenda.markdown());
+            Ok(0)
+        }
+        Command::Privacy { command } => {
+            let config = load_config(&cli)?;
+            let store = open_store(&config)?;
+            privacy(&store, command)
+        }
+    }
+}
+
+fn privacy(store: &Store, command: &PrivacyCommand) -> Result<i32> {
+    match command {
+        PrivacyCommand::Export { address } => {
+            let data = klachtd::privacy::export(store, address).context("reading the store")?;
+            println!("{}", serde_json::to_string_pretty(&data)?);
+            if data.is_empty() {
+                eprintln!("klachtd: nothing is stored about {address}");
+            }
+            Ok(0)
+        }
+        PrivacyCommand::Erase { address, force } => {
+            let now = klachtd::clock::from_env().now();
+            match klachtd::privacy::erase(store, address, *force, now) {
+                Ok(e) => {
+                    println!(
+                        "erased {address}: {} case(s) anonymised{}, {} message(s) and {} letter(s) deleted",
+                        e.cases.len(),
+                        if e.cases.is_empty() { String::new() } else { format!(" ({})", e.cases.join(", ")) },
+                        e.messages,
+                        e.letters
+                    );
+                    Ok(0)
+                }
+                Err(e @ klachtd::privacy::PrivacyError::OpenCases { .. }) => {
+                    eprintln!("klachtd: refused: {e}");
+                    Ok(3)
+                }
+                Err(e) => Err(e.into()),
+            }
         }
     }
 }

@@ -77,6 +77,13 @@ pub struct Policy {
     /// (the appeal or external body of the procedure).
     #[serde(default)]
     pub appeal: BTreeMap<String, String>,
+    /// How long a closed case keeps its personal data (`"2 jaar"`); after
+    /// that it is anonymised in the store, its statistics kept. None: kept.
+    #[serde(default)]
+    pub retention: Option<Term>,
+    /// Scheduled mails: the weekly agenda and the periodic reports.
+    #[serde(default, rename = "report")]
+    pub reports: Vec<crate::periodic::Schedule>,
 }
 
 /// When a step's term starts.

@@ -187,6 +187,9 @@ pub fn pending(store: &Store, case: CaseId) -> Result<Vec<Timer>, StoreError> {
 
 /// Whether a timer still applies to the case as it is now.
 fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
+    if c.anonymised {
+        return false;
+    }
     if let Kind::Step { step, breach } = &t.kind {
         let done = policy
             .steps

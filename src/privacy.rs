@@ -1,0 +1,515 @@
+//! The complainant's privacy (AVG/GDPR): everything stored about a person
+//! (`export`), erasure on request (`erase`), and the retention period after
+//! which closed cases lose their personal data (`apply_retention`).
+//!
+//! Erasing or anonymising a case rewrites its history: addresses, names,
+//! subjects and texts go (free text that is statistics — cause, measure,
+//! outcome, satisfaction — is kept through the anonymiser), the raw
+//! messages of the case and the letters sent on it are deleted, and the
+//! person's index entries are removed. The case keeps its number,
+//! category, dates, terms and judgement, so reports stay right.
+
+use crate::anonymise::{anonymise, Anonymiser};
+use crate::case::{self, Case, CaseId, Event, EventKind, State};
+use crate::deadline::Calendar;
+use crate::inbound::Inbound;
+use crate::journal::{self, Entry};
+use crate::outbox::{self, Item};
+use crate::policy::Policy;
+use crate::store::{Batch, Store, StoreError, Tree};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What replaces a removed address or name.
+pub const REMOVED: &str = "[verwijderd]";
+
+/// Errors of privacy operations.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    /// The person has open cases; erasing them needs `--force`.
+    #[error("{address} has open cases ({}); they are still being handled. Close them first, or erase anyway with --force (the cases are closed and the complainant gets no further letters)", cases.join(", "))]
+    OpenCases {
+        /// The address.
+        address: String,
+        /// The open cases.
+        cases: Vec<String>,
+    },
+    /// Store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A case with its history, as exported.
+#[derive(Debug, Serialize)]
+pub struct CaseData {
+    /// The case.
+    pub case: Case,
+    /// Its history.
+    pub events: Vec<Event>,
+}
+
+/// A received message, as exported.
+#[derive(Debug, Serialize)]
+pub struct MessageData {
+    /// The journal entry.
+    pub entry: Entry,
+    /// The message's plain text.
+    pub text: String,
+    /// The raw message, attachments included (base64).
+    pub raw_base64: String,
+}
+
+/// A sent letter, as exported.
+#[derive(Debug, Serialize)]
+pub struct LetterData {
+    /// The outbox item.
+    pub item: Item,
+    /// The raw letter (base64), while it is kept.
+    pub raw_base64: Option<String>,
+}
+
+/// Everything stored about one person.
+#[derive(Debug, Serialize)]
+pub struct PersonalData {
+    /// The address asked about.
+    pub address: String,
+    /// Cases in which they are the complainant.
+    pub cases: Vec<CaseData>,
+    /// Messages from them, and messages on their cases.
+    pub messages: Vec<MessageData>,
+    /// Letters to them, and letters on their cases.
+    pub letters: Vec<LetterData>,
+}
+
+impl PersonalData {
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.cases.is_empty() && self.messages.is_empty() && self.letters.is_empty()
+    }
+}
+
+/// What an erasure or a retention run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    /// Cases anonymised.
+    pub cases: Vec<String>,
+    /// Raw messages deleted.
+    pub messages: u32,
+    /// Raw letters deleted.
+    pub letters: u32,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    crate::address::normalize(a) == crate::address::normalize(b)
+}
+
+/// The sender of a journalled message.
+fn sender(store: &Store, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(journal::raw(store, id)?
+        .and_then(|raw| Inbound::parse(&raw))
+        .and_then(|m| m.from))
+}
+
+/// Journal ids of the messages on a case (received, and the witness copies
+/// of its letters).
+fn case_messages(store: &Store, events: &[Event]) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::MessageIn { journal_id, .. } => ids.push(journal_id.clone()),
+            EventKind::LetterQueued {
+                message_id: Some(mid),
+                ..
+            } => {
+                let witness = journal::journal_id(b"", Some(mid));
+                if store.get_raw(Tree::Journal, witness.as_bytes())?.is_some() {
+                    ids.push(witness);
+                }
+            }
+            _ => {}
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Everything stored about `address`.
+pub fn export(store: &Store, address: &str) -> Result<PersonalData, StoreError> {
+    let mut data = PersonalData {
+        address: address.to_string(),
+        cases: Vec::new(),
+        messages: Vec::new(),
+        letters: Vec::new(),
+    };
+    let mut message_ids = Vec::new();
+    let mut case_ids: Vec<CaseId> = Vec::new();
+    for c in case::of_complainant(store, address)? {
+        if c.anonymised {
+            continue;
+        }
+        let events = case::events(store, c.id)?;
+        message_ids.extend(case_messages(store, &events)?);
+        case_ids.push(c.id);
+        data.cases.push(CaseData { case: c, events });
+    }
+    for e in store.scan::<Entry>(Tree::Journal, b"")? {
+        if !message_ids.contains(&e.id) && sender(store, &e.id)?.is_some_and(|f| same(&f, address)) {
+            message_ids.push(e.id.clone());
+        }
+    }
+    message_ids.sort();
+    message_ids.dedup();
+    for id in message_ids {
+        let (Some(entry), Some(raw)) = (journal::entry(store, &id)?, journal::raw(store, &id)?)
+        else {
+            continue;
+        };
+        data.messages.push(MessageData {
+            entry,
+            text: Inbound::parse(&raw).map(|m| m.text).unwrap_or_default(),
+            raw_base64: base64::engine::general_purpose::STANDARD.encode(&raw),
+        });
+    }
+    for item in outbox::items(store, None)? {
+        let ours = item.case.is_some_and(|c| case_ids.contains(&c));
+        if ours || same(&item.to, address) {
+            let raw = store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?;
+            data.letters.push(LetterData {
+                item,
+                raw_base64: raw.map(|r| base64::engine::general_purpose::STANDARD.encode(r)),
+            });
+        }
+    }
+    Ok(data)
+}
+
+/// Removes personal data from one event of `c` (whose complainant is
+/// `who`); `anon` knows the names and addresses to take out of free text.
+fn scrub(e: &Event, who: &str, anon: &Anonymiser) -> Event {
+    let text = |t: &str| anon.apply(t);
+    let addr = |a: &str| {
+        if same(a, who) {
+            REMOVED.to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    let kind = match &e.kind {
+        EventKind::Opened {
+            language,
+            channel,
+            category,
+            urgent,
+            ..
+        } => EventKind::Opened {
+            complainant: REMOVED.into(),
+            name: None,
+            subject: "[geanonimiseerd]".into(),
+            summary: String::new(),
+            language: language.clone(),
+            channel: channel.clone(),
+            category: category.clone(),
+            urgent: *urgent,
+        },
+        EventKind::MessageIn {
+            journal_id,
+            from,
+            role,
+            ..
+        } => EventKind::MessageIn {
+            journal_id: journal_id.clone(),
+            message_id: None,
+            from: addr(from),
+            subject: String::new(),
+            role: role.clone(),
+            attachments: Vec::new(),
+        },
+        EventKind::LetterQueued {
+            outbox_id,
+            letter,
+            to,
+            ..
+        } => EventKind::LetterQueued {
+            outbox_id: outbox_id.clone(),
+            letter: letter.clone(),
+            to: addr(to),
+            message_id: None,
+            subject: None,
+        },
+        EventKind::LetterBounced { outbox_id, to } => EventKind::LetterBounced {
+            outbox_id: outbox_id.clone(),
+            to: addr(to),
+        },
+        EventKind::LetterSuppressed { letter, to } => EventKind::LetterSuppressed {
+            letter: letter.clone(),
+            to: addr(to),
+        },
+        EventKind::LetterSent {
+            outbox_id,
+            letter,
+            to,
+        } => EventKind::LetterSent {
+            outbox_id: outbox_id.clone(),
+            letter: letter.clone(),
+            to: addr(to),
+        },
+        EventKind::LetterFailed {
+            outbox_id,
+            letter,
+            error,
+        } => EventKind::LetterFailed {
+            outbox_id: outbox_id.clone(),
+            letter: letter.clone(),
+            error: text(error),
+        },
+        EventKind::Note { text: t } => EventKind::Note { text: text(t) },
+        EventKind::Offer { text: t } => EventKind::Offer { text: text(t) },
+        EventKind::OutcomeSet { text: t } => EventKind::OutcomeSet { text: text(t) },
+        EventKind::SatisfactionSet { text: t } => EventKind::SatisfactionSet { text: text(t) },
+        EventKind::CauseSet { text: t } => EventKind::CauseSet { text: text(t) },
+        EventKind::MeasureAdded { text: t } => EventKind::MeasureAdded { text: text(t) },
+        EventKind::Reported { text: t } => EventKind::Reported {
+            text: t.as_deref().map(text),
+        },
+        EventKind::CommandRejected { command, why } => EventKind::CommandRejected {
+            command: text(command),
+            why: text(why),
+        },
+        other => other.clone(),
+    };
+    Event {
+        seq: e.seq,
+        at: e.at,
+        actor: addr(&e.actor),
+        reason: e.reason.as_deref().map(text),
+        kind,
+    }
+}
+
+/// Adds to `batch` the removal of a journalled message's personal data:
+/// its raw bytes go; the entry stays (so a redelivery is still known) with
+/// the Message-ID and the matched text of the rules removed.
+fn scrub_message(store: &Store, batch: &mut Batch, id: &str) -> Result<bool, StoreError> {
+    let Some(mut entry) = journal::entry(store, id)? else {
+        return Ok(false);
+    };
+    let had_raw = store.get_raw(Tree::Raw, id.as_bytes())?.is_some();
+    entry.message_id = None;
+    entry.source = REMOVED.into();
+    if let Some(v) = entry.verdict.as_mut() {
+        for r in &mut v.rules {
+            r.matched.clear();
+        }
+    }
+    batch.put(Tree::Journal, id.as_bytes(), &entry);
+    batch.remove(Tree::Raw, id.as_bytes());
+    Ok(had_raw)
+}
+
+/// Adds to `batch` the removal of a letter's personal data: its raw bytes
+/// go; a letter not yet sent is taken out of the queue.
+fn scrub_letter(store: &Store, batch: &mut Batch, item: &Item, who: &str) -> Result<bool, StoreError> {
+    let had_raw = store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?.is_some();
+    let mut it = item.clone();
+    if same(&it.to, who) {
+        it.to = REMOVED.into();
+        it.recipients.clear();
+    }
+    it.subject = String::new();
+    it.last_error = it.last_error.as_deref().map(|e| anonymise(e, &[who]));
+    batch.put(Tree::Outbox, item.id.as_bytes(), &it);
+    batch.remove(Tree::OutboxRaw, item.id.as_bytes());
+    batch.remove(Tree::OutboxQueue, item.id.as_bytes());
+    Ok(had_raw)
+}
+
+/// Anonymises one case in the store (`why`: `bewaartermijn`, `verzoek`).
+/// An open case is closed first: nobody can be written to any more.
+pub fn anonymise_case(
+    store: &Store,
+    id: CaseId,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<Erased, StoreError> {
+    loop {
+        let Some(c) = case::load(store, id)? else {
+            return Ok(Erased::default());
+        };
+        if c.anonymised {
+            return Ok(Erased::default());
+        }
+        let events = case::events(store, id)?;
+        let who = c.complainant.clone();
+        let mut known: Vec<&str> = vec![who.as_str()];
+        known.extend(c.name.as_deref());
+        let anon = Anonymiser::new(&known);
+        let mut scrubbed: Vec<Event> = events.iter().map(|e| scrub(e, &who, &anon)).collect();
+        let next = scrubbed.len() as u32;
+        if !c.state.is_closed() {
+            scrubbed.push(Event {
+                seq: next,
+                at: now,
+                actor: "klachtd".into(),
+                reason: Some(format!("persoonsgegevens verwijderd ({why})")),
+                kind: EventKind::StateChanged { to: State::Gesloten },
+            });
+        }
+        scrubbed.push(Event {
+            seq: scrubbed.len() as u32,
+            at: now,
+            actor: "klachtd".into(),
+            reason: None,
+            kind: EventKind::Anonymised { why: why.into() },
+        });
+        let fresh = match Case::from_events(id, &scrubbed) {
+            Ok(f) => f,
+            Err(_) => return Ok(Erased::default()),
+        };
+        let mut batch = Batch::new();
+        batch.expect(
+            Tree::Cases,
+            id.key(),
+            Some(serde_json::to_vec(&c).unwrap_or_default()),
+        );
+        for e in &scrubbed {
+            batch.put(Tree::Events, case::event_key(id, e.seq), e);
+        }
+        batch.put(Tree::Cases, id.key(), &fresh);
+        batch.remove(Tree::ByComplainant, case::complainant_key(&who, id));
+        let mut erased = Erased {
+            cases: vec![id.to_string()],
+            ..Erased::default()
+        };
+        for mid in case_messages(store, &events)? {
+            erased.messages += scrub_message(store, &mut batch, &mid)? as u32;
+        }
+        for item in outbox::items(store, Some(id))? {
+            erased.letters += scrub_letter(store, &mut batch, &item, &who)? as u32;
+        }
+        match store.commit(&batch) {
+            Ok(()) => {
+                store.flush()?;
+                return Ok(erased);
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Erases everything stored about `address`: their cases are anonymised,
+/// their other messages and the letters to them deleted. Open cases refuse
+/// unless `force`.
+pub fn erase(
+    store: &Store,
+    address: &str,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<Erased, PrivacyError> {
+    let cases: Vec<Case> = case::of_complainant(store, address)?
+        .into_iter()
+        .filter(|c| !c.anonymised)
+        .collect();
+    let open: Vec<String> = cases
+        .iter()
+        .filter(|c| !c.state.is_closed())
+        .map(|c| c.id.to_string())
+        .collect();
+    if !open.is_empty() && !force {
+        return Err(PrivacyError::OpenCases {
+            address: address.to_string(),
+            cases: open,
+        });
+    }
+    let mut total = Erased::default();
+    for c in &cases {
+        let e = anonymise_case(store, c.id, "verzoek", now)?;
+        total.cases.extend(e.cases);
+        total.messages += e.messages;
+        total.letters += e.letters;
+    }
+    // Messages from them outside their cases, and letters to them.
+    let mut batch = Batch::new();
+    for e in store.scan::<Entry>(Tree::Journal, b"")? {
+        if sender(store, &e.id)?.is_some_and(|f| same(&f, address)) {
+            total.messages += scrub_message(store, &mut batch, &e.id)? as u32;
+        }
+    }
+    for item in outbox::items(store, None)? {
+        if same(&item.to, address) {
+            total.letters += scrub_letter(store, &mut batch, &item, address)? as u32;
+        }
+    }
+    // The rate-limit counters name the address too.
+    let prefix = format!("rate/{}/", crate::address::normalize(address));
+    for k in store.keys(Tree::Meta, prefix.as_bytes())? {
+        batch.remove(Tree::Meta, k);
+    }
+    store.commit(&batch)?;
+    store.flush()?;
+    Ok(total)
+}
+
+/// When a closed case's retention period ends.
+fn retention_ends(c: &Case, policy: &Policy, cal: &Calendar) -> Option<DateTime<Utc>> {
+    let term = policy.retention?;
+    if !c.state.is_closed() || c.anonymised {
+        return None;
+    }
+    Some(cal.due(c.updated.unwrap_or(c.received), term))
+}
+
+/// Anonymises every closed case whose retention period ended, and deletes
+/// the raw bytes of messages and letters outside cases that are older than
+/// the period. Returns what it did.
+pub fn apply_retention(
+    store: &Store,
+    policy: &Policy,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Erased, StoreError> {
+    let mut total = Erased::default();
+    let Some(term) = policy.retention else {
+        return Ok(total);
+    };
+    for c in case::all(store)? {
+        if retention_ends(&c, policy, cal).is_some_and(|end| now > end) {
+            let e = anonymise_case(store, c.id, "bewaartermijn", now)?;
+            total.cases.extend(e.cases);
+            total.messages += e.messages;
+            total.letters += e.letters;
+        }
+    }
+    let mut batch = Batch::new();
+    for e in store.scan::<Entry>(Tree::Journal, b"")? {
+        let on_case = matches!(&e.status, journal::Status::Processed { case: Some(_), .. });
+        let pending = !matches!(&e.status, journal::Status::Processed { .. });
+        if !on_case
+            && !pending
+            && now > cal.due(e.received_at, term)
+            && store.get_raw(Tree::Raw, e.id.as_bytes())?.is_some()
+        {
+            total.messages += scrub_message(store, &mut batch, &e.id)? as u32;
+        }
+    }
+    for item in outbox::items(store, None)? {
+        let done = matches!(item.status, outbox::Status::Sent { .. } | outbox::Status::Failed { .. });
+        if item.case.is_none()
+            && done
+            && now > cal.due(item.created, term)
+            && store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?.is_some()
+        {
+            total.letters += scrub_letter(store, &mut batch, &item, &item.to.clone())? as u32;
+        }
+    }
+    if !batch.is_empty() {
+        store.commit(&batch)?;
+        store.flush()?;
+    }
+    if !total.cases.is_empty() || total.messages > 0 || total.letters > 0 {
+        tracing::info!(cases = total.cases.len(), messages = total.messages, letters = total.letters, "retention period ended: personal data removed");
+    }
+    Ok(total)
+}
