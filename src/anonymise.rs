@@ -122,7 +122,11 @@ impl Anonymiser {
     pub fn new(known: &[&str]) -> Anonymiser {
         let mut names: Vec<String> = Vec::new();
         let mut addresses: Vec<String> = Vec::new();
-        for k in known.iter().map(|k| k.trim()).filter(|k| k.chars().count() >= 2) {
+        for k in known
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| k.chars().count() >= 2)
+        {
             if k.contains('@') {
                 addresses.push(regex::escape(k));
                 continue;

@@ -28,7 +28,7 @@ fn value_text(v: f64, unit: &str) -> String {
 /// Horizontal bars, one per item, with the value after the bar.
 pub fn bars(title: &str, items: &[(String, f64)], unit: &str) -> String {
     let row = 24.0;
-    let label_w = 170.0;
+    let label_w = 180.0;
     let height = 34.0 + row * items.len().max(1) as f64;
     let max = if unit == "%" { 100.0 } else { nice_max(items) };
     let bar_w = WIDTH - label_w - 60.0;
@@ -55,7 +55,7 @@ pub fn bars(title: &str, items: &[(String, f64)], unit: &str) -> String {
              <text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\" font-family=\"sans-serif\">{vt}</text>",
             lx = label_w - 6.0,
             ty = y + 12.5,
-            l = html_escape(&truncate(label, 28)),
+            l = html_escape(&truncate(label, 24)),
             vx = label_w + w + 4.0,
             vt = value_text(*v, unit),
         );
@@ -124,12 +124,15 @@ mod tests {
         );
         assert!(svg.contains("Per &lt;categorie&gt;") && svg.contains("a&amp;b"));
         assert_eq!(svg.matches("<rect").count(), 2);
-        assert!(svg.contains("width=\"230.0\""), "{svg}");
+        assert!(svg.contains("width=\"220.0\""), "{svg}");
     }
 
     #[test]
     fn columns_draw_one_per_month() {
-        let svg = columns("Per maand", &[("2026-01".into(), 3.0), ("2026-02".into(), 0.0)]);
+        let svg = columns(
+            "Per maand",
+            &[("2026-01".into(), 3.0), ("2026-02".into(), 0.0)],
+        );
         assert_eq!(svg.matches("<rect").count(), 2);
         assert!(svg.contains(">01<") && svg.contains(">02<"));
     }

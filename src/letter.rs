@@ -37,8 +37,13 @@ pub const REQUIRED: &[&str] = &[
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
-pub const MESSAGE_LETTERS: &[&str] =
-    &["bedankt", "bericht-ontvangen", "doorsturen", "waarschuwing", "rapportage"];
+pub const MESSAGE_LETTERS: &[&str] = &[
+    "bedankt",
+    "bericht-ontvangen",
+    "doorsturen",
+    "waarschuwing",
+    "rapportage",
+];
 
 /// Languages letters may be written in.
 pub const LANGUAGES: &[&str] = &["nl", "en"];

@@ -105,11 +105,16 @@ impl Schedule {
         let mut p = Vec::new();
         if let Some(d) = &self.day {
             if weekday(d).is_none() {
-                p.push(format!("day '{d}' is not a weekday; write e.g. \"maandag\""));
+                p.push(format!(
+                    "day '{d}' is not a weekday; write e.g. \"maandag\""
+                ));
             }
         }
         if self.hour > 23 {
-            p.push(format!("hour {} is not an hour of the day (0–23)", self.hour));
+            p.push(format!(
+                "hour {} is not an hour of the day (0–23)",
+                self.hour
+            ));
         }
         if self.to.is_empty() {
             p.push("to is empty; name coordinator, management, a role or an address".into());
@@ -154,10 +159,13 @@ impl Schedule {
         let today = cal.local_date(now);
         match self.every {
             Every::Week => {
-                let wd = self.day.as_deref().and_then(weekday).unwrap_or(Weekday::Mon);
-                let back = (7 + today.weekday().num_days_from_monday()
-                    - wd.num_days_from_monday())
-                    % 7;
+                let wd = self
+                    .day
+                    .as_deref()
+                    .and_then(weekday)
+                    .unwrap_or(Weekday::Mon);
+                let back =
+                    (7 + today.weekday().num_days_from_monday() - wd.num_days_from_monday()) % 7;
                 let mut meeting = today - Days::new(back as u64);
                 let at = |d: NaiveDate| cal.at_local(cal.next_working_day(d), self.hour);
                 if at(meeting) > now {
@@ -427,10 +435,16 @@ mod tests {
         // 1 January 2027 is a holiday, the 2nd and 3rd a weekend: Monday the 4th.
         let o = half.latest(&cal, at("2027-01-05T10:00:00+01:00"));
         assert_eq!(o.at, at("2027-01-04T08:00:00+01:00"));
-        assert_eq!((o.from.to_string(), o.to.to_string()), ("2026-07-01".into(), "2026-12-31".into()));
+        assert_eq!(
+            (o.from.to_string(), o.to.to_string()),
+            ("2026-07-01".into(), "2026-12-31".into())
+        );
         let month = sched(Kind::Rapportage, Every::Maand);
         let o = month.latest(&cal, at("2026-11-22T10:00:00+01:00"));
-        assert_eq!((o.from.to_string(), o.to.to_string()), ("2026-10-01".into(), "2026-10-31".into()));
+        assert_eq!(
+            (o.from.to_string(), o.to.to_string()),
+            ("2026-10-01".into(), "2026-10-31".into())
+        );
         assert!(sched(Kind::Rapportage, Every::Jaar).anonymised());
         assert!(!sched(Kind::Agenda, Every::Week).anonymised());
     }

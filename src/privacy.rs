@@ -155,7 +155,8 @@ pub fn export(store: &Store, address: &str) -> Result<PersonalData, StoreError> 
         data.cases.push(CaseData { case: c, events });
     }
     for e in store.scan::<Entry>(Tree::Journal, b"")? {
-        if !message_ids.contains(&e.id) && sender(store, &e.id)?.is_some_and(|f| same(&f, address)) {
+        if !message_ids.contains(&e.id) && sender(store, &e.id)?.is_some_and(|f| same(&f, address))
+        {
             message_ids.push(e.id.clone());
         }
     }
@@ -310,8 +311,15 @@ fn scrub_message(store: &Store, batch: &mut Batch, id: &str) -> Result<bool, Sto
 
 /// Adds to `batch` the removal of a letter's personal data: its raw bytes
 /// go; a letter not yet sent is taken out of the queue.
-fn scrub_letter(store: &Store, batch: &mut Batch, item: &Item, who: &str) -> Result<bool, StoreError> {
-    let had_raw = store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?.is_some();
+fn scrub_letter(
+    store: &Store,
+    batch: &mut Batch,
+    item: &Item,
+    who: &str,
+) -> Result<bool, StoreError> {
+    let had_raw = store
+        .get_raw(Tree::OutboxRaw, item.id.as_bytes())?
+        .is_some();
     let mut it = item.clone();
     if same(&it.to, who) {
         it.to = REMOVED.into();
@@ -353,7 +361,9 @@ pub fn anonymise_case(
                 at: now,
                 actor: "klachtd".into(),
                 reason: Some(format!("persoonsgegevens verwijderd ({why})")),
-                kind: EventKind::StateChanged { to: State::Gesloten },
+                kind: EventKind::StateChanged {
+                    to: State::Gesloten,
+                },
             });
         }
         scrubbed.push(Event {
@@ -495,11 +505,16 @@ pub fn apply_retention(
         }
     }
     for item in outbox::items(store, None)? {
-        let done = matches!(item.status, outbox::Status::Sent { .. } | outbox::Status::Failed { .. });
+        let done = matches!(
+            item.status,
+            outbox::Status::Sent { .. } | outbox::Status::Failed { .. }
+        );
         if item.case.is_none()
             && done
             && now > cal.due(item.created, term)
-            && store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?.is_some()
+            && store
+                .get_raw(Tree::OutboxRaw, item.id.as_bytes())?
+                .is_some()
         {
             total.letters += scrub_letter(store, &mut batch, &item, &item.to.clone())? as u32;
         }
@@ -509,7 +524,12 @@ pub fn apply_retention(
         store.flush()?;
     }
     if !total.cases.is_empty() || total.messages > 0 || total.letters > 0 {
-        tracing::info!(cases = total.cases.len(), messages = total.messages, letters = total.letters, "retention period ended: personal data removed");
+        tracing::info!(
+            cases = total.cases.len(),
+            messages = total.messages,
+            letters = total.letters,
+            "retention period ended: personal data removed"
+        );
     }
     Ok(total)
 }

@@ -275,14 +275,28 @@ pub fn satisfaction_class(text: &str) -> (&'static str, Option<f64>) {
         .split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
         .filter_map(|w| w.replace(',', ".").parse::<f64>().ok())
         .find(|m| (1.0..=10.0).contains(m));
-    let class = if ["ontevreden", "niet tevreden", "dissatisfied", "unsatisfied", "not satisfied", "unhappy", "boos"]
+    let class = if [
+        "ontevreden",
+        "niet tevreden",
+        "dissatisfied",
+        "unsatisfied",
+        "not satisfied",
+        "unhappy",
+        "boos",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+    {
+        "ontevreden"
+    } else if ["tevreden", "satisfied", "blij", "happy", "content"]
         .iter()
         .any(|w| t.contains(w))
     {
-        "ontevreden"
-    } else if ["tevreden", "satisfied", "blij", "happy", "content"].iter().any(|w| t.contains(w)) {
         "tevreden"
-    } else if ["neutraal", "neutral", "redelijk", "matig", "gaat wel"].iter().any(|w| t.contains(w)) {
+    } else if ["neutraal", "neutral", "redelijk", "matig", "gaat wel"]
+        .iter()
+        .any(|w| t.contains(w))
+    {
         "neutraal"
     } else {
         match mark {
@@ -349,7 +363,11 @@ fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anon: Option<&Anonymise
         urgent: c.urgent,
         handler: if anon.is_some() {
             // Staff roles, not names, in anonymised output.
-            if c.handler.is_some() { "toegewezen".into() } else { "-".into() }
+            if c.handler.is_some() {
+                "toegewezen".into()
+            } else {
+                "-".into()
+            }
         } else {
             c.handler.clone().unwrap_or_else(|| "-".into())
         },
@@ -371,11 +389,9 @@ fn is_open(c: &Case) -> bool {
 /// The figures of one term over a set of cases: `start` gives when the
 /// term starts for a case (none: it does not apply), `done` when it was met.
 fn term_figures(
-    name: &str,
-    term: crate::deadline::Term,
+    (name, term): (&str, crate::deadline::Term),
     cases: &[&Case],
-    cal: &Calendar,
-    now: DateTime<Utc>,
+    (cal, now): (&Calendar, DateTime<Utc>),
     due_of: impl Fn(&Case, DateTime<Utc>) -> DateTime<Utc>,
     start: impl Fn(&Case) -> Option<DateTime<Utc>>,
     done: impl Fn(&Case, DateTime<Utc>) -> Option<DateTime<Utc>>,
@@ -455,10 +471,17 @@ pub fn make(
     let category = |c: &Case| c.category.clone().unwrap_or_else(|| "onbekend".into());
     let by_category = count_by(&in_period, &category);
     let by_channel = count_by(&in_period, &|c: &Case| c.channel.clone());
-    let by_month = count_by(&in_period, &|c: &Case| {
-        let d = cal.local_date(c.received);
-        format!("{:04}-{:02}", d.year(), d.month())
-    });
+    let month_of = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
+    let mut by_month = count_by(&in_period, &|c: &Case| month_of(cal.local_date(c.received)));
+    // Months without complaints show as 0 (for periods up to three years).
+    let mut month = from.with_day(1).unwrap_or(from);
+    for _ in 0..36 {
+        if month > to {
+            break;
+        }
+        by_month.entry(month_of(month)).or_insert(0);
+        month = month + chrono::Months::new(1);
+    }
     let category_before = count_by(&before, &category);
     let trend = |now: &BTreeMap<String, u32>, before: &BTreeMap<String, u32>| {
         let mut keys: Vec<&String> = now.keys().chain(before.keys()).collect();
@@ -479,8 +502,7 @@ pub fn make(
         let mut m: BTreeMap<String, u32> = BTreeMap::new();
         for c in cases {
             if let Some(cause) = &c.cause {
-                *m.entry(clean(&normal_cause(cause), anon))
-                    .or_insert(0) += 1;
+                *m.entry(clean(&normal_cause(cause), anon)).or_insert(0) += 1;
             }
         }
         m
@@ -488,21 +510,17 @@ pub fn make(
 
     let mut terms = vec![
         term_figures(
-            "ontvangstbevestiging",
-            policy.terms.acknowledge,
+            ("ontvangstbevestiging", policy.terms.acknowledge),
             &in_period,
-            cal,
-            now,
+            (cal, now),
             |_, s| cal.due(s, policy.terms.acknowledge),
             |c| Some(c.received),
             |c, _| c.acknowledged,
         ),
         term_figures(
-            "standpunt",
-            policy.terms.decide,
+            ("standpunt", policy.terms.decide),
             &in_period,
-            cal,
-            now,
+            (cal, now),
             |c, _| policy.decision_due(c, cal),
             |c| Some(c.received),
             |c, _| c.decided,
@@ -510,11 +528,9 @@ pub fn make(
     ];
     for step in &policy.steps {
         terms.push(term_figures(
-            &step.name,
-            step.within,
+            (&step.name, step.within),
             &in_period,
-            cal,
-            now,
+            (cal, now),
             |_, s| cal.due(s, step.within),
             |c| match step.from {
                 Start::Received => Some(c.received),
@@ -582,8 +598,14 @@ pub fn make(
         by_channel,
         by_month,
         urgent: in_period.iter().filter(|c| c.urgent).count() as u32,
-        justified: in_period.iter().filter(|c| c.justified == Some(true)).count() as u32,
-        unjustified: in_period.iter().filter(|c| c.justified == Some(false)).count() as u32,
+        justified: in_period
+            .iter()
+            .filter(|c| c.justified == Some(true))
+            .count() as u32,
+        unjustified: in_period
+            .iter()
+            .filter(|c| c.justified == Some(false))
+            .count() as u32,
         not_judged: in_period.iter().filter(|c| c.justified.is_none()).count() as u32,
         not_accepted: in_period
             .iter()
@@ -594,7 +616,10 @@ pub fn make(
         resolve_days,
         overdue_now: open_cases.iter().filter(|l| l.overdue).count() as u32,
         open_now: open_cases.len() as u32,
-        extended_cases: in_period.iter().filter(|c| !c.extensions.is_empty()).count() as u32,
+        extended_cases: in_period
+            .iter()
+            .filter(|c| !c.extensions.is_empty())
+            .count() as u32,
         extensions: in_period.iter().map(|c| c.extensions.len() as u32).sum(),
         appeals: in_period
             .iter()
@@ -646,7 +671,8 @@ pub fn agenda(
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "-".into())
+    x.map(|v| format!("{:.0}%", v * 100.0))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn num(x: Option<f64>) -> String {
@@ -707,7 +733,11 @@ impl Report {
             self.organisation,
             self.from,
             self.to,
-            if self.anonymised { " (geanonimiseerd)" } else { "" }
+            if self.anonymised {
+                " (geanonimiseerd)"
+            } else {
+                ""
+            }
         )
     }
 
@@ -732,7 +762,11 @@ impl Report {
             "- Gegrond: {}, ongegrond: {}, niet beoordeeld: {}, niet in behandeling genomen: {}",
             self.justified, self.unjustified, self.not_judged, self.not_accepted
         );
-        let _ = writeln!(o, "- Urgent: {}; afgehandeld: {}; beroep: {}", self.urgent, self.closed, self.appeals);
+        let _ = writeln!(
+            o,
+            "- Urgent: {}; afgehandeld: {}; beroep: {}",
+            self.urgent, self.closed, self.appeals
+        );
         let _ = writeln!(
             o,
             "- Nu open: {} (waarvan {} over de termijn)",
@@ -746,7 +780,10 @@ impl Report {
         let _ = writeln!(o, "## Binnengekomen berichten per soort\n");
         counts_table(&mut o, "Soort", &self.messages_by_label);
         let _ = writeln!(o, "## Klachten per categorie (met vorige periode)\n");
-        let _ = writeln!(o, "| Categorie | Aantal | Vorige periode |\n|---|---:|---:|");
+        let _ = writeln!(
+            o,
+            "| Categorie | Aantal | Vorige periode |\n|---|---:|---:|"
+        );
         for t in &self.category_trend {
             let _ = writeln!(o, "| {} | {} | {} |", cell(&t.item), t.now, t.before);
         }
@@ -768,7 +805,10 @@ impl Report {
                 pct(t.share_on_time),
                 num(t.days.mean),
                 num(t.days.median),
-                t.days.max.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
+                t.days
+                    .max
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "-".into())
             );
         }
         let _ = writeln!(
@@ -787,7 +827,10 @@ impl Report {
         if self.causes.is_empty() {
             o.push_str("_Geen oorzaken geregistreerd._\n\n");
         } else {
-            let _ = writeln!(o, "| Oorzaak | Aantal | Vorige periode | |\n|---|---:|---:|---|");
+            let _ = writeln!(
+                o,
+                "| Oorzaak | Aantal | Vorige periode | |\n|---|---:|---:|---|"
+            );
             for t in &self.causes {
                 let _ = writeln!(
                     o,
@@ -864,12 +907,31 @@ impl Report {
             put(&s, "late", t.late.to_string());
             put(&s, "overdue", t.overdue.to_string());
             put(&s, "open", t.open.to_string());
-            put(&s, "share_on_time", t.share_on_time.map(|x| x.to_string()).unwrap_or_default());
-            put(&s, "mean_workdays", t.days.mean.map(|x| x.to_string()).unwrap_or_default());
-            put(&s, "median_workdays", t.days.median.map(|x| x.to_string()).unwrap_or_default());
+            put(
+                &s,
+                "share_on_time",
+                t.share_on_time.map(|x| x.to_string()).unwrap_or_default(),
+            );
+            put(
+                &s,
+                "mean_workdays",
+                t.days.mean.map(|x| x.to_string()).unwrap_or_default(),
+            );
+            put(
+                &s,
+                "median_workdays",
+                t.days.median.map(|x| x.to_string()).unwrap_or_default(),
+            );
         }
         put("resolve", "count", self.resolve_days.count.to_string());
-        put("resolve", "mean_workdays", self.resolve_days.mean.map(|x| x.to_string()).unwrap_or_default());
+        put(
+            "resolve",
+            "mean_workdays",
+            self.resolve_days
+                .mean
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+        );
         for (k, v) in &self.satisfaction {
             put("satisfaction", k, v.to_string());
         }
@@ -916,25 +978,41 @@ impl Report {
             ("Nu open", self.open_now.to_string()),
             ("Over de termijn", self.overdue_now.to_string()),
         ] {
-            let _ = writeln!(o, "<div class=\"tile\"><b>{}</b><span>{}</span></div>", e(&value), e(label));
+            let _ = writeln!(
+                o,
+                "<div class=\"tile\"><b>{}</b><span>{}</span></div>",
+                e(&value),
+                e(label)
+            );
         }
         let _ = writeln!(o, "</div>");
         let items = |m: &BTreeMap<String, u32>| -> Vec<(String, f64)> {
             m.iter().map(|(k, v)| (k.clone(), *v as f64)).collect()
         };
         o.push_str("<section class=\"charts\">\n");
-        o.push_str(&chart::columns("Klachten per maand", &items(&self.by_month)));
-        o.push_str(&chart::bars("Klachten per categorie", &items(&self.by_category), ""));
+        o.push_str(&chart::columns(
+            "Klachten per maand",
+            &items(&self.by_month),
+        ));
+        o.push_str(&chart::bars(
+            "Klachten per categorie",
+            &items(&self.by_category),
+            "",
+        ));
         o.push_str(&chart::bars(
             "Op tijd per termijn",
             &self
                 .terms
                 .iter()
-                .map(|t| (format!("{} ({})", t.name, t.term), t.share_on_time.unwrap_or(0.0) * 100.0))
+                .filter_map(|t| t.share_on_time.map(|s| (t.name.clone(), s * 100.0)))
                 .collect::<Vec<_>>(),
             "%",
         ));
-        o.push_str(&chart::bars("Berichten per soort", &items(&self.messages_by_label), ""));
+        o.push_str(&chart::bars(
+            "Berichten per soort",
+            &items(&self.messages_by_label),
+            "",
+        ));
         if !self.satisfaction.is_empty() {
             o.push_str(&chart::bars("Tevredenheid", &items(&self.satisfaction), ""));
         }
@@ -954,7 +1032,11 @@ impl Report {
             let _ = writeln!(
                 o,
                 "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if t.now >= 2 { " class=\"recurring\"" } else { "" },
+                if t.now >= 2 {
+                    " class=\"recurring\""
+                } else {
+                    ""
+                },
                 e(&t.item),
                 t.now,
                 t.before
@@ -962,7 +1044,13 @@ impl Report {
         }
         o.push_str("</table>\n<h2>Maatregelen</h2><ul>\n");
         for m in &self.measures {
-            let _ = writeln!(o, "<li>{} ({}): {}</li>", e(&m.case), e(&m.category), e(&m.measure));
+            let _ = writeln!(
+                o,
+                "<li>{} ({}): {}</li>",
+                e(&m.case),
+                e(&m.category),
+                e(&m.measure)
+            );
         }
         let _ = writeln!(o, "</ul>\n<h2>Open zaken</h2><table><tr><th>Zaak</th><th>Ontvangen</th><th>Status</th><th>Categorie</th><th>Standpunt uiterlijk</th><th>Onderwerp</th></tr>");
         for l in &self.open_cases {
@@ -970,7 +1058,12 @@ impl Report {
                 o,
                 "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 if l.overdue { " class=\"late\"" } else { "" },
-                e(&l.case), l.received, e(&l.state), e(&l.category), l.due, e(&l.subject)
+                e(&l.case),
+                l.received,
+                e(&l.state),
+                e(&l.category),
+                l.due,
+                e(&l.subject)
             );
         }
         o.push_str("</table>\n</body></html>\n");
@@ -1043,7 +1136,10 @@ mod tests {
     #[test]
     fn satisfaction_is_classed() {
         assert_eq!(satisfaction_class("tevreden").0, "tevreden");
-        assert_eq!(satisfaction_class("Niet tevreden over het bod").0, "ontevreden");
+        assert_eq!(
+            satisfaction_class("Niet tevreden over het bod").0,
+            "ontevreden"
+        );
         assert_eq!(satisfaction_class("8").1, Some(8.0));
         assert_eq!(satisfaction_class("cijfer 4,5").0, "ontevreden");
     }

@@ -670,6 +670,29 @@ fn export_then_import_reproduces_the_store() {
     ] {
         assert_eq!(inst.klachtd(&args).stdout, run2(&args).stdout, "{args:?}");
     }
+    // And through a report (without the moment it was made).
+    let report = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("made");
+        v
+    };
+    let args = [
+        "report",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2035-12-31",
+        "--format",
+        "json",
+    ];
+    let before = report(inst.klachtd(&args));
+    assert_eq!(before["cases"], 1);
+    assert_eq!(before, report(run2(&args)));
     // Importing twice is refused: the store is no longer empty.
     assert!(!run2(&["import", export.to_str().unwrap()]).status.success());
 }

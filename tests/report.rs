@@ -12,7 +12,13 @@ use klachtd::report::{self, Scope};
 use klachtd::store::{Batch, Store};
 use std::collections::BTreeMap;
 
-const CATEGORIES: &[&str] = &["dienstverlening", "levering", "factuur", "medewerker", "product"];
+const CATEGORIES: &[&str] = &[
+    "dienstverlening",
+    "levering",
+    "factuur",
+    "medewerker",
+    "product",
+];
 const CAUSES: &[&str] = &["Planning", "communicatie", "materiaal"];
 
 /// Working days after `from`'s date up to and including `to`'s (UTC dates
@@ -133,25 +139,77 @@ fn make_case(store: &Store, number: u32, s: &Spec) {
         },
     ));
     if s.extended {
-        events.push(ev(&mut seq, s.received + Duration::hours(3), EventKind::Extended { by: "2 weken".into() }));
+        events.push(ev(
+            &mut seq,
+            s.received + Duration::hours(3),
+            EventKind::Extended {
+                by: "2 weken".into(),
+            },
+        ));
     }
     let decided = s.received + Duration::days(s.decide_days);
     match s.outcome {
-        0 => events.push(ev(&mut seq, decided, EventKind::StateChanged { to: State::NietInBehandeling })),
+        0 => events.push(ev(
+            &mut seq,
+            decided,
+            EventKind::StateChanged {
+                to: State::NietInBehandeling,
+            },
+        )),
         1 | 2 => {
-            events.push(ev(&mut seq, decided, EventKind::Judged { justified: s.outcome == 1 }));
-            events.push(ev(&mut seq, decided, EventKind::StateChanged { to: State::Beoordeeld }));
+            events.push(ev(
+                &mut seq,
+                decided,
+                EventKind::Judged {
+                    justified: s.outcome == 1,
+                },
+            ));
+            events.push(ev(
+                &mut seq,
+                decided,
+                EventKind::StateChanged {
+                    to: State::Beoordeeld,
+                },
+            ));
             if let Some(c) = s.cause {
-                events.push(ev(&mut seq, decided, EventKind::CauseSet { text: format!("{c}.") }));
+                events.push(ev(
+                    &mut seq,
+                    decided,
+                    EventKind::CauseSet {
+                        text: format!("{c}."),
+                    },
+                ));
             }
             if s.measure {
-                events.push(ev(&mut seq, decided, EventKind::MeasureAdded { text: "Planning belt voortaan een dag vooraf".into() }));
+                events.push(ev(
+                    &mut seq,
+                    decided,
+                    EventKind::MeasureAdded {
+                        text: "Planning belt voortaan een dag vooraf".into(),
+                    },
+                ));
             }
             if let Some(t) = s.satisfaction {
-                events.push(ev(&mut seq, decided, EventKind::SatisfactionSet { text: t.into() }));
+                events.push(ev(
+                    &mut seq,
+                    decided,
+                    EventKind::SatisfactionSet { text: t.into() },
+                ));
             }
-            events.push(ev(&mut seq, decided + Duration::days(5), EventKind::StateChanged { to: State::Opgelost }));
-            events.push(ev(&mut seq, decided + Duration::days(6), EventKind::StateChanged { to: State::Gesloten }));
+            events.push(ev(
+                &mut seq,
+                decided + Duration::days(5),
+                EventKind::StateChanged {
+                    to: State::Opgelost,
+                },
+            ));
+            events.push(ev(
+                &mut seq,
+                decided + Duration::days(6),
+                EventKind::StateChanged {
+                    to: State::Gesloten,
+                },
+            ));
         }
         _ => {}
     }
@@ -205,7 +263,8 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     // The year before: 12 cases, all "levering", cause "planning".
     for i in 0..12u32 {
         let mut s = spec(1);
-        s.received = Utc.with_ymd_and_hms(2024, 3, 1, 10, 0, 0).unwrap() + Duration::days(20 * i as i64);
+        s.received =
+            Utc.with_ymd_and_hms(2024, 3, 1, 10, 0, 0).unwrap() + Duration::days(20 * i as i64);
         s.category = "levering";
         s.cause = Some("planning");
         make_case(&store, i + 1, &s);
@@ -244,18 +303,31 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     // Counts.
     assert_eq!(r.cases, n as u32);
     assert_eq!(r.cases_before, 12);
-    let labels: BTreeMap<String, u32> = [("klacht", n as u32), ("vraag", 50), ("compliment", 30), ("idee", 20), ("overig", 40)]
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
+    let labels: BTreeMap<String, u32> = [
+        ("klacht", n as u32),
+        ("vraag", 50),
+        ("compliment", 30),
+        ("idee", 20),
+        ("overig", 40),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), *v))
+    .collect();
     assert_eq!(r.messages_by_label, labels);
     for (i, c) in CATEGORIES.iter().enumerate() {
         let expected = (0..n).filter(|k| k % CATEGORIES.len() == i).count() as u32;
         assert_eq!(r.by_category[*c], expected, "{c}");
     }
-    let levering = r.category_trend.iter().find(|t| t.item == "levering").unwrap();
+    let levering = r
+        .category_trend
+        .iter()
+        .find(|t| t.item == "levering")
+        .unwrap();
     assert_eq!(levering.before, 12);
-    assert_eq!(r.by_channel["telefoon"], (0..n).filter(|k| k % 10 == 0).count() as u32);
+    assert_eq!(
+        r.by_channel["telefoon"],
+        (0..n).filter(|k| k % 10 == 0).count() as u32
+    );
     assert_eq!(r.urgent, (0..n).filter(|k| k % 13 == 0).count() as u32);
     let outcome = |o: usize| specs.iter().filter(|s| s.outcome == o).count() as u32;
     assert_eq!(r.not_accepted, outcome(0));
@@ -263,8 +335,15 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     assert_eq!(r.unjustified, outcome(2));
     assert_eq!(r.not_judged, outcome(0) + outcome(3));
     assert_eq!(r.open_now, outcome(3));
-    assert_eq!(r.overdue_now, outcome(3), "every open case of 2025 is past its 2 weeks on 20 January");
-    assert_eq!(r.extended_cases, (0..n).filter(|k| k % 17 == 0).count() as u32);
+    assert_eq!(
+        r.overdue_now,
+        outcome(3),
+        "every open case of 2025 is past its 2 weeks on 20 January"
+    );
+    assert_eq!(
+        r.extended_cases,
+        (0..n).filter(|k| k % 17 == 0).count() as u32
+    );
     let months: u32 = r.by_month.values().sum();
     assert_eq!(months, n as u32);
     assert_eq!(r.by_month.len(), 12);
@@ -276,7 +355,13 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     assert_eq!((ack.on_time, ack.late), (n as u32 - late, late));
     let ack_days: Vec<u32> = specs
         .iter()
-        .map(|s| if s.ack_late { working_days(s.received, s.received + Duration::days(30)) } else { 0 })
+        .map(|s| {
+            if s.ack_late {
+                working_days(s.received, s.received + Duration::days(30))
+            } else {
+                0
+            }
+        })
         .collect();
     let mean = ack_days.iter().sum::<u32>() as f64 / ack_days.len() as f64;
     assert_eq!(ack.days.mean, Some((mean * 100.0).round() / 100.0));
@@ -285,7 +370,10 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     // The decision term (2 weeks, +2 weeks when extended): 3 days on time; 25 days late unless extended.
     let decide = &r.terms[1];
     let decided: Vec<&Spec> = specs.iter().filter(|s| s.outcome != 3).collect();
-    let on_time = decided.iter().filter(|s| s.decide_days == 3 || s.extended).count() as u32;
+    let on_time = decided
+        .iter()
+        .filter(|s| s.decide_days == 3 || s.extended)
+        .count() as u32;
     assert_eq!(decide.on_time, on_time);
     assert_eq!(decide.late, decided.len() as u32 - on_time);
     assert_eq!(decide.overdue, outcome(3));
@@ -315,7 +403,11 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     // Causes (normalised: "Planning." and "planning" are one), recurring, with the year before.
     for c in CAUSES {
         let now_count = specs.iter().filter(|s| s.cause == Some(*c)).count() as u32;
-        let t = r.causes.iter().find(|t| t.item == c.to_lowercase()).unwrap();
+        let t = r
+            .causes
+            .iter()
+            .find(|t| t.item == c.to_lowercase())
+            .unwrap();
         assert_eq!(t.now, now_count, "{c}");
         assert_eq!(t.before, if *c == "Planning" { 12 } else { 0 });
     }
@@ -329,7 +421,10 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
 
     // Every format carries the figures.
     let md = r.render(report::Format::Markdown);
-    assert!(md.contains(&format!("Klachten ontvangen: **{n}** (vorige periode: 12)")), "{md}");
+    assert!(
+        md.contains(&format!("Klachten ontvangen: **{n}** (vorige periode: 12)")),
+        "{md}"
+    );
     let csv = r.render(report::Format::Csv);
     assert!(csv.contains(&format!("cases,received,{n}\n")));
     assert!(csv.contains(&format!("term:standpunt,on_time,{on_time}\n")));
