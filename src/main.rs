@@ -419,8 +419,19 @@ fn run(cli: Cli) -> Result<i32> {
                 .context("reading the store")?;
             let text = report.render(*format);
             match output {
-                Some(path) => std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => {
+                    // A report that is not anonymised holds personal data.
+                    use std::io::Write as _;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(path)
+                        .and_then(|mut f| f.write_all(text.as_bytes()))
+                        .with_context(|| format!("writing {}", path.display()))?
+                }
                 None => print!("{text}"),
             }
             Ok(0)

@@ -129,9 +129,6 @@ impl Schedule {
                 ));
             }
         }
-        if !self.to.is_empty() && self.to.iter().all(|r| recipients_of(r, config).is_empty()) {
-            p.push("its recipients name nobody; set [staff] coordinator or management".into());
-        }
         p
     }
 
@@ -300,6 +297,11 @@ pub fn fire_due(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<
             .collect();
         to.sort();
         to.dedup();
+        if to.is_empty() {
+            // Nobody to send it to (no coordinator or management configured):
+            // said once per occurrence, then marked done.
+            tracing::warn!(report = %occ.key, "scheduled report has no recipients; set [staff] coordinator or management");
+        }
         let subject_key = format!("R-{}", occ.key.replace('/', "-"));
         let mut failed = None;
         for (i, addr) in to.iter().enumerate() {
