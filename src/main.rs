@@ -404,20 +404,11 @@ fn run(cli: Cli) -> Result<i32> {
             if to < from {
                 bail!("--to {to} is before --from {from}");
             }
-            let config = load_config(&cli)?;
-            let store = open_store(&config)?;
-            let policy = klachtd::policy::Policy::from_config(&config)?;
-            let known = klachtd::periodic::staff_names(&config);
-            let scope = klachtd::report::Scope {
-                organisation: &config.organization.name,
-                policy: &policy,
-                calendar: &config.calendar,
-                known: &known,
-            };
-            let now = klachtd::clock::from_env().now();
-            let report = klachtd::report::make(&store, &scope, *from, *to, now, *anonymise)
-                .context("reading the store")?;
-            let text = report.render(*format);
+            let text = with_report_scope(&cli, |store, scope, now| {
+                let report = klachtd::report::make(store, scope, *from, *to, now, *anonymise)
+                    .context("reading the store")?;
+                Ok(report.render(*format))
+            })?;
             match output {
                 Some(path) => {
                     // A report that is not anonymised holds personal data.
@@ -437,26 +428,18 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Agenda { anonymise } => {
-            let config = load_config(&cli)?;
-            let store = open_store(&config)?;
-            let policy = klachtd::policy::Policy::from_config(&config)?;
-            let known = klachtd::periodic::staff_names(&config);
-            let scope = klachtd::report::Scope {
-                organisation: &config.organization.name,
-                policy: &policy,
-                calendar: &config.calendar,
-                known: &known,
-            };
-            let now = klachtd::clock::from_env().now();
-            let agenda = klachtd::report::agenda(
-                &store,
-                &scope,
-                now - chrono::Duration::days(7),
-                now,
-                *anonymise,
-            )
-            .context("reading the store")?;
-            print!("{}", agenda.markdown());
+            let text = with_report_scope(&cli, |store, scope, now| {
+                let agenda = klachtd::report::agenda(
+                    store,
+                    scope,
+                    now - chrono::Duration::days(7),
+                    now,
+                    *anonymise,
+                )
+                .context("reading the store")?;
+                Ok(agenda.markdown())
+            })?;
+            print!("{text}");
             Ok(0)
         }
         Command::Privacy { command } => {
@@ -465,6 +448,24 @@ fn run(cli: Cli) -> Result<i32> {
             privacy(&store, command)
         }
     }
+}
+
+/// Runs `f` with the store, the report scope of the config and the time now.
+fn with_report_scope<T>(
+    cli: &Cli,
+    f: impl FnOnce(&Store, &klachtd::report::Scope<'_>, chrono::DateTime<chrono::Utc>) -> Result<T>,
+) -> Result<T> {
+    let config = load_config(cli)?;
+    let store = open_store(&config)?;
+    let policy = klachtd::policy::Policy::from_config(&config)?;
+    let known = klachtd::periodic::staff_names(&config);
+    let scope = klachtd::report::Scope {
+        organisation: &config.organization.name,
+        policy: &policy,
+        calendar: &config.calendar,
+        known: &known,
+    };
+    f(&store, &scope, klachtd::clock::from_env().now())
 }
 
 fn privacy(store: &Store, command: &PrivacyCommand) -> Result<i32> {

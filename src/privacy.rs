@@ -100,6 +100,14 @@ pub struct Erased {
     pub letters: u32,
 }
 
+impl Erased {
+    fn add(&mut self, other: Erased) {
+        self.cases.extend(other.cases);
+        self.messages += other.messages;
+        self.letters += other.letters;
+    }
+}
+
 fn same(a: &str, b: &str) -> bool {
     crate::address::normalize(a) == crate::address::normalize(b)
 }
@@ -435,10 +443,7 @@ pub fn erase(
     }
     let mut total = Erased::default();
     for c in &cases {
-        let e = anonymise_case(store, c.id, "verzoek", now)?;
-        total.cases.extend(e.cases);
-        total.messages += e.messages;
-        total.letters += e.letters;
+        total.add(anonymise_case(store, c.id, "verzoek", now)?);
     }
     // Messages from them outside their cases, and letters to them.
     let mut batch = Batch::new();
@@ -486,10 +491,7 @@ pub fn apply_retention(
     };
     for c in case::all(store)? {
         if retention_ends(&c, policy, cal).is_some_and(|end| now > end) {
-            let e = anonymise_case(store, c.id, "bewaartermijn", now)?;
-            total.cases.extend(e.cases);
-            total.messages += e.messages;
-            total.letters += e.letters;
+            total.add(anonymise_case(store, c.id, "bewaartermijn", now)?);
         }
     }
     let mut batch = Batch::new();
