@@ -112,11 +112,18 @@ fn same(a: &str, b: &str) -> bool {
     crate::address::normalize(a) == crate::address::normalize(b)
 }
 
-/// The sender of a journalled message.
-fn sender(store: &Store, id: &str) -> Result<Option<String>, StoreError> {
-    Ok(journal::raw(store, id)?
-        .and_then(|raw| Inbound::parse(&raw))
-        .and_then(|m| m.from))
+/// Journal ids of the messages `address` sent (read from the raw `From`).
+fn messages_from(store: &Store, address: &str) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::new();
+    for e in store.scan::<Entry>(Tree::Journal, b"")? {
+        let from = journal::raw(store, &e.id)?
+            .and_then(|raw| Inbound::parse(&raw))
+            .and_then(|m| m.from);
+        if from.is_some_and(|f| same(&f, address)) {
+            ids.push(e.id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Journal ids of the messages on a case (received, and the witness copies
@@ -162,12 +169,7 @@ pub fn export(store: &Store, address: &str) -> Result<PersonalData, StoreError> 
         case_ids.push(c.id);
         data.cases.push(CaseData { case: c, events });
     }
-    for e in store.scan::<Entry>(Tree::Journal, b"")? {
-        if !message_ids.contains(&e.id) && sender(store, &e.id)?.is_some_and(|f| same(&f, address))
-        {
-            message_ids.push(e.id.clone());
-        }
-    }
+    message_ids.extend(messages_from(store, address)?);
     message_ids.sort();
     message_ids.dedup();
     for id in message_ids {
@@ -447,10 +449,8 @@ pub fn erase(
     }
     // Messages from them outside their cases, and letters to them.
     let mut batch = Batch::new();
-    for e in store.scan::<Entry>(Tree::Journal, b"")? {
-        if sender(store, &e.id)?.is_some_and(|f| same(&f, address)) {
-            total.messages += scrub_message(store, &mut batch, &e.id)? as u32;
-        }
+    for id in messages_from(store, address)? {
+        total.messages += scrub_message(store, &mut batch, &id)? as u32;
     }
     for item in outbox::items(store, None)? {
         if same(&item.to, address) {
