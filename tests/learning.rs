@@ -530,7 +530,16 @@ fn retention_and_erasure_remove_the_complainants_data() {
     }
     let show = inst.klachtd(&["cases", "show", &closed_id, "--json"]);
     let shown = String::from_utf8_lossy(&show.stdout);
-    for gone in ["Veldhuis", "Lekkage", &closed, "7201", "11223344"] {
+    // Needles long enough not to occur by chance in timestamps or ids.
+    for gone in [
+        "Veldhuis",
+        "Lekkage",
+        &closed,
+        "7201 AB",
+        "Lindelaan",
+        "Zutphen",
+        "11223344",
+    ] {
         assert!(!shown.contains(gone), "{gone} still in the case: {shown}");
     }
     // The statistics remain.
