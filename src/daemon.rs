@@ -12,7 +12,8 @@ use crate::policy::Policy;
 use crate::processor::{self, Context};
 use crate::store::{Batch, Store, StoreError, Tree};
 use crate::token::Signer;
-use crate::watcher::{Wake, WatchError, Watcher};
+use crate::watcher::{Caps, Stream, Wake, WatchError, Watcher};
+use async_imap::Session;
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -263,12 +264,24 @@ impl Daemon {
         Ok(n)
     }
 
+    /// Deletes the server copies of erased messages. A failure is logged and
+    /// retried on the next round: it must never hold up the intake.
+    async fn delete_server_copies(&self, session: &mut Session<Stream>, caps: Caps) {
+        retry_later(
+            self.watcher
+                .delete_server_copies(session, &self.store, caps)
+                .await,
+        );
+    }
+
     /// One full cycle: fetch, process, send.
     pub async fn once(&self) -> Result<CycleReport, DaemonError> {
         let fetched = self.fetch().await?;
         let processed = self.process()?;
         let timers = self.fire_timers()?;
         let sent = self.send().await?;
+        // Retention may just have erased messages: their server copies go now.
+        retry_later(self.watcher.delete_server_copies_once(&self.store).await);
         Ok(CycleReport {
             fetched,
             processed,
@@ -324,6 +337,7 @@ impl Daemon {
         );
         let mut full = true;
         loop {
+            self.delete_server_copies(&mut session, caps).await;
             let n = self
                 .watcher
                 .sync(&mut session, &self.store, &self.clock, caps, full)
@@ -374,5 +388,12 @@ impl Daemon {
                 _ = shutdown.changed() => return Ok(()),
             }
         }
+    }
+}
+
+/// Logs a failed deletion of server copies; they stay queued for the next round.
+fn retry_later(deleted: Result<u32, WatchError>) {
+    if let Err(e) = deleted {
+        tracing::warn!(error = %e, "deleting the mail server's copies of erased messages failed; will retry");
     }
 }

@@ -37,7 +37,8 @@ enum PrivacyCommand {
         address: String,
     },
     /// Remove everything stored about a person: their cases are anonymised
-    /// (statistics kept), their messages and letters deleted.
+    /// (statistics kept), their messages and letters deleted, also the
+    /// copies in the mailbox's folders on the mail server.
     Erase {
         /// Their mail address.
         address: String,
@@ -445,7 +446,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Privacy { command } => {
             let config = load_config(&cli)?;
             let store = open_store(&config)?;
-            privacy(&store, command)
+            privacy(&config, &store, command)
         }
     }
 }
@@ -468,7 +469,7 @@ fn with_report_scope<T>(
     f(&store, &scope, klachtd::clock::from_env().now())
 }
 
-fn privacy(store: &Store, command: &PrivacyCommand) -> Result<i32> {
+fn privacy(config: &Config, store: &Store, command: &PrivacyCommand) -> Result<i32> {
     match command {
         PrivacyCommand::Export { address } => {
             let data = klachtd::privacy::export(store, address).context("reading the store")?;
@@ -489,6 +490,7 @@ fn privacy(store: &Store, command: &PrivacyCommand) -> Result<i32> {
                         e.messages,
                         e.letters
                     );
+                    delete_server_copies(config, store);
                     Ok(0)
                 }
                 Err(e @ klachtd::privacy::PrivacyError::OpenCases { .. }) => {
@@ -498,6 +500,23 @@ fn privacy(store: &Store, command: &PrivacyCommand) -> Result<i32> {
                 Err(e) => Err(e.into()),
             }
         }
+    }
+}
+
+/// Deletes the mail server's copies of what was just erased. When the
+/// server cannot be reached they stay queued for the daemon's next connection.
+fn delete_server_copies(config: &Config, store: &Store) {
+    let done = runtime().and_then(|rt| {
+        let watcher = klachtd::watcher::Watcher::new(&config.mailbox)
+            .context("preparing the IMAP connection")?;
+        rt.block_on(watcher.delete_server_copies_once(store))
+            .context("deleting the copies on the mail server")
+    });
+    match done {
+        Ok(n) => println!("deleted {n} message(s) from the mail server"),
+        Err(e) => eprintln!(
+            "klachtd: warning: {e:#}; the copies on the mail server stay queued and klachtd deletes them when it next connects"
+        ),
     }
 }
 

@@ -8,6 +8,12 @@
 //! messages of the case and the letters sent on it are deleted, and the
 //! person's index entries are removed. The case keeps its number,
 //! category, dates, terms and judgement, so reports stay right.
+//!
+//! The mail server keeps copies too (the processed folder holds every
+//! complaint and the witness copies of letters). Erasing a message queues
+//! its Message-ID as a server copy to delete, in the same batch; whoever
+//! holds the IMAP session (the daemon, `klachtd once`, or `privacy erase`
+//! itself) deletes those copies and then clears the queue.
 
 use crate::anonymise::{anonymise, Anonymiser};
 use crate::case::{self, Case, CaseId, Event, EventKind, State};
@@ -23,6 +29,44 @@ use serde::Serialize;
 
 /// What replaces a removed address or name.
 pub const REMOVED: &str = "[verwijderd]";
+
+/// Meta prefix of the server copies still to delete: `server-copy/<journal id>`
+/// holds the Message-ID (the only trace kept, and only until it is deleted).
+const SERVER_COPY: &str = "server-copy/";
+
+/// A message whose copies on the mail server are still to be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCopy {
+    /// The queue key (cleared once the copies are gone).
+    pub key: Vec<u8>,
+    /// The Message-ID to look for, without angle brackets.
+    pub message_id: String,
+}
+
+/// The server copies still to delete, in key order.
+pub fn server_copies(store: &Store) -> Result<Vec<ServerCopy>, StoreError> {
+    store
+        .scan_raw(Tree::Meta, SERVER_COPY.as_bytes())?
+        .into_iter()
+        .map(|(key, value)| {
+            let message_id = crate::store::decode(Tree::Meta, &key, &value)?;
+            Ok(ServerCopy { key, message_id })
+        })
+        .collect()
+}
+
+/// Clears server copies from the queue once they are deleted (or cannot be
+/// looked up).
+pub fn server_copies_done(store: &Store, done: &[ServerCopy]) -> Result<(), StoreError> {
+    if done.is_empty() {
+        return Ok(());
+    }
+    let mut batch = Batch::new();
+    for c in done {
+        batch.remove(Tree::Meta, c.key.clone());
+    }
+    store.commit(&batch)
+}
 
 /// Errors of privacy operations.
 #[derive(Debug, thiserror::Error)]
@@ -307,7 +351,9 @@ fn scrub_message(store: &Store, batch: &mut Batch, id: &str) -> Result<bool, Sto
         return Ok(false);
     };
     let had_raw = store.get_raw(Tree::Raw, id.as_bytes())?.is_some();
-    entry.message_id = None;
+    if let Some(mid) = entry.message_id.take() {
+        batch.put(Tree::Meta, format!("{SERVER_COPY}{id}"), &mid);
+    }
     entry.source = REMOVED.into();
     if let Some(v) = entry.verdict.as_mut() {
         for r in &mut v.rules {
@@ -467,6 +513,20 @@ pub fn erase(
     Ok(total)
 }
 
+/// Whether a journalled message belongs to a case: received on it, or the
+/// witness copy of a letter on it. Such messages go with the case's own
+/// anonymisation, never before.
+fn belongs_to_case(store: &Store, e: &Entry) -> Result<bool, StoreError> {
+    Ok(match &e.status {
+        journal::Status::Processed { case: Some(_), .. } => true,
+        journal::Status::Processed { outcome, .. } if outcome == "witness" => match &e.message_id {
+            Some(mid) => outbox::item_by_message_id(store, mid)?.is_some_and(|i| i.case.is_some()),
+            None => false,
+        },
+        _ => false,
+    })
+}
+
 /// When a closed case's retention period ends.
 fn retention_ends(c: &Case, policy: &Policy, cal: &Calendar) -> Option<DateTime<Utc>> {
     let term = policy.retention?;
@@ -496,10 +556,9 @@ pub fn apply_retention(
     }
     let mut batch = Batch::new();
     for e in store.scan::<Entry>(Tree::Journal, b"")? {
-        let on_case = matches!(&e.status, journal::Status::Processed { case: Some(_), .. });
         let pending = !matches!(&e.status, journal::Status::Processed { .. });
-        if !on_case
-            && !pending
+        if !pending
+            && !belongs_to_case(store, &e)?
             && now > cal.due(e.received_at, term)
             && store.get_raw(Tree::Raw, e.id.as_bytes())?.is_some()
         {

@@ -423,7 +423,11 @@ impl Store {
     }
 }
 
-fn decode<T: DeserializeOwned>(t: Tree, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    t: Tree,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Decode {
         tree: t.name(),
         key: String::from_utf8_lossy(key).into_owned(),

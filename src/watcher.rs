@@ -2,7 +2,8 @@
 //! timeouts around the stream, fetches new messages, writes each to the
 //! journal (flushed) and only then moves it to the processed folder. Waits
 //! with IDLE where offered (renewed before 29 minutes), polls otherwise.
-//! UIDVALIDITY and the last UID are kept in the store.
+//! UIDVALIDITY and the last UID are kept in the store. Also deletes the
+//! server's copies of messages whose personal data was erased.
 
 use crate::clock::SharedClock;
 use crate::config::{Mailbox, TlsMode};
@@ -518,25 +519,75 @@ impl Watcher {
                 .uid_copy(set, target)
                 .await
                 .map_err(cmd_err("UID COPY"))?;
-            {
-                let s = session
-                    .uid_store(set, "+FLAGS.SILENT (\\Deleted)")
-                    .await
-                    .map_err(cmd_err("UID STORE"))?;
-                let _: Vec<_> = s.try_collect().await.map_err(cmd_err("UID STORE"))?;
-            }
-            if caps.uidplus {
-                let s = session
-                    .uid_expunge(set)
-                    .await
-                    .map_err(cmd_err("UID EXPUNGE"))?;
-                let _: Vec<_> = s.try_collect().await.map_err(cmd_err("UID EXPUNGE"))?;
-            } else {
-                let s = session.expunge().await.map_err(cmd_err("EXPUNGE"))?;
-                let _: Vec<_> = s.try_collect().await.map_err(cmd_err("EXPUNGE"))?;
-            }
+            delete_uids(session, set, caps).await?;
         }
         Ok(())
+    }
+
+    /// Connects, deletes the server copies queued by an erasure, and logs
+    /// out (for `klachtd privacy erase`, which runs without the daemon).
+    pub async fn delete_server_copies_once(&self, store: &Store) -> Result<u32, WatchError> {
+        if crate::privacy::server_copies(store)?.is_empty() {
+            return Ok(0);
+        }
+        let mut session = self.connect().await?;
+        let caps = self.capabilities(&mut session).await?;
+        self.ensure_processed_folder(&mut session).await?;
+        let n = self.delete_server_copies(&mut session, store, caps).await?;
+        let _ = session.logout().await;
+        Ok(n)
+    }
+
+    /// Deletes the server's copies of erased messages (queued by
+    /// [`crate::privacy`]) from the processed and the watched folder, then
+    /// clears them from the queue. Leaves the watched folder selected.
+    /// Returns how many messages were deleted.
+    pub async fn delete_server_copies(
+        &self,
+        session: &mut Session<Stream>,
+        store: &Store,
+        caps: Caps,
+    ) -> Result<u32, WatchError> {
+        let copies = crate::privacy::server_copies(store)?;
+        if copies.is_empty() {
+            return Ok(0);
+        }
+        let mut deleted = 0;
+        for folder in [&self.cfg.processed_folder, &self.cfg.folder] {
+            session.select(folder).await.map_err(cmd_err("SELECT"))?;
+            let mut uids = Vec::new();
+            for c in &copies {
+                let Some(id) = imap_quoted(&format!("<{}>", c.message_id)) else {
+                    continue;
+                };
+                let found = session
+                    .uid_search(format!("HEADER Message-ID {id}"))
+                    .await
+                    .map_err(cmd_err("UID SEARCH"))?;
+                uids.extend(found);
+            }
+            uids.sort_unstable();
+            uids.dedup();
+            if !uids.is_empty() {
+                delete_uids(session, &uid_set(&uids), caps).await?;
+                deleted += uids.len() as u32;
+            }
+        }
+        for c in &copies {
+            if imap_quoted(&c.message_id).is_none() {
+                tracing::warn!(
+                    journal = %String::from_utf8_lossy(&c.key),
+                    "a server copy cannot be searched for (its Message-ID is not plain ASCII); delete it in the processed folder by hand"
+                );
+            }
+        }
+        crate::privacy::server_copies_done(store, &copies)?;
+        tracing::info!(
+            erased = copies.len(),
+            deleted,
+            "deleted the mail server's copies of erased messages"
+        );
+        Ok(deleted)
     }
 
     /// Waits for news: IDLE (renewed after `idle_renew`) where offered, else
@@ -580,6 +631,45 @@ impl Watcher {
     }
 }
 
+/// Flags the UIDs `\Deleted` and expunges them (only them where the server
+/// has UIDPLUS).
+async fn delete_uids(
+    session: &mut Session<Stream>,
+    set: &str,
+    caps: Caps,
+) -> Result<(), WatchError> {
+    {
+        let s = session
+            .uid_store(set, "+FLAGS.SILENT (\\Deleted)")
+            .await
+            .map_err(cmd_err("UID STORE"))?;
+        let _: Vec<_> = s.try_collect().await.map_err(cmd_err("UID STORE"))?;
+    }
+    if caps.uidplus {
+        let s = session
+            .uid_expunge(set)
+            .await
+            .map_err(cmd_err("UID EXPUNGE"))?;
+        let _: Vec<_> = s.try_collect().await.map_err(cmd_err("UID EXPUNGE"))?;
+    } else {
+        let s = session.expunge().await.map_err(cmd_err("EXPUNGE"))?;
+        let _: Vec<_> = s.try_collect().await.map_err(cmd_err("EXPUNGE"))?;
+    }
+    Ok(())
+}
+
+/// An IMAP quoted string, or `None` when the text cannot be one (control
+/// characters or non-ASCII, which would need a literal).
+fn imap_quoted(s: &str) -> Option<String> {
+    if s.bytes().any(|b| b < 0x20 || b >= 0x7f) {
+        return None;
+    }
+    Some(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
 /// `1,3:5,9` from sorted UIDs.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut out = Vec::new();
@@ -612,6 +702,13 @@ pub fn reconnect_backoff(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_strings_are_quoted_or_refused() {
+        assert_eq!(imap_quoted("<a\"b\\c@x>").unwrap(), r#""<a\"b\\c@x>""#);
+        assert_eq!(imap_quoted("<a\r\nX-Evil: 1@x>"), None);
+        assert_eq!(imap_quoted("<é@x>"), None);
+    }
 
     #[test]
     fn uid_sets_are_compact() {

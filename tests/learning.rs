@@ -509,6 +509,20 @@ fn retention_and_erasure_remove_the_complainants_data() {
     assert!(!before["messages"].as_array().unwrap().is_empty());
     assert!(!before["letters"].as_array().unwrap().is_empty());
     assert!(before.to_string().contains("Veldhuis"));
+    // The mail server's processed folder holds the complaints, the staff
+    // mail and the witness copies of the letters.
+    let on_server = |needle: &str| {
+        fetch_all(&inst.complaints, "Verwerkt")
+            .iter()
+            .filter(|m| String::from_utf8_lossy(m).contains(needle))
+            .count()
+    };
+    assert!(on_server("Lekkage na reparatie") >= 3);
+    let subjects: Vec<String> = fetch_all(&inst.complaints, "Verwerkt")
+        .iter()
+        .map(|m| header(m, "Subject").unwrap_or_default())
+        .collect();
+    assert!(on_server("Factuur dubbel") >= 1, "{subjects:?}");
     // An open case refuses erasure, with the reason.
     let refused = inst.klachtd(&["privacy", "erase", &open]);
     assert_eq!(refused.status.code(), Some(3));
@@ -528,6 +542,14 @@ fn retention_and_erasure_remove_the_complainants_data() {
             "{part} still holds data: {after}"
         );
     }
+    // Their copies on the mail server went with them; the open case's stay.
+    assert_eq!(on_server("Lekkage na reparatie"), 0);
+    assert_eq!(on_server("Veldhuis"), 0);
+    let subjects: Vec<String> = fetch_all(&inst.complaints, "Verwerkt")
+        .iter()
+        .map(|m| header(m, "Subject").unwrap_or_default())
+        .collect();
+    assert!(on_server("Factuur dubbel") >= 2, "{subjects:?}");
     let show = inst.klachtd(&["cases", "show", &closed_id, "--json"]);
     let shown = String::from_utf8_lossy(&show.stdout);
     // Needles long enough not to occur by chance in timestamps or ids.
@@ -566,6 +588,12 @@ fn retention_and_erasure_remove_the_complainants_data() {
         "{}",
         String::from_utf8_lossy(&erased.stderr)
     );
+    assert!(
+        String::from_utf8_lossy(&erased.stdout).contains("from the mail server"),
+        "{}",
+        String::from_utf8_lossy(&erased.stdout)
+    );
+    assert_eq!(on_server("Factuur dubbel"), 0);
     assert!(export(&open)["cases"].as_array().unwrap().is_empty());
     let raw_left = inst.klachtd(&["privacy", "export", &open]);
     assert!(!String::from_utf8_lossy(&raw_left.stdout).contains("Theo de Wit"));
