@@ -661,7 +661,7 @@ async fn delete_uids(
 /// An IMAP quoted string, or `None` when the text cannot be one (control
 /// characters or non-ASCII, which would need a literal).
 fn imap_quoted(s: &str) -> Option<String> {
-    if s.bytes().any(|b| b < 0x20 || b >= 0x7f) {
+    if s.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
         return None;
     }
     Some(format!(
