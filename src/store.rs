@@ -97,6 +97,12 @@ pub enum StoreError {
         /// The sled error.
         source: sled::Error,
     },
+    /// Another process (a running daemon) holds the store.
+    #[error("the store at {path} is in use by another klachtd process (the running daemon?); stop it, run this command, and start it again")]
+    InUse {
+        /// The store directory.
+        path: PathBuf,
+    },
     /// A stored value does not decode.
     #[error("store value in {tree} at {key:?} does not decode: {source}; the store may be from a newer klachtd")]
     Decode {
@@ -202,7 +208,14 @@ impl Store {
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
             .open()
-            .map_err(sled_err)?;
+            .map_err(|e| match &e {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::InUse {
+                        path: dir.to_path_buf(),
+                    }
+                }
+                _ => sled_err(e),
+            })?;
         let trees = Tree::ALL
             .iter()
             .map(|t| db.open_tree(t.name()))
@@ -438,6 +451,17 @@ pub(crate) fn decode<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_in_use_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let _daemon = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path())
+            .err()
+            .expect("the second open must fail");
+        assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+        assert!(err.to_string().contains("stop it"), "{err}");
+    }
 
     #[test]
     fn batches_are_atomic_and_guarded() {
