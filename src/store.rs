@@ -456,9 +456,9 @@ mod tests {
     fn a_store_in_use_says_so() {
         let dir = tempfile::tempdir().unwrap();
         let _daemon = Store::open(dir.path()).unwrap();
-        let err = Store::open(dir.path())
-            .err()
-            .expect("the second open must fail");
+        let Err(err) = Store::open(dir.path()) else {
+            panic!("the second open must fail");
+        };
         assert!(matches!(err, StoreError::InUse { .. }), "{err}");
         assert!(err.to_string().contains("stop it"), "{err}");
     }
