@@ -513,17 +513,22 @@ pub fn erase(
     Ok(total)
 }
 
-/// Whether a journalled message belongs to a case: received on it, or the
-/// witness copy of a letter on it. Such messages go with the case's own
-/// anonymisation, never before.
+/// Whether a journalled message belongs to a case not yet anonymised:
+/// received on it, or the witness copy of a letter on it. Such messages go
+/// with the case's own anonymisation, never before; one that arrived after
+/// it (a late witness copy) goes with the retention period.
 fn belongs_to_case(store: &Store, e: &Entry) -> Result<bool, StoreError> {
-    Ok(match &e.status {
-        journal::Status::Processed { case: Some(_), .. } => true,
+    let case = match &e.status {
+        journal::Status::Processed { case: Some(c), .. } => c.parse::<CaseId>().ok(),
         journal::Status::Processed { outcome, .. } if outcome == "witness" => match &e.message_id {
-            Some(mid) => outbox::item_by_message_id(store, mid)?.is_some_and(|i| i.case.is_some()),
-            None => false,
+            Some(mid) => outbox::item_by_message_id(store, mid)?.and_then(|i| i.case),
+            None => None,
         },
-        _ => false,
+        _ => None,
+    };
+    Ok(match case {
+        Some(id) => case::load(store, id)?.is_some_and(|c| !c.anonymised),
+        None => false,
     })
 }
 

@@ -476,7 +476,7 @@ fn find_case(store: &Store, ctx: &Context<'_>, m: &Inbound) -> Result<Option<Cas
                 .and_then(|v| String::from_utf8(v).ok()?.parse::<CaseId>().ok()),
         };
         if let Some(cid) = cid {
-            if let Some(c) = case::load(store, cid)? {
+            if let Some(c) = live_case(store, cid)? {
                 return Ok(Some(c));
             }
         }
@@ -485,7 +485,7 @@ fn find_case(store: &Store, ctx: &Context<'_>, m: &Inbound) -> Result<Option<Cas
     for r in m.recipients() {
         if let Some(detail) = address::plus_detail(r, complaints) {
             if let Some(cid) = ctx.signer.verify_reply_detail(detail) {
-                if let Some(c) = case::load(store, cid)? {
+                if let Some(c) = live_case(store, cid)? {
                     return Ok(Some(c));
                 }
             }
@@ -495,7 +495,7 @@ fn find_case(store: &Store, ctx: &Context<'_>, m: &Inbound) -> Result<Option<Cas
         return Ok(None);
     };
     if let Some(cid) = CaseId::find_in(&m.subject) {
-        if let Some(c) = case::load(store, cid)? {
+        if let Some(c) = live_case(store, cid)? {
             let from = address::normalize(from);
             if c.participants.iter().any(|p| address::normalize(p) == from) {
                 return Ok(Some(c));
@@ -522,6 +522,12 @@ fn find_case(store: &Store, ctx: &Context<'_>, m: &Inbound) -> Result<Option<Cas
         }
     }
     Ok(None)
+}
+
+/// A case that mail may still thread to: an anonymised case has nobody to
+/// write to, so a later message from the person starts afresh.
+fn live_case(store: &Store, id: CaseId) -> Result<Option<Case>, StoreError> {
+    Ok(case::load(store, id)?.filter(|c| !c.anonymised))
 }
 
 /// Whether a subject carries a reply or forward prefix.

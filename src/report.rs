@@ -163,7 +163,7 @@ pub struct CaseLine {
     pub due: NaiveDate,
     /// Past the decision term.
     pub overdue: bool,
-    /// Subject (anonymised in anonymised output).
+    /// Subject (`[geanonimiseerd]` in anonymised output).
     pub subject: String,
 }
 
@@ -373,10 +373,12 @@ fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anon: Option<&Anonymise
         },
         due: cal.local_date(scope.policy.decision_due(c, cal)),
         overdue: scope.policy.overdue(c, cal, now),
-        subject: if c.anonymised {
+        // The complainant's own words: left out of anonymised output
+        // altogether, since a subject can identify without naming anyone.
+        subject: if c.anonymised || anon.is_some() {
             "[geanonimiseerd]".into()
         } else {
-            clean(&c.subject, anon)
+            c.subject.clone()
         },
     }
 }

@@ -579,6 +579,35 @@ fn retention_and_erasure_remove_the_complainants_data() {
     assert_eq!(r["justified"], 1);
     assert_eq!(r["causes"][0]["item"], "kitwerk niet gecontroleerd");
     assert_eq!(r["measures"].as_array().unwrap().len(), 1);
+    // The person writes again, replying to their old acknowledgement: the
+    // anonymised case takes nothing in; a fresh case opens.
+    let ack = fetch_all(&closed, "INBOX")
+        .into_iter()
+        .find(|m| subject_and_text(m).0.contains("Ontvangstbevestiging"))
+        .expect("acknowledgement");
+    let again = format!(
+        "In-Reply-To: {}\r\n{}",
+        header(&ack, "Message-ID").unwrap(),
+        common::complaint(
+            &closed,
+            &inst.complaints,
+            &format!("again-{}@example.test", inst.tag),
+            &subject_and_text(&ack).0.replace("Ontvangstbevestiging", "Re: Ontvangstbevestiging"),
+            "De ruit lekt opnieuw, nu bij de andere hoek. Ik wil dat dit hersteld wordt.\n\nKarin Veldhuis",
+        )
+    );
+    smtp_send(&closed, &[&inst.complaints], &again);
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    once_at(&inst, "2028-02-02T10:00:00+01:00");
+    let show = inst.klachtd(&["cases", "show", &closed_id, "--json"]);
+    assert!(!String::from_utf8_lossy(&show.stdout).contains("Veldhuis"));
+    let fresh = export(&closed);
+    assert_eq!(fresh["cases"].as_array().unwrap().len(), 1, "{fresh}");
+    assert_ne!(fresh["cases"][0]["case"]["id"], closed_id.as_str());
     // The open case keeps its data: retention applies to closed cases only.
     assert_eq!(export(&open)["cases"].as_array().unwrap().len(), 1);
     // Forced erasure of the open case.
@@ -593,7 +622,12 @@ fn retention_and_erasure_remove_the_complainants_data() {
         "{}",
         String::from_utf8_lossy(&erased.stdout)
     );
-    assert_eq!(on_server("Factuur dubbel"), 0);
+    let left: Vec<String> = fetch_all(&inst.complaints, "Verwerkt")
+        .iter()
+        .filter(|m| String::from_utf8_lossy(m).contains("Factuur dubbel"))
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .collect();
+    assert_eq!(on_server("Factuur dubbel"), 0, "{left:#?}");
     assert!(export(&open)["cases"].as_array().unwrap().is_empty());
     let raw_left = inst.klachtd(&["privacy", "export", &open]);
     assert!(!String::from_utf8_lossy(&raw_left.stdout).contains("Theo de Wit"));

@@ -439,5 +439,9 @@ fn a_year_of_cases_gives_the_figures_computed_here() {
     let text = a.render(report::Format::Markdown);
     assert!(!text.contains("Achternaam"), "{text}");
     assert!(!text.contains("@voorbeeld.test"));
+    // The subjects are the complainants' own words: none is shown.
+    assert!(!text.contains("Klacht van"), "{text}");
+    assert!(!a.open_cases.is_empty());
+    assert!(a.open_cases.iter().all(|l| l.subject == "[geanonimiseerd]"));
     assert_eq!(a.cases, r.cases);
 }
