@@ -43,6 +43,12 @@ pub struct ServerCopy {
     pub message_id: String,
 }
 
+/// Adds to `batch` that the server's copies of journal entry `id` (with
+/// `message_id`) are to be deleted.
+pub fn queue_server_copy(batch: &mut Batch, id: &str, message_id: &str) {
+    batch.put(Tree::Meta, format!("{SERVER_COPY}{id}"), &message_id);
+}
+
 /// The server copies still to delete, in key order.
 pub fn server_copies(store: &Store) -> Result<Vec<ServerCopy>, StoreError> {
     store
@@ -352,7 +358,7 @@ fn scrub_message(store: &Store, batch: &mut Batch, id: &str) -> Result<bool, Sto
     };
     let had_raw = store.get_raw(Tree::Raw, id.as_bytes())?.is_some();
     if let Some(mid) = entry.message_id.take() {
-        batch.put(Tree::Meta, format!("{SERVER_COPY}{id}"), &mid);
+        queue_server_copy(batch, id, &mid);
     }
     entry.source = REMOVED.into();
     if let Some(v) = entry.verdict.as_mut() {

@@ -557,14 +557,7 @@ impl Watcher {
             session.select(folder).await.map_err(cmd_err("SELECT"))?;
             let mut uids = Vec::new();
             for c in &copies {
-                let Some(id) = imap_quoted(&format!("<{}>", c.message_id)) else {
-                    continue;
-                };
-                let found = session
-                    .uid_search(format!("HEADER Message-ID {id}"))
-                    .await
-                    .map_err(cmd_err("UID SEARCH"))?;
-                uids.extend(found);
+                uids.extend(exact_message_id(session, &c.message_id).await?);
             }
             uids.sort_unstable();
             uids.dedup();
@@ -656,6 +649,45 @@ async fn delete_uids(
         let _: Vec<_> = s.try_collect().await.map_err(cmd_err("EXPUNGE"))?;
     }
     Ok(())
+}
+
+/// UIDs in the selected folder whose Message-ID is exactly `message_id`
+/// (as the journal reads it). The server's HEADER search matches
+/// substrings, so its candidates are checked one by one: a short id must
+/// never take other messages with it.
+async fn exact_message_id(
+    session: &mut Session<Stream>,
+    message_id: &str,
+) -> Result<Vec<u32>, WatchError> {
+    let Some(quoted) = imap_quoted(message_id) else {
+        return Ok(Vec::new());
+    };
+    let mut candidates: Vec<u32> = session
+        .uid_search(format!("HEADER Message-ID {quoted}"))
+        .await
+        .map_err(cmd_err("UID SEARCH"))?
+        .into_iter()
+        .collect();
+    if candidates.is_empty() {
+        return Ok(candidates);
+    }
+    candidates.sort_unstable();
+    let fetched: Vec<_> = {
+        let stream = session
+            .uid_fetch(uid_set(&candidates), "(UID BODY.PEEK[HEADER])")
+            .await
+            .map_err(cmd_err("UID FETCH"))?;
+        stream.try_collect().await.map_err(cmd_err("UID FETCH"))?
+    };
+    Ok(fetched
+        .iter()
+        .filter(|f| {
+            f.header()
+                .and_then(journal::message_id_of)
+                .is_some_and(|id| id == message_id)
+        })
+        .filter_map(|f| f.uid)
+        .collect())
 }
 
 /// An IMAP quoted string, or `None` when the text cannot be one (control

@@ -632,3 +632,71 @@ fn retention_and_erasure_remove_the_complainants_data() {
     let raw_left = inst.klachtd(&["privacy", "export", &open]);
     assert!(!String::from_utf8_lossy(&raw_left.stdout).contains("Theo de Wit"));
 }
+
+#[test]
+fn server_copies_go_by_their_exact_message_id() {
+    use klachtd::config::{Mailbox, Secret, TlsMode};
+    use klachtd::store::{Batch, Store};
+    let s = stack();
+    let user = format!("{}@example.test", unique("copies"));
+    let mailbox = Mailbox {
+        host: "127.0.0.1".into(),
+        port: s.imap_port,
+        tls: TlsMode::None,
+        ca_file: None,
+        username: user.clone(),
+        password: Secret::new(s.password.clone()),
+        folder: "INBOX".into(),
+        processed_folder: "Verwerkt".into(),
+        idle: false,
+        poll_interval: Duration::from_secs(1),
+        timeout: Duration::from_secs(10),
+        idle_renew: Duration::from_secs(60),
+    };
+    let watcher = klachtd::watcher::Watcher::new(&mailbox).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut session = watcher.connect().await.unwrap();
+        watcher.ensure_processed_folder(&mut session).await.unwrap();
+        let _ = session.logout().await;
+    });
+    let msg = |id: &str| {
+        format!("From: a@example.test\r\nSubject: {id}\r\nMessage-ID: <{id}>\r\n\r\nx\r\n")
+            .into_bytes()
+    };
+    // The server's HEADER search matches substrings: near misses must stay.
+    append_all(
+        &user,
+        "Verwerkt",
+        &[msg("ab@x"), msg("xab@x"), msg("ab@x.y"), msg("ab@x")],
+    );
+    append_all(&user, "INBOX", &[msg("ab@x"), msg("other@x")]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut batch = Batch::new();
+    klachtd::privacy::queue_server_copy(&mut batch, "j1", "ab@x");
+    store.commit(&batch).unwrap();
+
+    let deleted = rt
+        .block_on(watcher.delete_server_copies_once(&store))
+        .unwrap();
+    assert_eq!(deleted, 3);
+    let left = |folder: &str| -> Vec<String> {
+        fetch_all(&user, folder)
+            .iter()
+            .map(|m| subject_and_text(m).0)
+            .collect()
+    };
+    assert_eq!(left("Verwerkt"), ["xab@x", "ab@x.y"]);
+    assert_eq!(left("INBOX"), ["other@x"]);
+    assert!(klachtd::privacy::server_copies(&store).unwrap().is_empty());
+    // Nothing queued: no connection at all.
+    assert_eq!(
+        rt.block_on(watcher.delete_server_copies_once(&store))
+            .unwrap(),
+        0
+    );
+}
