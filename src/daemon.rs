@@ -120,6 +120,8 @@ pub struct Daemon {
     transport: Transport,
     watcher: Watcher,
     wake_worker: Notify,
+    /// Ends the watcher's wait when it has work (server copies to delete).
+    wake_watcher: Notify,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -173,6 +175,7 @@ impl Daemon {
             transport,
             watcher,
             wake_worker: Notify::new(),
+            wake_watcher: Notify::new(),
         })
     }
 
@@ -230,6 +233,10 @@ impl Daemon {
             return Ok(());
         }
         crate::privacy::apply_retention(&self.store, ctx.policy, ctx.calendar, now)?;
+        // Erased messages have copies on the server: the watcher deletes them now.
+        if !crate::privacy::server_copies(&self.store)?.is_empty() {
+            self.wake_watcher.notify_one();
+        }
         let mut b = Batch::new();
         b.put(Tree::Meta, KEY, &now);
         self.store.commit(&b)
@@ -346,7 +353,10 @@ impl Daemon {
             if n > 0 {
                 self.wake_worker.notify_one();
             }
-            let (s, wake) = self.watcher.wait(session, caps, shutdown).await?;
+            let (s, wake) = self
+                .watcher
+                .wait(session, caps, shutdown, &self.wake_watcher)
+                .await?;
             session = s;
             if wake == Wake::Shutdown {
                 let _ = session.logout().await;

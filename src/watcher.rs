@@ -584,17 +584,21 @@ impl Watcher {
     }
 
     /// Waits for news: IDLE (renewed after `idle_renew`) where offered, else
-    /// sleeps the poll interval. Returns the session for the next sync.
+    /// sleeps the poll interval; `nudge` ends the wait early (work for the
+    /// session, such as server copies to delete). Returns the session for
+    /// the next sync.
     pub async fn wait(
         &self,
         session: Session<Stream>,
         caps: Caps,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
+        nudge: &tokio::sync::Notify,
     ) -> Result<(Session<Stream>, Wake), WatchError> {
         if !(caps.idle && self.cfg.idle) {
             let mut session = session;
             tokio::select! {
                 _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                _ = nudge.notified() => {}
                 _ = shutdown.changed() => return Ok((session, Wake::Shutdown)),
             }
             session.noop().await.map_err(cmd_err("NOOP"))?;
@@ -615,6 +619,7 @@ impl Watcher {
                 },
                 // Keepalives reset async-imap's own timer: renew on our clock too.
                 _ = tokio::time::sleep(self.cfg.idle_renew) => { drop(stop); Wake::Renewed }
+                _ = nudge.notified() => { drop(stop); Wake::Renewed }
                 _ = shutdown.changed() => Wake::Shutdown,
             }
         };

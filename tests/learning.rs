@@ -30,13 +30,15 @@ fn subjects(addr: &str) -> Vec<String> {
 /// The handler answers the assignment notice of the case about `subject`
 /// with `text` (commands), and it is processed at `now`.
 fn handler_writes(inst: &Instance, coordinator: &str, subject: &str, text: &str, now: &str) {
-    let notice = fetch_all(coordinator, "INBOX")
-        .into_iter()
-        .find(|m| {
+    let find = || {
+        fetch_all(coordinator, "INBOX").into_iter().find(|m| {
             let (s, body) = subject_and_text(m);
             s.contains("toegewezen") && body.contains(subject)
         })
-        .expect("assignment notice");
+    };
+    // Postfix delivers the notice a moment after the cycle that sent it.
+    assert!(wait_until(Duration::from_secs(10), || find().is_some()));
+    let notice = find().expect("assignment notice");
     let reply_to = header(&notice, "Reply-To")
         .unwrap()
         .trim_matches(['<', '>'])
@@ -699,4 +701,54 @@ fn server_copies_go_by_their_exact_message_id() {
             .unwrap(),
         0
     );
+}
+
+#[test]
+fn the_running_daemon_deletes_server_copies_when_retention_ends() {
+    let inst = Instance::with(
+        "retention-run",
+        Options {
+            extra: "[policy]\npreset = \"generiek\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "r1",
+        "Deur klemt na plaatsing",
+        "De nieuwe voordeur klemt sinds de plaatsing en sluit niet goed. Ik ben ontevreden.\n\nPiet Hendriksen",
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    once_at(&inst, "2026-01-05T10:00:00+01:00");
+    handler_writes(
+        &inst,
+        &coordinator,
+        "Deur klemt na plaatsing",
+        "#in-behandeling\n#gegrond de deur is scheef geplaatst\n#opgelost\n#sluiten",
+        "2026-01-07T10:00:00+01:00",
+    );
+    let on_server = || {
+        fetch_all(&inst.complaints, "Verwerkt")
+            .iter()
+            .filter(|m| String::from_utf8_lossy(m).contains("Hendriksen"))
+            .count()
+    };
+    assert!(on_server() >= 2);
+    // The daemon, two years later: retention runs in its work loop; the
+    // watcher deletes the copies on its next round (woken by the retention
+    // run, or by arriving mail such as the half-year report's witness copy;
+    // without either it would wait for the IDLE renewal, 60 s here).
+    let mut daemon = inst.spawn_run_env(&[("KLACHTD_FAKE_NOW", "2028-02-01T10:00:00+01:00")]);
+    let gone = wait_until(Duration::from_secs(20), || on_server() == 0);
+    kill(&mut daemon, "TERM");
+    let _ = daemon.wait();
+    let log = std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap_or_default();
+    assert!(gone, "copies still on the server; daemon log:\n{log}");
+    assert!(log.contains("deleted the mail server's copies"), "{log}");
 }

@@ -266,11 +266,17 @@ witness_wait_secs = 3
 
     /// Starts `klachtd run` in the background.
     pub fn spawn_run(&self) -> Child {
+        self.spawn_run_env(&[])
+    }
+
+    /// Starts `klachtd run` in the background with extra environment.
+    pub fn spawn_run_env(&self, env: &[(&str, &str)]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_klachtd"))
             .arg("--config")
             .arg(&self.config)
             .arg("run")
             .env("KLACHTD_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(self.dir.path().join("run.log")).unwrap())
             .spawn()
