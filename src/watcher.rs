@@ -527,13 +527,16 @@ impl Watcher {
     /// Connects, deletes the server copies queued by an erasure, and logs
     /// out (for `klachtd privacy erase`, which runs without the daemon).
     pub async fn delete_server_copies_once(&self, store: &Store) -> Result<u32, WatchError> {
-        if crate::privacy::server_copies(store)?.is_empty() {
+        let copies = crate::privacy::server_copies(store)?;
+        if copies.is_empty() {
             return Ok(0);
         }
         let mut session = self.connect().await?;
         let caps = self.capabilities(&mut session).await?;
         self.ensure_processed_folder(&mut session).await?;
-        let n = self.delete_server_copies(&mut session, store, caps).await?;
+        let n = self
+            .delete_copies(&mut session, store, caps, &copies)
+            .await?;
         let _ = session.logout().await;
         Ok(n)
     }
@@ -552,11 +555,22 @@ impl Watcher {
         if copies.is_empty() {
             return Ok(0);
         }
+        self.delete_copies(session, store, caps, &copies).await
+    }
+
+    /// Deletes `copies` (read from the queue) and clears them from it.
+    async fn delete_copies(
+        &self,
+        session: &mut Session<Stream>,
+        store: &Store,
+        caps: Caps,
+        copies: &[crate::privacy::ServerCopy],
+    ) -> Result<u32, WatchError> {
         let mut deleted = 0;
         for folder in [&self.cfg.processed_folder, &self.cfg.folder] {
             session.select(folder).await.map_err(cmd_err("SELECT"))?;
             let mut uids = Vec::new();
-            for c in &copies {
+            for c in copies {
                 uids.extend(exact_message_id(session, &c.message_id).await?);
             }
             uids.sort_unstable();
@@ -566,7 +580,7 @@ impl Watcher {
                 deleted += uids.len() as u32;
             }
         }
-        for c in &copies {
+        for c in copies {
             if imap_quoted(&c.message_id).is_none() {
                 tracing::warn!(
                     journal = %String::from_utf8_lossy(&c.key),
@@ -574,7 +588,7 @@ impl Watcher {
                 );
             }
         }
-        crate::privacy::server_copies_done(store, &copies)?;
+        crate::privacy::server_copies_done(store, copies)?;
         tracing::info!(
             erased = copies.len(),
             deleted,
