@@ -3,7 +3,7 @@
 //! else the project's own fixtures. Run with `bench/classify`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use klachtd::classify::{read_examples, Classifier, Example};
+use klachtd::intake::classify::{read_examples, Classifier, Example};
 use std::hint::black_box;
 
 fn examples() -> Vec<Example> {

@@ -3,35 +3,27 @@
 //! threads cases in an embedded store, and sends the letters the procedure
 //! promises through a durable outbox.
 //!
-//! The pipeline (DESIGN.md): [`watcher`] → [`journal`] → [`processor`] →
-//! [`case`] + [`outbox`] → SMTP, driven by [`daemon`].
+//! The layout follows the data (docs/design.md): [`intake`] (IMAP, journal,
+//! parsing, classification) → [`cases`] (the case, its events, threading,
+//! the policy) → [`procedure`] (the decisions: processing, staff commands,
+//! timers, scheduled mails) → [`letters`] (templates, outbox, SMTP);
+//! [`reports`] and [`privacy`] read the store; [`daemon`] wires it all.
 
 #![warn(missing_docs)]
 
 pub mod address;
 pub mod anonymise;
-pub mod automated;
-pub mod case;
-pub mod chart;
-pub mod classify;
+pub mod cases;
 pub mod clock;
-pub mod command;
 pub mod config;
 pub mod daemon;
 pub mod deadline;
-pub mod inbound;
-pub mod journal;
-pub mod letter;
-pub mod outbox;
-pub mod periodic;
-pub mod policy;
+pub mod intake;
+pub mod letters;
 pub mod privacy;
-pub mod processor;
-pub mod report;
-pub mod scheduler;
-pub mod staff;
+pub mod problem;
+pub mod procedure;
+pub mod reports;
 pub mod store;
 pub mod text;
 pub mod tls;
-pub mod token;
-pub mod watcher;

@@ -16,12 +16,18 @@
 //! itself) deletes those copies and then clears the queue.
 
 use crate::anonymise::{anonymise, Anonymiser};
-use crate::case::{self, Case, CaseId, Event, EventKind, State};
+use crate::cases::case::Case;
+use crate::cases::change::rewrite_history;
+use crate::cases::event::{Event, EventKind, KLACHTD};
+use crate::cases::id::CaseId;
+use crate::cases::lookup;
+use crate::cases::policy::Policy;
+use crate::cases::state::State;
 use crate::deadline::Calendar;
-use crate::inbound::Inbound;
-use crate::journal::{self, Entry};
-use crate::outbox::{self, Item};
-use crate::policy::Policy;
+use crate::intake::inbound::Inbound;
+use crate::intake::journal::{self, Entry};
+use crate::intake::server_copies::queue_server_copy;
+use crate::letters::outbox::{self, Item};
 use crate::store::{Batch, Store, StoreError, Tree};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -29,50 +35,6 @@ use serde::Serialize;
 
 /// What replaces a removed address or name.
 pub const REMOVED: &str = "[verwijderd]";
-
-/// Meta prefix of the server copies still to delete: `server-copy/<journal id>`
-/// holds the Message-ID (the only trace kept, and only until it is deleted).
-const SERVER_COPY: &str = "server-copy/";
-
-/// A message whose copies on the mail server are still to be deleted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerCopy {
-    /// The queue key (cleared once the copies are gone).
-    pub key: Vec<u8>,
-    /// The Message-ID to look for, without angle brackets.
-    pub message_id: String,
-}
-
-/// Adds to `batch` that the server's copies of journal entry `id` (with
-/// `message_id`) are to be deleted.
-pub fn queue_server_copy(batch: &mut Batch, id: &str, message_id: &str) {
-    batch.put(Tree::Meta, format!("{SERVER_COPY}{id}"), &message_id);
-}
-
-/// The server copies still to delete, in key order.
-pub fn server_copies(store: &Store) -> Result<Vec<ServerCopy>, StoreError> {
-    store
-        .scan_raw(Tree::Meta, SERVER_COPY.as_bytes())?
-        .into_iter()
-        .map(|(key, value)| {
-            let message_id = crate::store::decode(Tree::Meta, &key, &value)?;
-            Ok(ServerCopy { key, message_id })
-        })
-        .collect()
-}
-
-/// Clears server copies from the queue once they are deleted (or cannot be
-/// looked up).
-pub fn server_copies_done(store: &Store, done: &[ServerCopy]) -> Result<(), StoreError> {
-    if done.is_empty() {
-        return Ok(());
-    }
-    let mut batch = Batch::new();
-    for c in done {
-        batch.remove(Tree::Meta, c.key.clone());
-    }
-    store.commit(&batch)
-}
 
 /// Errors of privacy operations.
 #[derive(Debug, thiserror::Error)]
@@ -210,11 +172,11 @@ pub fn export(store: &Store, address: &str) -> Result<PersonalData, StoreError> 
     };
     let mut message_ids = Vec::new();
     let mut case_ids: Vec<CaseId> = Vec::new();
-    for c in case::of_complainant(store, address)? {
+    for c in lookup::of_complainant(store, address)? {
         if c.anonymised {
             continue;
         }
-        let events = case::events(store, c.id)?;
+        let events = lookup::events(store, c.id)?;
         message_ids.extend(case_messages(store, &events)?);
         case_ids.push(c.id);
         data.cases.push(CaseData { case: c, events });
@@ -403,53 +365,38 @@ pub fn anonymise_case(
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<Erased, StoreError> {
-    loop {
-        let Some(c) = case::load(store, id)? else {
-            return Ok(Erased::default());
+    store.transact(|store| {
+        let mut batch = Batch::new();
+        let Some(c) = lookup::load(store, id)?.filter(|c| !c.anonymised) else {
+            return Ok((batch, Erased::default()));
         };
-        if c.anonymised {
-            return Ok(Erased::default());
-        }
-        let events = case::events(store, id)?;
+        let events = lookup::events(store, id)?;
         let who = c.complainant.clone();
         let mut known: Vec<&str> = vec![who.as_str()];
         known.extend(c.name.as_deref());
         let anon = Anonymiser::new(&known);
-        let mut scrubbed: Vec<Event> = events.iter().map(|e| scrub(e, &who, &anon)).collect();
-        let next = scrubbed.len() as u32;
-        if !c.state.is_closed() {
-            scrubbed.push(Event {
-                seq: next,
+        let mut history: Vec<Event> = events.iter().map(|e| scrub(e, &who, &anon)).collect();
+        let mut push = |reason: Option<String>, kind: EventKind| {
+            history.push(Event {
+                seq: history.len() as u32,
                 at: now,
-                actor: "klachtd".into(),
-                reason: Some(format!("persoonsgegevens verwijderd ({why})")),
-                kind: EventKind::StateChanged {
+                actor: KLACHTD.into(),
+                reason,
+                kind,
+            })
+        };
+        if !c.state.is_closed() {
+            push(
+                Some(format!("persoonsgegevens verwijderd ({why})")),
+                EventKind::StateChanged {
                     to: State::Gesloten,
                 },
-            });
+            );
         }
-        scrubbed.push(Event {
-            seq: scrubbed.len() as u32,
-            at: now,
-            actor: "klachtd".into(),
-            reason: None,
-            kind: EventKind::Anonymised { why: why.into() },
-        });
-        let fresh = match Case::from_events(id, &scrubbed) {
-            Ok(f) => f,
-            Err(_) => return Ok(Erased::default()),
-        };
-        let mut batch = Batch::new();
-        batch.expect(
-            Tree::Cases,
-            id.key(),
-            Some(serde_json::to_vec(&c).unwrap_or_default()),
-        );
-        for e in &scrubbed {
-            batch.put(Tree::Events, case::event_key(id, e.seq), e);
+        push(None, EventKind::Anonymised { why: why.into() });
+        if rewrite_history(&mut batch, &c, &history).is_err() {
+            return Ok((Batch::new(), Erased::default()));
         }
-        batch.put(Tree::Cases, id.key(), &fresh);
-        batch.remove(Tree::ByComplainant, case::complainant_key(&who, id));
         let mut erased = Erased {
             cases: vec![id.to_string()],
             ..Erased::default()
@@ -460,15 +407,8 @@ pub fn anonymise_case(
         for item in outbox::items(store, Some(id))? {
             erased.letters += scrub_letter(store, &mut batch, &item, &who)? as u32;
         }
-        match store.commit(&batch) {
-            Ok(()) => {
-                store.flush()?;
-                return Ok(erased);
-            }
-            Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e),
-        }
-    }
+        Ok((batch, erased))
+    })
 }
 
 /// Erases everything stored about `address`: their cases are anonymised,
@@ -480,7 +420,7 @@ pub fn erase(
     force: bool,
     now: DateTime<Utc>,
 ) -> Result<Erased, PrivacyError> {
-    let cases: Vec<Case> = case::of_complainant(store, address)?
+    let cases: Vec<Case> = lookup::of_complainant(store, address)?
         .into_iter()
         .filter(|c| !c.anonymised)
         .collect();
@@ -515,7 +455,6 @@ pub fn erase(
         batch.remove(Tree::Meta, k);
     }
     store.commit(&batch)?;
-    store.flush()?;
     Ok(total)
 }
 
@@ -533,7 +472,7 @@ fn belongs_to_case(store: &Store, e: &Entry) -> Result<bool, StoreError> {
         _ => None,
     };
     Ok(match case {
-        Some(id) => case::load(store, id)?.is_some_and(|c| !c.anonymised),
+        Some(id) => lookup::load(store, id)?.is_some_and(|c| !c.anonymised),
         None => false,
     })
 }
@@ -560,7 +499,7 @@ pub fn apply_retention(
     let Some(term) = policy.retention else {
         return Ok(total);
     };
-    for c in case::all(store)? {
+    for c in lookup::all(store)? {
         if retention_ends(&c, policy, cal).is_some_and(|end| now > end) {
             total.add(anonymise_case(store, c.id, "bewaartermijn", now)?);
         }
@@ -592,10 +531,7 @@ pub fn apply_retention(
             total.letters += scrub_letter(store, &mut batch, &item, &item.to.clone())? as u32;
         }
     }
-    if !batch.is_empty() {
-        store.commit(&batch)?;
-        store.flush()?;
-    }
+    store.commit(&batch)?;
     if !total.cases.is_empty() || total.messages > 0 || total.letters > 0 {
         tracing::info!(
             cases = total.cases.len(),

@@ -2,9 +2,12 @@
 //! commits of a [`Batch`] with optimistic preconditions. Every commit is
 //! flushed before it returns, so whatever the caller does next (moving a
 //! message on the server, sending a mail) happens after the state is durable.
+//! [`Store::transact`] is the one way to run an optimistic transaction: it
+//! decides again when another writer was first, a bounded number of times.
 //!
-//! This is the narrow repository interface of DESIGN.md: a server database
-//! could stand in for it by implementing `get`, `scan_prefix` and `commit`.
+//! This is the narrow repository interface of docs/design.md: a server
+//! database could stand in for it by implementing `get`, `scan_prefix` and
+//! `commit`.
 
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -119,6 +122,14 @@ pub enum StoreError {
     /// A precondition of a batch no longer holds (another writer was first).
     #[error("conflict: {0} changed concurrently")]
     Conflict(String),
+    /// A transaction met a conflict on every one of its attempts.
+    #[error("store: {what} changed concurrently {attempts} times in a row; nothing was written, the next cycle tries again")]
+    Contended {
+        /// What kept changing.
+        what: String,
+        /// How often it was tried.
+        attempts: u32,
+    },
     /// The store directory could not be prepared.
     #[error("cannot prepare store directory {path}: {source}; check the path and its permissions")]
     Dir {
@@ -127,6 +138,14 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// How often [`Store::transact`] decides before it gives up.
+pub const TRANSACT_ATTEMPTS: u32 = 20;
+
+/// Lowercase hex of bytes, as journal ids and tokens are written.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A stored `(key, value)` pair.
@@ -296,8 +315,46 @@ impl Store {
             .collect()
     }
 
+    /// Runs one optimistic transaction: `decide` reads what it needs and
+    /// returns the batch to commit (with its preconditions) and a result.
+    /// When another writer changed what it read, it decides again, at most
+    /// [`TRANSACT_ATTEMPTS`] times; then [`StoreError::Contended`].
+    pub fn transact<T, E>(
+        &self,
+        mut decide: impl FnMut(&Store) -> Result<(Batch, T), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (batch, value) = decide(self)?;
+            match self.commit(&batch) {
+                Ok(()) => return Ok(value),
+                Err(StoreError::Conflict(what)) if attempt < TRANSACT_ATTEMPTS => {
+                    tracing::debug!(%what, attempt, "store conflict; deciding again");
+                    std::thread::yield_now();
+                }
+                Err(StoreError::Conflict(what)) => {
+                    return Err(StoreError::Contended {
+                        what,
+                        attempts: attempt,
+                    }
+                    .into())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     /// Applies a batch atomically (all or nothing) and flushes it to disk.
+    /// A batch without writes commits nothing (its preconditions guard
+    /// nothing).
     pub fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.writes.is_empty() {
+            return Ok(());
+        }
         let trees: Vec<&sled::Tree> = self.trees.iter().collect();
         let result = trees.as_slice().transaction(|tx| {
             for (t, key, expected) in &batch.expects {
@@ -338,6 +395,12 @@ impl Store {
     /// The store directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A number larger than every one this store handed out before (sled's
+    /// id generator: cheap, monotonic across restarts).
+    pub fn next_sequence(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(|e| self.sled_err(e))
     }
 
     /// Atomically increments a counter in `Meta` and returns the new value.

@@ -1,5 +1,7 @@
 //! Text preparation: the new text of a message without quoted history,
-//! signatures and disclaimers, and a short description for letters.
+//! signatures and disclaimers, a short description for letters, the
+//! language it is in, and the normal form the rules and name lookups match
+//! against.
 //! Shapes handled: `> ` quotes, "Op … schreef …:", "On … wrote:", Outlook
 //! "Van:/Verzonden:" and "From:/Sent:" blocks, "-----Oorspronkelijk bericht-----";
 //! a forwarded message keeps its forwarded text (it is the complaint).
@@ -299,6 +301,59 @@ pub fn missing_data(required: &[String], display_name: Option<&str>, text: &str)
         })
         .cloned()
         .collect()
+}
+
+/// Lower case, accents removed, runs of three or more equal letters folded
+/// to one, everything but letters and digits turned into single spaces.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(' ');
+    let mut last: Option<char> = None;
+    let mut run = 0;
+    for ch in s.chars().flat_map(char::to_lowercase) {
+        let ch = fold_accent(ch);
+        if ch.is_alphanumeric() {
+            if Some(ch) == last && ch.is_alphabetic() {
+                run += 1;
+                if run >= 2 {
+                    // A third equal letter: fold the whole run to one.
+                    if run == 2 {
+                        out.pop();
+                    }
+                    continue;
+                }
+            } else {
+                run = 0;
+            }
+            out.push(ch);
+            last = Some(ch);
+        } else {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+            last = None;
+            run = 0;
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'ñ' => 'n',
+        'ÿ' | 'ý' => 'y',
+        '’' | '‘' | '`' => '\'',
+        other => other,
+    }
 }
 
 #[cfg(test)]

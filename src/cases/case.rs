@@ -1,0 +1,329 @@
+//! The case: the fold of its events. Applying an event is the only way a
+//! case changes; [`crate::cases::change::Change`] records events and writes
+//! them with the case's new snapshot in one batch.
+
+use crate::cases::event::{Event, EventKind};
+use crate::cases::id::CaseId;
+use crate::cases::state::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A case: the fold of its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Case number.
+    pub id: CaseId,
+    /// Current state.
+    pub state: State,
+    /// Complainant address.
+    pub complainant: String,
+    /// Complainant display name.
+    pub name: Option<String>,
+    /// Subject of the first message.
+    pub subject: String,
+    /// Short description of the complaint.
+    pub summary: String,
+    /// Language of the correspondence.
+    pub language: String,
+    /// Channel it came in through.
+    pub channel: String,
+    /// Category (dienstverlening, product, medewerker, advies_informatie, termijn).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Urgent.
+    #[serde(default)]
+    pub urgent: bool,
+    /// When it was received.
+    pub received: DateTime<Utc>,
+    /// When the acknowledgement was sent.
+    pub acknowledged: Option<DateTime<Utc>>,
+    /// Handler (never someone involved in the complaint).
+    pub handler: Option<String>,
+    /// Everyone who may write on this case by subject tag.
+    pub participants: Vec<String>,
+    /// Number of messages received on the case.
+    pub messages_in: u32,
+    /// Number of letters sent.
+    pub letters_sent: u32,
+    /// Judged justified (gegrond) or not, once judged.
+    #[serde(default)]
+    pub justified: Option<bool>,
+    /// Offers made to the complainant.
+    #[serde(default)]
+    pub offers: Vec<String>,
+    /// Since when the case waits for the complainant (clock paused).
+    #[serde(default)]
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// Calendar days the clock was paused while waiting for the complainant.
+    #[serde(default)]
+    pub paused_days: u32,
+    /// How often the term moved (extensions, resumed clock): timers planned
+    /// before the latest change no longer apply.
+    #[serde(default)]
+    pub term_changes: u32,
+    /// Mail to the complainant bounced or failed for good.
+    #[serde(default)]
+    pub undeliverable: bool,
+    /// Whether the complainant accepted the latest offer.
+    #[serde(default)]
+    pub offer_accepted: Option<bool>,
+    /// Employees involved in the complaint (never its handler).
+    #[serde(default)]
+    pub involved: Vec<String>,
+    /// When the written report after resolution was registered.
+    #[serde(default)]
+    pub reported: Option<DateTime<Utc>>,
+    /// The cause, as registered for the improvement register.
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// Measures taken to prevent recurrence.
+    #[serde(default)]
+    pub measures: Vec<String>,
+    /// The complainant's satisfaction, as registered.
+    #[serde(default)]
+    pub satisfaction: Option<String>,
+    /// Extensions of the handling term.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Outcome or reason (e.g. why it was not taken into treatment).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// When staff first answered the complainant.
+    #[serde(default)]
+    pub first_response: Option<DateTime<Utc>>,
+    /// When it was resolved.
+    #[serde(default)]
+    pub resolved: Option<DateTime<Utc>>,
+    /// Message-IDs of the complainant's side of the thread, oldest first.
+    #[serde(default)]
+    pub thread: Vec<String>,
+    /// Subjects of the letters sent to the complainant (to thread replies
+    /// whose subject a mail client truncated).
+    #[serde(default)]
+    pub thread_subjects: Vec<String>,
+    /// When a position was first taken (judged, or not taken into treatment).
+    #[serde(default)]
+    pub decided: Option<DateTime<Utc>>,
+    /// When it was judged justified (gegrond), for terms that start there.
+    #[serde(default)]
+    pub justified_at: Option<DateTime<Utc>>,
+    /// When the case first entered each state (for the terms of the steps).
+    #[serde(default)]
+    pub entered: std::collections::BTreeMap<State, DateTime<Utc>>,
+    /// The personal data was removed after the retention period (or on
+    /// request); the statistics remain.
+    #[serde(default)]
+    pub anonymised: bool,
+    /// When the last event happened (retention counts from here once closed).
+    #[serde(default)]
+    pub updated: Option<DateTime<Utc>>,
+    /// Number of events (the next event's seq).
+    pub version: u32,
+}
+
+/// Errors of case operations.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The first event of a case must be `Opened`.
+    #[error("case history of {0} does not start with an opening event")]
+    NotOpened(CaseId),
+}
+
+impl Case {
+    /// Folds a history into a case.
+    pub fn from_events(id: CaseId, events: &[Event]) -> Result<Case, CaseError> {
+        let first = events.first().ok_or(CaseError::NotOpened(id))?;
+        let EventKind::Opened {
+            complainant,
+            name,
+            subject,
+            summary,
+            language,
+            channel,
+            category,
+            urgent,
+        } = &first.kind
+        else {
+            return Err(CaseError::NotOpened(id));
+        };
+        let mut case = Case {
+            id,
+            state: State::Ontvangen,
+            complainant: complainant.clone(),
+            name: name.clone(),
+            subject: subject.clone(),
+            summary: summary.clone(),
+            language: language.clone(),
+            channel: channel.clone(),
+            category: category.clone(),
+            urgent: *urgent,
+            received: first.at,
+            acknowledged: None,
+            handler: None,
+            participants: vec![complainant.to_ascii_lowercase()],
+            messages_in: 0,
+            letters_sent: 0,
+            justified: None,
+            offers: Vec::new(),
+            offer_accepted: None,
+            undeliverable: false,
+            waiting_since: None,
+            paused_days: 0,
+            term_changes: 0,
+            involved: Vec::new(),
+            satisfaction: None,
+            cause: None,
+            reported: None,
+            measures: Vec::new(),
+            extensions: Vec::new(),
+            outcome: None,
+            first_response: None,
+            resolved: None,
+            thread: Vec::new(),
+            thread_subjects: Vec::new(),
+            decided: None,
+            justified_at: None,
+            entered: [(State::Ontvangen, first.at)].into_iter().collect(),
+            anonymised: false,
+            updated: Some(first.at),
+            version: 1,
+        };
+        for e in &events[1..] {
+            case.apply(e);
+        }
+        Ok(case)
+    }
+
+    fn add_participant(&mut self, addr: &str) {
+        let a = addr.to_ascii_lowercase();
+        if !a.is_empty() && !self.participants.contains(&a) {
+            self.participants.push(a);
+        }
+    }
+
+    /// Applies one event (the fold step).
+    pub fn apply(&mut self, e: &Event) {
+        self.version = e.seq + 1;
+        self.updated = Some(e.at);
+        match &e.kind {
+            EventKind::Opened { .. } => {}
+            EventKind::MessageIn {
+                from,
+                role,
+                message_id,
+                ..
+            } => {
+                self.messages_in += 1;
+                if role != "automatic" {
+                    self.add_participant(from);
+                }
+                if from.eq_ignore_ascii_case(&self.complainant) {
+                    self.thread.extend(message_id.clone());
+                }
+            }
+            EventKind::LetterQueued {
+                to,
+                message_id,
+                subject,
+                ..
+            } => {
+                if to.eq_ignore_ascii_case(&self.complainant) {
+                    self.thread.extend(message_id.clone());
+                    if let Some(s) = subject {
+                        if !self.thread_subjects.contains(s) {
+                            self.thread_subjects.push(s.clone());
+                        }
+                    }
+                }
+            }
+            EventKind::LetterSuppressed { .. } => {}
+            EventKind::LetterFailed { .. } => {
+                // A permanent failure to the complainant: they cannot be reached.
+                self.undeliverable = true;
+            }
+            EventKind::LetterBounced { to, .. } => {
+                if to.eq_ignore_ascii_case(&self.complainant) {
+                    self.undeliverable = true;
+                }
+            }
+            EventKind::LetterSent { letter, .. } => {
+                self.letters_sent += 1;
+                if letter == "ontvangstbevestiging" && self.acknowledged.is_none() {
+                    self.acknowledged = Some(e.at);
+                    if self.state == State::Ontvangen {
+                        self.state = State::Bevestigd;
+                        self.entered.entry(State::Bevestigd).or_insert(e.at);
+                    }
+                }
+            }
+            EventKind::StateChanged { to } => {
+                if self.state == State::WachtOpKlager && *to != State::WachtOpKlager {
+                    // The clock ran again: count the paused calendar days.
+                    if let Some(since) = self.waiting_since.take() {
+                        self.paused_days += (e.at - since).num_days().max(0) as u32;
+                    }
+                    self.term_changes += 1;
+                }
+                if *to == State::WachtOpKlager {
+                    self.waiting_since = Some(e.at);
+                }
+                self.entered.entry(*to).or_insert(e.at);
+                if matches!(to, State::Beoordeeld | State::NietInBehandeling) {
+                    self.decided.get_or_insert(e.at);
+                }
+                self.state = *to;
+                if *to == State::Opgelost && self.resolved.is_none() {
+                    self.resolved = Some(e.at);
+                }
+                if *to == State::InBehandeling {
+                    self.resolved = None;
+                }
+                if *to == State::NietInBehandeling {
+                    self.outcome = e.reason.clone();
+                }
+            }
+            EventKind::HandlerAssigned { handler } => {
+                self.handler = Some(handler.clone());
+                self.add_participant(handler);
+            }
+            EventKind::Judged { justified } => {
+                self.justified = Some(*justified);
+                self.decided.get_or_insert(e.at);
+                if *justified {
+                    self.justified_at.get_or_insert(e.at);
+                }
+            }
+            EventKind::Anonymised { .. } => self.anonymised = true,
+            EventKind::Note { .. }
+            | EventKind::CommandRejected { .. }
+            | EventKind::TimerFired { .. } => {}
+            EventKind::Offer { text } => {
+                self.offers.push(text.clone());
+                self.offer_accepted = None;
+            }
+            EventKind::OfferAnswered { accepted } => self.offer_accepted = Some(*accepted),
+            EventKind::OutcomeSet { text } => self.outcome = Some(text.clone()),
+            EventKind::InvolvedAdded { who } => {
+                if !self.involved.contains(who) {
+                    self.involved.push(who.clone());
+                }
+            }
+            EventKind::SatisfactionSet { text } => self.satisfaction = Some(text.clone()),
+            EventKind::CauseSet { text } => self.cause = Some(text.clone()),
+            EventKind::Reported { .. } => self.reported = Some(e.at),
+            EventKind::MeasureAdded { text } => self.measures.push(text.clone()),
+            EventKind::CategorySet { category } => self.category = Some(category.clone()),
+            EventKind::MarkedUrgent => self.urgent = true,
+            EventKind::Extended { by } => {
+                self.extensions.push(by.clone());
+                self.term_changes += 1;
+            }
+            EventKind::StaffReply { from, .. } => {
+                if self.first_response.is_none() {
+                    self.first_response = Some(e.at);
+                }
+                self.add_participant(from);
+            }
+        }
+    }
+}

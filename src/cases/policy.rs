@@ -1,0 +1,429 @@
+//! Policies: the procedure an organisation follows, as data
+//! (`config/policies/<name>.toml`). The five presets of the seed procedures
+//! are built in, so the binary works without a config directory; an admin
+//! copies one and points `[policy] file` at the copy.
+
+use crate::deadline::Term;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The built-in presets, by name.
+pub const PRESETS: &[(&str, &str)] = &[
+    (
+        "generiek",
+        include_str!("../../config/policies/generiek.toml"),
+    ),
+    (
+        "glaspunt",
+        include_str!("../../config/policies/glaspunt.toml"),
+    ),
+    (
+        "xs2more",
+        include_str!("../../config/policies/xs2more.toml"),
+    ),
+    ("vps", include_str!("../../config/policies/vps.toml")),
+    (
+        "optimumconsult",
+        include_str!("../../config/policies/optimumconsult.toml"),
+    ),
+];
+
+/// The terms of a procedure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Acknowledge receipt within.
+    pub acknowledge: Term,
+    /// Decide (take a motivated position) within, from receipt.
+    pub decide: Term,
+}
+
+/// A complaints procedure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Name (`generiek`, …).
+    pub name: String,
+    /// One line saying which procedure this is.
+    pub description: String,
+    /// Its terms.
+    pub terms: Terms,
+    /// How a complaint will be handled, per language, for the acknowledgement.
+    pub handling: BTreeMap<String, String>,
+    /// What each label of a new message leads to.
+    #[serde(default)]
+    pub actions: Actions,
+    /// Whether a case must be judged (gegrond/ongegrond) before it is resolved.
+    #[serde(default = "yes")]
+    pub requires_judgement: bool,
+    /// How often the handling term may be extended (none: no limit).
+    #[serde(default)]
+    pub max_extensions: Option<u32>,
+    /// Roles told of every new case (`[staff.roles]` names the addresses),
+    /// e.g. Glaspunt's quality manager.
+    #[serde(default)]
+    pub notify_roles: Vec<String>,
+    /// Reminders and escalations around the decision term.
+    #[serde(default)]
+    pub ladder: Ladder,
+    /// Further terms of the procedure, each with its own start and the
+    /// states that meet it (`[[step]]`).
+    #[serde(default, rename = "step")]
+    pub steps: Vec<Step>,
+    /// Whether the clock stops while the case waits for the complainant.
+    #[serde(default = "yes")]
+    pub pause_while_waiting: bool,
+    /// Interim status updates to the complainant on this interval while the
+    /// case is open (VPS: "tussentijds van de status en voortgang op de hoogte").
+    #[serde(default)]
+    pub interim_every: Option<Term>,
+    /// Data a complaint must contain (`naam`, `adres`, `telefoon`); when
+    /// the message lacks any, the complainant is asked for it.
+    #[serde(default)]
+    pub required_data: Vec<String>,
+    /// Where a complainant who is not satisfied can go next, per language
+    /// (the appeal or external body of the procedure).
+    #[serde(default)]
+    pub appeal: BTreeMap<String, String>,
+    /// How long a closed case keeps its personal data (`"2 jaar"`); after
+    /// that it is anonymised in the store, its statistics kept. None: kept.
+    #[serde(default)]
+    pub retention: Option<Term>,
+    /// Scheduled mails: the weekly agenda and the periodic reports.
+    #[serde(default, rename = "report")]
+    pub reports: Vec<crate::cases::schedule::Schedule>,
+}
+
+/// When a step's term starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Start {
+    /// On receipt of the complaint.
+    Received,
+    /// When the complaint is judged justified (gegrond).
+    Justified,
+    /// When the complaint is taken into treatment.
+    Accepted,
+    /// When the complaint is resolved.
+    Resolved,
+}
+
+/// A further term of the procedure: e.g. "in behandeling genomen binnen 2
+/// weken" (Xs2more) or "gegronde klacht binnen 5 werkdagen opgelost" (Glaspunt).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Short name (`in_behandeling`, `herstel`).
+    pub name: String,
+    /// What must happen, per language, for reminders and escalations.
+    pub description: BTreeMap<String, String>,
+    /// The term.
+    pub within: Term,
+    /// When it starts.
+    #[serde(default = "start_received")]
+    pub from: Start,
+    /// The states in which the step is done.
+    #[serde(default)]
+    pub done_in: Vec<crate::cases::state::State>,
+    /// Or: done once a `#verslag` report was registered.
+    #[serde(default)]
+    pub done_by_report: bool,
+    /// Working days before the end at which the handler is reminded.
+    #[serde(default = "one_workday")]
+    pub remind_before_workdays: Vec<u32>,
+}
+
+fn one_workday() -> Vec<u32> {
+    vec![1]
+}
+
+fn start_received() -> Start {
+    Start::Received
+}
+
+impl Step {
+    /// The description in `lang` (Dutch when missing).
+    pub fn describe(&self, lang: &str) -> &str {
+        self.description
+            .get(lang)
+            .or_else(|| self.description.get("nl"))
+            .map(String::as_str)
+            .unwrap_or(&self.name)
+    }
+}
+
+/// The reminder and escalation ladder of the decision term: reminders to
+/// the handler before it ends, an escalation to the coordinator when it is
+/// breached, and escalations to management after.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ladder {
+    /// Working days before the end of the term at which the handler is reminded.
+    #[serde(default = "default_reminders")]
+    pub remind_before_workdays: Vec<u32>,
+    /// Escalate to the coordinator when the term is breached.
+    #[serde(default = "yes")]
+    pub escalate_at_breach: bool,
+    /// Working days after breach at which management is told.
+    #[serde(default = "default_management")]
+    pub management_after_workdays: Vec<u32>,
+}
+
+fn default_reminders() -> Vec<u32> {
+    vec![2, 1]
+}
+fn default_management() -> Vec<u32> {
+    vec![2]
+}
+
+impl Default for Ladder {
+    fn default() -> Self {
+        Ladder {
+            remind_before_workdays: default_reminders(),
+            escalate_at_breach: true,
+            management_after_workdays: default_management(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What klachtd does with a new message (not a reply on a case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Open a case and acknowledge it (complaints).
+    Case,
+    /// Thank the sender and forward to the staff member named, else the coordinator.
+    ThankAndForward,
+    /// Acknowledge receipt and forward to the coordinator.
+    AcknowledgeAndForward,
+    /// Forward to the coordinator only.
+    Forward,
+    /// Record only (never answered).
+    Record,
+}
+
+/// The action per label.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actions {
+    /// For `klacht`.
+    #[serde(default = "action_case")]
+    pub klacht: Action,
+    /// For `compliment`.
+    #[serde(default = "action_thank")]
+    pub compliment: Action,
+    /// For `idee`.
+    #[serde(default = "action_ack")]
+    pub idee: Action,
+    /// For `vraag`.
+    #[serde(default = "action_ack")]
+    pub vraag: Action,
+    /// For `overig` (automatic mail is always only recorded).
+    #[serde(default = "action_record")]
+    pub overig: Action,
+}
+
+fn action_case() -> Action {
+    Action::Case
+}
+fn action_thank() -> Action {
+    Action::ThankAndForward
+}
+fn action_ack() -> Action {
+    Action::AcknowledgeAndForward
+}
+fn action_record() -> Action {
+    Action::Record
+}
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions {
+            klacht: Action::Case,
+            compliment: Action::ThankAndForward,
+            idee: Action::AcknowledgeAndForward,
+            vraag: Action::AcknowledgeAndForward,
+            overig: Action::Record,
+        }
+    }
+}
+
+impl Actions {
+    /// The action for a label (unknown labels are recorded).
+    pub fn for_label(&self, label: &str) -> Action {
+        match label {
+            "klacht" => self.klacht,
+            "compliment" => self.compliment,
+            "idee" => self.idee,
+            "vraag" => self.vraag,
+            _ => self.overig,
+        }
+    }
+}
+
+/// Errors loading a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// Unknown preset name.
+    #[error(
+        "unknown policy preset '{0}'; presets are generiek, glaspunt, xs2more, vps, optimumconsult"
+    )]
+    UnknownPreset(String),
+    /// The file could not be read.
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The policy text is invalid.
+    #[error("policy {name}: {message}")]
+    Invalid {
+        /// Preset or file name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Policy {
+    /// A built-in preset.
+    pub fn preset(name: &str) -> Result<Policy, PolicyError> {
+        let (_, text) = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| PolicyError::UnknownPreset(name.to_string()))?;
+        Policy::parse(name, text)
+    }
+
+    /// A policy file of the admin's own.
+    pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::parse(&path.display().to_string(), &text)
+    }
+
+    fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        toml::from_str(text).map_err(|e| PolicyError::Invalid {
+            name: name.to_string(),
+            message: e.to_string().trim().to_string(),
+        })
+    }
+
+    /// The handling description in `lang` (Dutch when missing).
+    pub fn handling(&self, lang: &str) -> &str {
+        self.handling
+            .get(lang)
+            .or_else(|| self.handling.get("nl"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// When the position on `c` is due: the decide term from receipt, moved
+    /// by the days the clock was paused and by every extension.
+    pub fn decision_due(
+        &self,
+        c: &crate::cases::case::Case,
+        cal: &crate::deadline::Calendar,
+    ) -> chrono::DateTime<chrono::Utc> {
+        let mut due = cal.due(c.received, self.terms.decide);
+        if self.pause_while_waiting && c.paused_days > 0 {
+            due = cal.due(
+                due,
+                Term {
+                    count: c.paused_days,
+                    unit: crate::deadline::Unit::Dagen,
+                },
+            );
+        }
+        for ext in &c.extensions {
+            if let Ok(term) = ext.parse::<Term>() {
+                due = cal.due(due, term);
+            }
+        }
+        due
+    }
+
+    /// Whether `c` is past its decision term at `now` (open cases only).
+    pub fn overdue(
+        &self,
+        c: &crate::cases::case::Case,
+        cal: &crate::deadline::Calendar,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        use crate::cases::state::State;
+        !matches!(
+            c.state,
+            State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
+        ) && now > self.decision_due(c, cal)
+    }
+
+    /// The next step for an unsatisfied complainant, in `lang` (Dutch when missing).
+    pub fn appeal(&self, lang: &str) -> &str {
+        self.appeal
+            .get(lang)
+            .or_else(|| self.appeal.get("nl"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// The policy a config names (preset `generiek` when none).
+    pub fn from_config(c: &crate::config::Config) -> Result<Policy, PolicyError> {
+        match (&c.policy.file, &c.policy.preset) {
+            (Some(f), _) => {
+                let p = if f.is_absolute() {
+                    f.clone()
+                } else {
+                    c.path.parent().unwrap_or(Path::new(".")).join(f)
+                };
+                Policy::from_file(&p)
+            }
+            (None, Some(name)) => Policy::preset(name),
+            (None, None) => Policy::preset("generiek"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_loads() {
+        for (name, _) in PRESETS {
+            let p = Policy::preset(name).unwrap();
+            assert_eq!(&p.name, name);
+            assert!(!p.handling("nl").is_empty());
+            assert!(!p.handling("en").is_empty());
+        }
+        assert!(Policy::preset("onbekend").is_err());
+    }
+
+    #[test]
+    fn actions_default_and_can_be_changed_per_policy() {
+        let p = Policy::preset("generiek").unwrap();
+        assert_eq!(p.actions.for_label("klacht"), Action::Case);
+        assert_eq!(p.actions.for_label("compliment"), Action::ThankAndForward);
+        assert_eq!(p.actions.for_label("overig"), Action::Record);
+        let text = format!(
+            "{}\n[actions]\nvraag = \"record\"\nidee = \"forward\"\n",
+            PRESETS[0].1
+        );
+        let mine = Policy::parse("mine", &text).unwrap();
+        assert_eq!(mine.actions.for_label("vraag"), Action::Record);
+        assert_eq!(mine.actions.for_label("idee"), Action::Forward);
+        assert!(Policy::parse(
+            "bad",
+            &format!("{}\n[actions]\nvraag = \"negeren\"\n", PRESETS[0].1)
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,239 @@
+//! `klachtd cases list` and `klachtd cases show`: the cases in the store,
+//! as a table or JSON, and one case with its registers, timers and
+//! timeline.
+
+use crate::cli::{CasesCommand, Env};
+use anyhow::{bail, Result};
+use klachtd::cases::case::Case;
+use klachtd::cases::event::Event;
+use klachtd::cases::id::CaseId;
+use klachtd::cases::lookup;
+use klachtd::cases::policy::Policy;
+use klachtd::deadline::Calendar;
+use klachtd::letters::outbox;
+use klachtd::procedure::timers;
+use klachtd::store::Store;
+
+/// What `cases` commands read with.
+struct View<'a> {
+    store: &'a Store,
+    policy: &'a Policy,
+    calendar: &'a Calendar,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Runs `cases list` or `cases show`.
+pub fn cases(env: &Env, command: &CasesCommand) -> Result<i32> {
+    let (config, store) = env.store()?;
+    let policy = Policy::from_config(&config)?;
+    let view = View {
+        store: &store,
+        policy: &policy,
+        calendar: &config.calendar,
+        now: env.clock.now(),
+    };
+    match command {
+        CasesCommand::List {
+            json,
+            state,
+            handler,
+            overdue,
+        } => list(
+            &view,
+            *json,
+            (state.as_deref(), handler.as_deref(), *overdue),
+        ),
+        CasesCommand::Show { id, json } => show(&view, id, *json),
+    }
+}
+
+/// The cases, filtered by state, handler and being overdue.
+fn list(
+    v: &View<'_>,
+    json: bool,
+    (state, handler, overdue): (Option<&str>, Option<&str>, bool),
+) -> Result<i32> {
+    let mut all = lookup::all(v.store)?;
+    if let Some(s) = state {
+        all.retain(|c| c.state.as_str() == s);
+    }
+    if let Some(h) = handler {
+        all.retain(|c| {
+            c.handler
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(h))
+        });
+    }
+    if overdue {
+        all.retain(|c| v.policy.overdue(c, v.calendar, v.now));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(0);
+    }
+    println!(
+        "{:<14} {:<20} {:<17} {:<32} SUBJECT",
+        "CASE", "STATE", "RECEIVED", "COMPLAINANT"
+    );
+    for c in all {
+        println!(
+            "{:<14} {:<20} {:<17} {:<32} {}",
+            c.id.to_string(),
+            c.state.as_str(),
+            c.received.format("%Y-%m-%d %H:%M"),
+            c.complainant,
+            c.subject
+        );
+    }
+    Ok(0)
+}
+
+/// One case with its history, letters and timers.
+fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
+    let id: CaseId = id.parse().map_err(anyhow::Error::msg)?;
+    let Some(c) = lookup::load(v.store, id)? else {
+        bail!("no case {id}; `klachtd cases list` shows the cases there are");
+    };
+    let events = lookup::events(v.store, id)?;
+    let letters = outbox::items(v.store, Some(id))?;
+    let timers = timers::pending(v.store, id)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "case": c, "events": events, "outbox": letters, "timers": timers
+            }))?
+        );
+        return Ok(0);
+    }
+    header(v, &c);
+    registers(&c);
+    println!("  summary:      {}", c.summary);
+    for t in &timers {
+        println!(
+            "  timer:        {} at {}",
+            serde_json::to_value(&t.kind)?
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or(""),
+            t.at.with_timezone(&v.calendar.tz).format("%Y-%m-%d %H:%M")
+        );
+    }
+    timeline(&events)?;
+    Ok(0)
+}
+
+/// Number, state, people, dates and the term.
+fn header(v: &View<'_>, c: &Case) {
+    println!("{}  {}", c.id, c.subject);
+    println!("  state:        {}", c.state);
+    println!(
+        "  complainant:  {}{}",
+        c.name
+            .as_deref()
+            .map(|n| format!("{n} "))
+            .unwrap_or_default(),
+        format_args!("<{}>", c.complainant)
+    );
+    println!("  received:     {}", c.received.to_rfc3339());
+    println!(
+        "  acknowledged: {}",
+        c.acknowledged
+            .map(|a| a.to_rfc3339())
+            .unwrap_or_else(|| "-".into())
+    );
+    println!("  handler:      {}", c.handler.as_deref().unwrap_or("-"));
+    println!(
+        "  category:     {}{}",
+        c.category.as_deref().unwrap_or("-"),
+        if c.urgent { " (URGENT)" } else { "" }
+    );
+    println!(
+        "  position due: {}{}",
+        v.policy
+            .decision_due(c, v.calendar)
+            .with_timezone(&v.calendar.tz)
+            .format("%Y-%m-%d %H:%M"),
+        if v.policy.overdue(c, v.calendar, v.now) {
+            "  OVERDUE"
+        } else {
+            ""
+        }
+    );
+}
+
+/// Judgement, offers, people involved, extensions and the improvement
+/// register.
+fn registers(c: &Case) {
+    if let Some(j) = c.justified {
+        println!(
+            "  judged:       {}",
+            if j { "gegrond" } else { "ongegrond" }
+        );
+    }
+    for o in &c.offers {
+        println!("  offer:        {o}");
+    }
+    if let Some(a) = c.offer_accepted {
+        println!(
+            "  offer answer: {}",
+            if a { "aanvaard" } else { "afgewezen" }
+        );
+    }
+    if !c.involved.is_empty() {
+        println!("  involved:     {}", c.involved.join(", "));
+    }
+    for e in &c.extensions {
+        println!("  extended by:  {e}");
+    }
+    if let Some(o) = &c.outcome {
+        println!("  outcome:      {o}");
+    }
+    if let Some(s) = &c.satisfaction {
+        println!("  satisfaction: {s}");
+    }
+    if let Some(cause) = &c.cause {
+        println!("  cause:        {cause}");
+    }
+    for m in &c.measures {
+        println!("  measure:      {m}");
+    }
+    if let Some(r) = c.resolved {
+        println!("  resolved:     {}", r.to_rfc3339());
+    }
+}
+
+/// Every event, oldest first, with its details.
+fn timeline(events: &[Event]) -> Result<()> {
+    println!("timeline:");
+    for e in events {
+        let what = serde_json::to_value(&e.kind)?;
+        let kind = what
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_string();
+        let detail: Vec<String> = what
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| k.as_str() != "type")
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect();
+        println!(
+            "  {}  {:<16} {:<24} {}",
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            kind,
+            e.actor,
+            detail.join(" ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! `klachtd classify` (the verdict on raw messages, with the rules that
+//! fired) and `klachtd eval` (precision and recall on labelled examples).
+
+use crate::cli::Env;
+use anyhow::{Context as _, Result};
+use klachtd::daemon::rules;
+use klachtd::intake::classify::Classifier;
+use std::path::PathBuf;
+
+fn classifier(env: &Env) -> Result<Classifier> {
+    if !env.has_config() {
+        return Ok(Classifier::builtin());
+    }
+    let config = env.config()?;
+    rules::classifier(&config.files())
+        .map_err(|problems| anyhow::anyhow!("rules file problems:\n{problems}"))
+}
+
+/// Classifies raw messages (or standard input), explaining on request.
+pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Result<i32> {
+    use std::io::Read;
+    let c = classifier(env)?;
+    for f in files {
+        let (name, raw) = if f.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading standard input")?;
+            ("-".to_string(), buf)
+        } else {
+            let raw = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            (f.display().to_string(), raw)
+        };
+        let v = match klachtd::intake::inbound::Inbound::parse(&raw) {
+            Some(m) => c.classify_message(&m),
+            None => c.classify_text("", &String::from_utf8_lossy(&raw)),
+        };
+        if json {
+            let rules: Vec<_> = v
+                .rules
+                .iter()
+                .map(|r| serde_json::json!({"id": r.id, "weight": r.weight, "matched": r.matched.join(" | ")}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "file": name, "label": v.label, "score": v.score, "category": v.category,
+                    "urgent": v.urgent, "auto_generated": v.auto_generated, "rules": rules,
+                })
+            );
+            continue;
+        }
+        println!(
+            "{name}: {} (score {:.1}){}{}{}",
+            v.label,
+            v.score,
+            v.category
+                .as_deref()
+                .map(|c| format!(", categorie {c}"))
+                .unwrap_or_default(),
+            if v.urgent { ", URGENT" } else { "" },
+            v.auto_reason
+                .as_deref()
+                .map(|r| format!(", automatic: {r}"))
+                .unwrap_or_default()
+        );
+        if explain {
+            let scores: Vec<String> = v
+                .scores
+                .iter()
+                .map(|(l, s)| format!("{l} {s:.1}"))
+                .collect();
+            println!("  scores: {}", scores.join(", "));
+            for r in &v.rules {
+                println!(
+                    "  {:+.1} {:<24} {:<28} {}",
+                    r.weight,
+                    r.id,
+                    r.label,
+                    r.matched.join(" | ")
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Scores the rules on labelled examples.
+pub fn eval(env: &Env, file: &std::path::Path, json: bool) -> Result<i32> {
+    let c = classifier(env)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let examples = klachtd::intake::classify::read_examples(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let ev = c.evaluate(&examples);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&ev)?);
+        return Ok(0);
+    }
+    println!("{} examples", ev.total);
+    println!(
+        "{:<12} {:>9} {:>9} {:>9} {:>8}",
+        "label", "precision", "recall", "f1", "support"
+    );
+    for l in &ev.labels {
+        println!(
+            "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            l.label, l.precision, l.recall, l.f1, l.support
+        );
+    }
+    println!("\nconfusion (rows expected, columns predicted):");
+    print!("{:<12}", "");
+    for l in klachtd::intake::classify::LABELS {
+        print!("{l:>11}");
+    }
+    println!();
+    for (i, row) in ev.confusion.iter().enumerate() {
+        print!("{:<12}", klachtd::intake::classify::LABELS[i]);
+        for n in row {
+            print!("{n:>11}");
+        }
+        println!();
+    }
+    if !ev.misclassified.is_empty() {
+        println!("\nmisclassified:");
+        for (id, want, got) in &ev.misclassified {
+            println!("  {id}: expected {want}, got {got}");
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,338 @@
+//! The daemon: wires config, store, watcher, processor and outbox together.
+//! `once` runs one full cycle; `serve` runs until shutdown is asked (then
+//! drains and returns) and reloads templates, policy and rules on SIGHUP,
+//! keeping the old set when the new one does not pass the checks.
+
+pub mod rules;
+
+use crate::cases::token::Signer;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::deadline::Calendar;
+use crate::intake::imap::{Session, WatchError};
+use crate::intake::server_copies;
+use crate::intake::watcher::{Wake, Watcher};
+use crate::letters::outbox::Sender;
+use crate::letters::smtp::{self, SendError, Transport};
+use crate::problem::Problems;
+use crate::procedure::context::Context;
+use crate::procedure::{bounce, periodic, processor, timers};
+use crate::store::{Batch, Store, StoreError, Tree};
+use chrono::{DateTime, Utc};
+use rules::Rules;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// Errors of starting or running the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Templates, policy or rules failed their checks.
+    #[error("configuration problems:\n{0}")]
+    Checks(Problems),
+    /// The IMAP side failed.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    /// The SMTP side failed.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+/// One daemon instance.
+pub struct Daemon {
+    /// The configuration.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// The clock.
+    pub clock: SharedClock,
+    rules: RwLock<Arc<Rules>>,
+    calendar: Calendar,
+    signer: Signer,
+    sender: Sender,
+    transport: Transport,
+    watcher: Watcher,
+    wake_worker: Notify,
+    /// Ends the watcher's wait when it has work (server copies to delete).
+    wake_watcher: Notify,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Default, Clone)]
+pub struct CycleReport {
+    /// Messages newly journalled from the server.
+    pub fetched: u32,
+    /// Processing totals.
+    pub processed: processor::Report,
+    /// Reminder and escalation letters queued.
+    pub timers: u32,
+    /// Sending totals.
+    pub sent: smtp::Report,
+}
+
+impl Daemon {
+    /// Opens the store and prepares every part; fails with all problems found.
+    /// Call it inside a tokio runtime (the SMTP pool needs one).
+    pub fn open(config: Config, clock: SharedClock) -> Result<Daemon, DaemonError> {
+        let rules = Rules::load(&config).map_err(DaemonError::Checks)?;
+        let store = Store::open(&config.store.path)?;
+        let signer = Signer::load_or_create(&store)?;
+        let calendar = config.calendar.clone();
+        let sender = Sender {
+            from: config.smtp.from.clone(),
+            complaints_address: config.organisation.complaints_address.clone(),
+            witness: config.outbox.witness,
+        };
+        let transport = Transport::new(
+            &config.smtp,
+            config.outbox.max_attempts,
+            Duration::from_secs(config.outbox.witness_wait_secs),
+        )?;
+        let watcher = Watcher::new(&config.mailbox)?;
+        Ok(Daemon {
+            config,
+            store,
+            clock,
+            rules: RwLock::new(Arc::new(rules)),
+            calendar,
+            signer,
+            sender,
+            transport,
+            watcher,
+            wake_worker: Notify::new(),
+            wake_watcher: Notify::new(),
+        })
+    }
+
+    fn rules(&self) -> Arc<Rules> {
+        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reloads templates, rules and policy; on failure the running set stays.
+    pub fn reload(&self) -> Result<(), Problems> {
+        let fresh = Rules::load(&self.config)?;
+        *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        Ok(())
+    }
+
+    /// Processes every pending journal entry.
+    pub fn process(&self) -> Result<processor::Report, StoreError> {
+        self.with_context(|ctx| processor::process_pending(&self.store, ctx))
+    }
+
+    /// Runs `f` with the decision context of the current rules.
+    fn with_context<T>(&self, f: impl FnOnce(&Context<'_>) -> T) -> T {
+        let rules = self.rules();
+        f(&Context {
+            config: &self.config,
+            letters: &rules.letters,
+            policy: &rules.policy,
+            calendar: &self.calendar,
+            signer: &self.signer,
+            sender: &self.sender,
+            classifier: &rules.classifier,
+            clock: self.clock.as_ref(),
+            moment: None,
+        })
+    }
+
+    /// Fires the reminders and escalations that are due, queues the
+    /// scheduled agenda and reports, and (hourly) applies the retention period.
+    pub fn fire_timers(&self) -> Result<u32, StoreError> {
+        self.with_context(|ctx| {
+            let n = timers::fire_due(&self.store, ctx)?;
+            let m = periodic::fire_due(&self.store, ctx)?;
+            self.retention_hourly(ctx, ctx.now())?;
+            Ok(n + m)
+        })
+    }
+
+    /// Applies the retention period at most once an hour (of the clock).
+    fn retention_hourly(&self, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        const KEY: &[u8] = b"retention/last-run";
+        if ctx.policy.retention.is_none() {
+            return Ok(());
+        }
+        let last: Option<DateTime<Utc>> = self.store.get(Tree::Meta, KEY)?;
+        if last.is_some_and(|l| now >= l && now - l < chrono::Duration::hours(1)) {
+            return Ok(());
+        }
+        crate::privacy::apply_retention(&self.store, ctx.policy, ctx.calendar, now)?;
+        // Erased messages have copies on the server: the watcher deletes them now.
+        if !server_copies::server_copies(&self.store)?.is_empty() {
+            self.wake_watcher.notify_one();
+        }
+        let mut b = Batch::new();
+        b.put(Tree::Meta, KEY, &now);
+        self.store.commit(&b)
+    }
+
+    /// Sends what is due in the outbox.
+    pub async fn send(&self) -> Result<smtp::Report, SendError> {
+        let report = self
+            .transport
+            .send_due(&self.store, self.clock.as_ref())
+            .await?;
+        // Letters refused for good: the coordinator is told.
+        for id in &report.failed_items {
+            self.with_context(|ctx| bounce::undeliverable(&self.store, ctx, id))?;
+        }
+        Ok(report)
+    }
+
+    /// Fetches once from the server (connect, sync everything, log out).
+    pub async fn fetch(&self) -> Result<u32, WatchError> {
+        let mut session = self.watcher.connect().await?;
+        let n = self
+            .watcher
+            .sync(&mut session, &self.store, self.clock.as_ref(), true)
+            .await?;
+        session.logout().await;
+        Ok(n)
+    }
+
+    /// Deletes the server copies of erased messages. A failure is logged and
+    /// retried on the next round: it must never hold up the intake.
+    async fn delete_server_copies(&self, session: &mut Session) {
+        retry_later(
+            self.watcher
+                .delete_server_copies(session, &self.store)
+                .await,
+        );
+    }
+
+    /// One full cycle: fetch, process, send.
+    pub async fn once(&self) -> Result<CycleReport, DaemonError> {
+        let fetched = self.fetch().await?;
+        let processed = self.process()?;
+        let timers = self.fire_timers()?;
+        let sent = self.send().await?;
+        // Retention may just have erased messages: their server copies go now.
+        retry_later(self.watcher.delete_server_copies_once(&self.store).await);
+        Ok(CycleReport {
+            fetched,
+            processed,
+            timers,
+            sent,
+        })
+    }
+
+    /// Serves until `shutdown` turns true; then drains (processes and sends
+    /// what is journalled) and returns.
+    pub async fn serve(
+        self: Arc<Self>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), DaemonError> {
+        let watcher = tokio::spawn(self.clone().watch_loop(shutdown.clone()));
+        let worker = self.clone().work_loop(shutdown.clone()).await;
+        let _ = watcher.await;
+        worker?;
+        // Drain.
+        let p = self.process()?;
+        let s = self.send().await?;
+        tracing::info!(processed = ?p, sent = ?s, "drained, stopping");
+        Ok(())
+    }
+
+    async fn watch_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut failures = 0u32;
+        while !*shutdown.borrow() {
+            match self.watch_session(&mut shutdown).await {
+                Ok(()) => return,
+                Err(e) => {
+                    failures += 1;
+                    let delay = crate::intake::watcher::reconnect_backoff(failures);
+                    tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn watch_session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), WatchError> {
+        let mut session = self.watcher.connect().await?;
+        tracing::info!(
+            idle = session.caps.idle,
+            r#move = session.caps.r#move,
+            uidplus = session.caps.uidplus,
+            "IMAP connected"
+        );
+        let mut full = true;
+        loop {
+            self.delete_server_copies(&mut session).await;
+            let n = self
+                .watcher
+                .sync(&mut session, &self.store, self.clock.as_ref(), full)
+                .await?;
+            full = false;
+            if n > 0 {
+                self.wake_worker.notify_one();
+            }
+            let (s, wake) = self
+                .watcher
+                .wait(session, shutdown, &self.wake_watcher)
+                .await?;
+            session = s;
+            if wake == Wake::Shutdown {
+                session.logout().await;
+                return Ok(());
+            }
+        }
+    }
+
+    async fn work_loop(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), DaemonError> {
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            let me = self.clone();
+            match tokio::task::spawn_blocking(move || me.process().and_then(|_| me.fire_timers()))
+                .await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "processing failed; will retry"),
+                Err(e) => tracing::error!(error = %e, "processing task failed; will retry"),
+            }
+            if let Err(e) = self.send().await {
+                tracing::error!(error = %e, "sending failed; will retry");
+            }
+            tokio::select! {
+                _ = self.wake_worker.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => {
+                    match self.reload() {
+                        Ok(()) => tracing::info!("reloaded templates and policy"),
+                        Err(problems) => {
+                            for p in problems.iter() {
+                                tracing::error!(problem = %p, "reload refused; keeping the running templates and policy");
+                            }
+                        }
+                    }
+                }
+                _ = shutdown.changed() => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Logs a failed deletion of server copies; they stay queued for the next round.
+fn retry_later(deleted: Result<u32, WatchError>) {
+    if let Err(e) = deleted {
+        tracing::warn!(error = %e, "deleting the mail server's copies of erased messages failed; will retry");
+    }
+}

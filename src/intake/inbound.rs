@@ -1,0 +1,329 @@
+//! Inbound messages: a raw message parsed (mail-parser) into the few facts the
+//! processor decides on. Parsing is total: odd charsets, broken MIME and
+//! missing headers give empty fields, never a panic or an error.
+
+use crate::address;
+use chrono::{DateTime, TimeZone, Utc};
+use mail_parser::{MessageParser, MimeHeaders};
+use serde::{Deserialize, Serialize};
+
+/// Metadata of one attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// File name as given (header-safe).
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: u64,
+    /// False when it exceeded `limits.max_attachment_bytes` and was not accepted.
+    #[serde(default = "yes")]
+    pub kept: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A parsed inbound message.
+#[derive(Debug, Clone, Default)]
+pub struct Inbound {
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    /// Sender address (lower case).
+    pub from: Option<String>,
+    /// Sender display name.
+    pub from_name: Option<String>,
+    /// `Reply-To` address, if any.
+    pub reply_to: Option<String>,
+    /// `To` addresses.
+    pub to: Vec<String>,
+    /// `Cc` addresses.
+    pub cc: Vec<String>,
+    /// Delivery addresses the MTA recorded (`Delivered-To`, `X-Original-To`, `Envelope-To`).
+    pub delivered_to: Vec<String>,
+    /// Subject (decoded, raw; make it header-safe before reuse).
+    pub subject: String,
+    /// `Date:` of the message.
+    pub date: Option<DateTime<Utc>>,
+    /// `In-Reply-To` ids.
+    pub in_reply_to: Vec<String>,
+    /// `References` ids.
+    pub references: Vec<String>,
+    /// Plain text of the body (HTML converted when there is no text part).
+    pub text: String,
+    /// Attachments.
+    pub attachments: Vec<Attachment>,
+    /// Headers relevant to loop detection and authentication, lower-cased names.
+    pub headers: Vec<(String, String)>,
+    /// `Content-Type` of the root part, e.g. `multipart/report; report-type=delivery-status`.
+    pub content_type: String,
+    /// Return-Path (envelope sender), `""` for the null sender.
+    pub return_path: Option<String>,
+}
+
+/// Headers kept for loop detection, threading and authentication.
+const KEPT_HEADERS: &[&str] = &[
+    "auto-submitted",
+    "precedence",
+    "list-id",
+    "list-unsubscribe",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "x-mailer",
+    "x-loop",
+    "x-klachtd",
+    "authentication-results",
+    "feedback-type",
+    "x-failed-recipients",
+];
+
+impl Inbound {
+    /// Parses a raw message. Returns `None` only for input without any
+    /// header (not a mail at all).
+    pub fn parse(raw: &[u8]) -> Option<Inbound> {
+        let msg = MessageParser::default().parse(raw)?;
+        let first = |a: Option<&mail_parser::Address>| {
+            a.and_then(|a| a.first())
+                .and_then(|a| a.address.as_deref())
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+        };
+        let all = |a: Option<&mail_parser::Address>| -> Vec<String> {
+            a.map(|a| {
+                a.iter()
+                    .filter_map(|x| x.address.as_deref())
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        let ids = |v: &mail_parser::HeaderValue| -> Vec<String> {
+            match v {
+                mail_parser::HeaderValue::Text(t) => vec![clean_id(t)],
+                mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| clean_id(t)).collect(),
+                _ => Vec::new(),
+            }
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect()
+        };
+        let mut headers = Vec::new();
+        let mut delivered_to = Vec::new();
+        for (name, value) in msg.headers_raw() {
+            let lname = name.to_ascii_lowercase();
+            let value = value.trim();
+            if KEPT_HEADERS.contains(&lname.as_str())
+                || lname.starts_with("list-")
+                || lname.starts_with("x-ml")
+            {
+                headers.push((lname.clone(), unfold(value)));
+            }
+            if matches!(
+                lname.as_str(),
+                "delivered-to" | "x-original-to" | "envelope-to"
+            ) {
+                let v = value.trim_matches(['<', '>']).trim().to_ascii_lowercase();
+                if !v.is_empty() {
+                    delivered_to.push(v);
+                }
+            }
+        }
+        let root = msg.root_part();
+        let content_type = root
+            .content_type()
+            .map(|ct| {
+                let mut s = format!(
+                    "{}/{}",
+                    ct.ctype().to_ascii_lowercase(),
+                    ct.subtype().unwrap_or("").to_ascii_lowercase()
+                );
+                if let Some(rt) = ct.attribute("report-type") {
+                    s.push_str("; report-type=");
+                    s.push_str(&rt.to_ascii_lowercase());
+                }
+                s
+            })
+            .unwrap_or_else(|| "text/plain".into());
+        let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+        let attachments = msg
+            .attachments()
+            .map(|p| Attachment {
+                name: address::header_safe(p.attachment_name().unwrap_or("(zonder naam)"), 200),
+                content_type: p
+                    .content_type()
+                    .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                size: p.len() as u64,
+                kept: true,
+            })
+            .collect();
+        let return_path = match msg.return_path() {
+            mail_parser::HeaderValue::Text(t) => Some(clean_id(t).to_ascii_lowercase()),
+            mail_parser::HeaderValue::TextList(l) => {
+                l.first().map(|t| clean_id(t).to_ascii_lowercase())
+            }
+            mail_parser::HeaderValue::Address(a) => Some(
+                a.first()
+                    .and_then(|x| x.address.as_deref())
+                    .unwrap_or("")
+                    .to_ascii_lowercase(),
+            ),
+            _ => msg
+                .header_raw("Return-Path")
+                .map(|v| clean_id(v).to_ascii_lowercase()),
+        };
+        Some(Inbound {
+            message_id: msg.message_id().map(clean_id).filter(|s| !s.is_empty()),
+            from: first(msg.from()),
+            from_name: msg
+                .from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.name.as_deref())
+                .map(|n| address::header_safe(n, 100))
+                .filter(|n| !n.is_empty()),
+            reply_to: first(msg.reply_to()),
+            to: all(msg.to()),
+            cc: all(msg.cc()),
+            delivered_to,
+            subject: msg.subject().unwrap_or("").to_string(),
+            date: msg
+                .date()
+                .and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single()),
+            in_reply_to: ids(msg.in_reply_to()),
+            references: ids(msg.references()),
+            text,
+            attachments,
+            headers,
+            content_type,
+            return_path,
+        })
+    }
+
+    /// Marks attachments over `limit` bytes as not kept; returns them.
+    pub fn refuse_attachments_over(&mut self, limit: u64) -> Vec<Attachment> {
+        let mut refused = Vec::new();
+        for a in &mut self.attachments {
+            if a.size > limit {
+                a.kept = false;
+                refused.push(a.clone());
+            }
+        }
+        refused
+    }
+
+    /// The first value of a kept header (lower-case name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a kept header.
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All recipient addresses: To, Cc and delivery headers.
+    pub fn recipients(&self) -> impl Iterator<Item = &str> {
+        self.to
+            .iter()
+            .chain(&self.cc)
+            .chain(&self.delivered_to)
+            .map(String::as_str)
+    }
+
+    /// Referenced Message-IDs, most direct first (In-Reply-To, then References newest first).
+    pub fn referenced_ids(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.in_reply_to.iter().map(String::as_str).collect();
+        for r in self.references.iter().rev() {
+            if !out.contains(&r.as_str()) {
+                out.push(r);
+            }
+        }
+        out
+    }
+}
+
+/// Who wrote a new message, and where answers to them go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correspondent {
+    /// Their address.
+    pub address: String,
+    /// Their display name.
+    pub name: Option<String>,
+    /// Where answers go: a valid `Reply-To`, else the address.
+    pub reply_address: String,
+}
+
+impl Correspondent {
+    /// The writer of `m`, whose sender address is `from`.
+    pub fn of(m: &Inbound, from: &str) -> Correspondent {
+        Correspondent {
+            address: from.to_string(),
+            name: m.from_name.clone(),
+            reply_address: m
+                .reply_to
+                .clone()
+                .filter(|r| address::is_valid(r))
+                .unwrap_or_else(|| from.to_string()),
+        }
+    }
+
+    /// Someone known only by an address (a complaint taken by phone).
+    pub fn address(addr: &str) -> Correspondent {
+        Correspondent {
+            address: addr.to_string(),
+            name: None,
+            reply_address: addr.to_string(),
+        }
+    }
+}
+
+fn clean_id(s: &str) -> String {
+    s.trim().trim_matches(['<', '>']).trim().to_string()
+}
+
+fn unfold(s: &str) -> String {
+    s.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_facts_that_matter() {
+        let raw = b"From: \"Jan Jansen\" <Jan@Voorbeeld.nl>\r\nTo: klachten@org.nl\r\nSubject: =?UTF-8?Q?Klacht_over_bezorging_=E2=82=AC?=\r\nMessage-ID: <abc@voorbeeld.nl>\r\nIn-Reply-To: <x@org.nl>\r\nReferences: <w@org.nl> <x@org.nl>\r\nAuto-Submitted: no\r\nDate: Fri, 24 Apr 2026 16:00:00 +0200\r\n\r\nHallo,\r\n\r\nDe bezorging was te laat.\r\n";
+        let m = Inbound::parse(raw).unwrap();
+        assert_eq!(m.from.as_deref(), Some("jan@voorbeeld.nl"));
+        assert_eq!(m.from_name.as_deref(), Some("Jan Jansen"));
+        assert_eq!(m.subject, "Klacht over bezorging €");
+        assert_eq!(m.message_id.as_deref(), Some("abc@voorbeeld.nl"));
+        assert_eq!(m.referenced_ids(), vec!["x@org.nl", "w@org.nl"]);
+        assert_eq!(m.header("auto-submitted"), Some("no"));
+        assert!(m.text.contains("te laat"));
+        assert_eq!(m.date.unwrap().to_rfc3339(), "2026-04-24T14:00:00+00:00");
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"From:\r\n\r\n",
+            b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x--",
+        ] {
+            let _ = Inbound::parse(raw);
+        }
+    }
+}

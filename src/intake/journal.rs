@@ -1,0 +1,279 @@
+//! The inbox journal: every fetched message's raw bytes, stored and flushed
+//! before the message is touched on the server. Processing reads from here,
+//! so a crash mid-processing re-runs from the journal, never from the server.
+//! The journal id is derived from the Message-ID (or the content, without
+//! one), so the same message fetched twice is recorded once.
+
+use crate::store::{Batch, Store, StoreError, Tree};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What happened to a journalled message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// Stored, not yet processed.
+    Pending,
+    /// Processed; `outcome` says what it became.
+    Processed {
+        /// When.
+        at: DateTime<Utc>,
+        /// What it became (`new_case`, `added_to_case`, `recorded`, …).
+        outcome: String,
+        /// The case it belongs to, if any.
+        case: Option<String>,
+    },
+    /// Could not be processed; kept with the reason until retried.
+    Dead {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why, in words an admin can act on.
+        reason: String,
+    },
+}
+
+/// A journal entry (the raw bytes are stored beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Journal id (hex).
+    pub id: String,
+    /// The Message-ID, without angle brackets, when the message has one.
+    pub message_id: Option<String>,
+    /// When klachtd first stored it.
+    pub received_at: DateTime<Utc>,
+    /// Where it came from (mailbox, folder, UID).
+    pub source: String,
+    /// Size of the raw message in bytes.
+    pub size: u64,
+    /// How often it was fetched (more than once after a crash or redelivery).
+    pub deliveries: u32,
+    /// The classifier's verdict, with the rules that fired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::intake::classify::Verdict>,
+    /// Processing status.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// The result of recording a fetched message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// First time: stored and queued for processing.
+    New(String),
+    /// Seen before (same Message-ID or same bytes): not queued again.
+    Duplicate(String),
+}
+
+impl Recorded {
+    /// The journal id.
+    pub fn id(&self) -> &str {
+        match self {
+            Recorded::New(id) | Recorded::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Extracts the Message-ID of a raw message, reading only its header.
+pub fn message_id_of(raw: &[u8]) -> Option<String> {
+    let header_end = find_header_end(raw);
+    let headers = mail_parser::MessageParser::new().parse_headers(&raw[..header_end])?;
+    headers
+        .message_id()
+        .map(|s| s.trim().trim_matches(['<', '>']).to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn find_header_end(raw: &[u8]) -> usize {
+    let limit = raw.len().min(256 * 1024);
+    raw[..limit]
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| {
+            raw[..limit]
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|p| p + 2)
+        })
+        .unwrap_or(limit)
+}
+
+/// The journal id of a message: from its Message-ID, else its bytes (with
+/// line endings normalised).
+pub fn journal_id(raw: &[u8], message_id: Option<&str>) -> String {
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    match message_id {
+        Some(mid) => {
+            h.update(b"mid:");
+            h.update(mid.as_bytes());
+        }
+        None => {
+            // Line endings are normalised: servers convert LF to CRLF on the way in.
+            h.update(b"raw:");
+            for chunk in raw.split(|b| *b == b'\r') {
+                h.update(chunk);
+            }
+        }
+    }
+    crate::store::hex(&h.finish().as_ref()[..12])
+}
+
+/// Stores a fetched message (idempotent) and flushes before returning.
+pub fn record(
+    store: &Store,
+    raw: &[u8],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
+    let message_id = message_id_of(raw);
+    let id = journal_id(raw, message_id.as_deref());
+    store.transact(|store| {
+        let existing = store.get_raw(Tree::Journal, id.as_bytes())?;
+        let mut batch = Batch::new();
+        batch.expect(Tree::Journal, id.as_bytes(), existing.clone());
+        let result = match &existing {
+            Some(bytes) => {
+                let mut entry: Entry = crate::store::decode(Tree::Journal, id.as_bytes(), bytes)?;
+                entry.deliveries += 1;
+                batch.put(Tree::Journal, id.as_bytes(), &entry);
+                Recorded::Duplicate(id.clone())
+            }
+            None => {
+                let entry = Entry {
+                    id: id.clone(),
+                    message_id: message_id.clone(),
+                    received_at: now,
+                    source: source.to_string(),
+                    size: raw.len() as u64,
+                    deliveries: 1,
+                    verdict: None,
+                    status: Status::Pending,
+                };
+                batch.put(Tree::Journal, id.as_bytes(), &entry);
+                batch.put_raw(Tree::Raw, id.as_bytes(), raw.to_vec());
+                let seq = store.next_sequence()?;
+                batch.put_raw(
+                    Tree::Pending,
+                    pending_key(now, seq, &id),
+                    id.as_bytes().to_vec(),
+                );
+                Recorded::New(id.clone())
+            }
+        };
+        Ok((batch, result))
+    })
+}
+
+/// Key of the pending queue: arrival time, then the store's sequence (so
+/// messages journalled in the same instant keep their fetch order), then id.
+fn pending_key(at: DateTime<Utc>, seq: u64, id: &str) -> Vec<u8> {
+    let mut k = at.timestamp_micros().to_be_bytes().to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// Pending journal ids in arrival order, with their queue keys.
+pub fn pending(store: &Store) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+    Ok(store
+        .scan_raw(Tree::Pending, b"")?
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect())
+}
+
+/// A journal entry by id.
+pub fn entry(store: &Store, id: &str) -> Result<Option<Entry>, StoreError> {
+    store.get(Tree::Journal, id.as_bytes())
+}
+
+/// The raw bytes of a journalled message.
+pub fn raw(store: &Store, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    store.get_raw(Tree::Raw, id.as_bytes())
+}
+
+/// Adds to `batch` the writes that settle a pending entry.
+pub fn settle(
+    batch: &mut Batch,
+    queue_key: &[u8],
+    entry: &Entry,
+    status: Status,
+    verdict: Option<crate::intake::classify::Verdict>,
+) {
+    let mut e = entry.clone();
+    if verdict.is_some() {
+        e.verdict = verdict;
+    }
+    let dead = matches!(status, Status::Dead { .. });
+    e.status = status;
+    batch.put(Tree::Journal, e.id.as_bytes(), &e);
+    batch.remove(Tree::Pending, queue_key.to_vec());
+    if dead {
+        batch.put_raw(Tree::Dead, e.id.as_bytes(), Vec::new());
+    } else {
+        batch.remove(Tree::Dead, e.id.as_bytes());
+    }
+}
+
+/// Dead letters: entries that could not be processed.
+pub fn dead_letters(store: &Store) -> Result<Vec<Entry>, StoreError> {
+    let mut out = Vec::new();
+    for key in store.keys(Tree::Dead, b"")? {
+        if let Some(e) = store.get::<Entry>(Tree::Journal, &key)? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Puts a dead letter back in the queue (after a fix, say).
+pub fn retry_dead(store: &Store, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let Some(mut e) = entry(store, id)? else {
+        return Ok(false);
+    };
+    if !matches!(e.status, Status::Dead { .. }) {
+        return Ok(false);
+    }
+    e.status = Status::Pending;
+    let mut b = Batch::new();
+    b.put(Tree::Journal, id.as_bytes(), &e);
+    b.remove(Tree::Dead, id.as_bytes());
+    b.put_raw(
+        Tree::Pending,
+        pending_key(now, store.next_sequence()?, id),
+        id.as_bytes().to_vec(),
+    );
+    store.commit(&b)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_message_id_is_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let raw = b"Message-ID: <a@b.nl>\r\nSubject: x\r\n\r\nbody\r\n";
+        let now = Utc::now();
+        let first = record(&store, raw, "INBOX/1", now).unwrap();
+        let second = record(&store, raw, "INBOX/2", now).unwrap();
+        assert!(matches!(first, Recorded::New(_)));
+        assert_eq!(second, Recorded::Duplicate(first.id().to_string()));
+        assert_eq!(pending(&store).unwrap().len(), 1);
+        assert_eq!(entry(&store, first.id()).unwrap().unwrap().deliveries, 2);
+    }
+
+    #[test]
+    fn without_message_id_the_bytes_decide() {
+        let a = journal_id(b"x", None);
+        assert_eq!(a, journal_id(b"x", None));
+        assert_ne!(a, journal_id(b"y", None));
+        assert_eq!(message_id_of(b"Subject: x\n\nbody"), None);
+        assert_eq!(
+            message_id_of(b"Message-Id:  <x@y>\n\nb").as_deref(),
+            Some("x@y")
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! Sending the outbox over SMTP: every item that is due, with its state
+//! committed (and flushed) before and after each attempt; retries with
+//! backoff; an item whose send was interrupted waits for its witness copy.
+
+use crate::cases::event::EventKind;
+use crate::clock::Clock;
+use crate::config::{Smtp, TlsMode};
+use crate::letters::outbox::{self, Item, Status};
+use crate::store::{Batch, Store, StoreError, Tree};
+use chrono::{DateTime, Duration, Utc};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+/// Errors of sending.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The transport could not be built (bad CA file, …).
+    #[error("SMTP setup for {host}:{port}: {reason}")]
+    Setup {
+        /// Server.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Why.
+        reason: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The SMTP side of the outbox.
+#[derive(Clone)]
+pub struct Transport {
+    inner: AsyncSmtpTransport<Tokio1Executor>,
+    timeout: std::time::Duration,
+    max_attempts: u32,
+    witness_wait: Duration,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Sent in this pass.
+    pub sent: u32,
+    /// Failed for now, to be retried.
+    pub deferred: u32,
+    /// Given up.
+    pub failed: u32,
+    /// The ids of the items given up in this pass.
+    pub failed_items: Vec<String>,
+    /// Waiting for a witness copy.
+    pub waiting: u32,
+}
+
+impl Transport {
+    /// Builds the SMTP transport from `[smtp]`.
+    pub fn new(
+        smtp: &Smtp,
+        max_attempts: u32,
+        witness_wait: std::time::Duration,
+    ) -> Result<Transport, SendError> {
+        let setup = |reason: String| SendError::Setup {
+            host: smtp.host.clone(),
+            port: smtp.port,
+            reason,
+        };
+        let tls_params = || -> Result<TlsParameters, SendError> {
+            let mut b = TlsParameters::builder(smtp.host.clone());
+            if let Some(ca) = &smtp.ca_file {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| setup(format!("cannot read ca_file {}: {e}", ca.display())))?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| setup(format!("ca_file {}: {e}", ca.display())))?;
+                b = b
+                    .certificate_store(CertificateStore::None)
+                    .add_root_certificate(cert);
+            }
+            b.build_rustls().map_err(|e| setup(e.to_string()))
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
+                .port(smtp.port);
+        builder = match smtp.tls {
+            TlsMode::None => builder.tls(Tls::None),
+            TlsMode::Starttls => builder.tls(Tls::Required(tls_params()?)),
+            TlsMode::Tls => builder.tls(Tls::Wrapper(tls_params()?)),
+        };
+        if let Some((user, pass)) = &smtp.credentials {
+            builder =
+                builder.credentials(Credentials::new(user.clone(), pass.expose().to_string()));
+        }
+        Ok(Transport {
+            inner: builder.timeout(Some(smtp.timeout)).build(),
+            timeout: smtp.timeout,
+            max_attempts: max_attempts.max(1),
+            witness_wait: Duration::from_std(witness_wait).unwrap_or(Duration::minutes(2)),
+        })
+    }
+
+    /// Sends every item that is due. Each item's state is committed (and
+    /// flushed) before and after its SMTP attempt.
+    pub async fn send_due(&self, store: &Store, clock: &dyn Clock) -> Result<Report, SendError> {
+        let mut report = Report::default();
+        for key in store.keys(Tree::OutboxQueue, b"")? {
+            let id = String::from_utf8_lossy(&key).into_owned();
+            let Some(it) = outbox::item(store, &id)? else {
+                let mut b = Batch::new();
+                b.remove(Tree::OutboxQueue, key.clone());
+                store.commit(&b)?;
+                continue;
+            };
+            let t = clock.now();
+            match &it.status {
+                Status::Queued if it.next_attempt > t => continue,
+                Status::Queued => {}
+                Status::Sending { since } if *since + self.witness_wait > t => {
+                    // Interrupted mid-send: the witness copy may still arrive.
+                    report.waiting += 1;
+                    continue;
+                }
+                Status::Sending { .. } => {}
+                Status::Sent { .. } | Status::Failed { .. } => {
+                    let mut b = Batch::new();
+                    b.remove(Tree::OutboxQueue, key.clone());
+                    store.commit(&b)?;
+                    continue;
+                }
+            }
+            let id = it.id.clone();
+            match self.attempt(store, it, clock).await {
+                Ok(Attempt::Sent) => report.sent += 1,
+                Ok(Attempt::Deferred) => report.deferred += 1,
+                Ok(Attempt::Failed) => {
+                    report.failed += 1;
+                    report.failed_items.push(id);
+                }
+                Ok(Attempt::Skipped) => {}
+                Err(SendError::Store(StoreError::Conflict(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn attempt(
+        &self,
+        store: &Store,
+        it: Item,
+        clock: &dyn Clock,
+    ) -> Result<Attempt, SendError> {
+        let Some(raw) = store.get_raw(Tree::OutboxRaw, it.id.as_bytes())? else {
+            return Ok(Attempt::Skipped);
+        };
+        // 1. Record the attempt durably (someone else touched it: skip).
+        let mut sending = it.clone();
+        sending.status = Status::Sending { since: clock.now() };
+        sending.attempts += 1;
+        let mut b = Batch::new();
+        expect_item(&mut b, &it);
+        b.put(Tree::Outbox, it.id.as_bytes(), &sending);
+        store.commit(&b)?;
+        // 2. Send, bounded in time (lettre's own timeout covers only connect).
+        let result = self.send(&sending, &raw).await;
+        // 3. Record the outcome durably, unless the witness copy was first.
+        let t = clock.now();
+        store.transact(|store| {
+            let mut b = Batch::new();
+            if outbox::item(store, &it.id)?.as_ref() != Some(&sending) {
+                return Ok((b, Attempt::Skipped));
+            }
+            let attempt = match &result {
+                Ok(()) => {
+                    outbox::mark_sent(store, &mut b, &sending, t)?;
+                    Attempt::Sent
+                }
+                Err((permanent, reason)) => {
+                    self.failed(store, &mut b, &sending, *permanent, reason, t)?
+                }
+            };
+            Ok::<_, SendError>((b, attempt))
+        })
+        .inspect(|a| match (a, &result) {
+            (Attempt::Sent, _) => tracing::info!(outbox = %it.id, to = %it.to, "sent"),
+            (Attempt::Failed, Err((_, reason))) => {
+                tracing::error!(outbox = %it.id, to = %it.to, %reason, "giving up on mail")
+            }
+            (Attempt::Deferred, Err((_, reason))) => {
+                tracing::warn!(outbox = %it.id, attempt = sending.attempts, %reason, "send failed, will retry")
+            }
+            _ => {}
+        })
+    }
+
+    /// One SMTP transaction for `it`: `Err((permanent, reason))` on failure.
+    async fn send(&self, it: &Item, raw: &[u8]) -> Result<(), (bool, String)> {
+        let envelope = lettre::address::Envelope::new(
+            it.envelope_from.parse().ok(),
+            it.recipients
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
+        )
+        .map_err(|e| (true, format!("envelope: {e}")))?;
+        match tokio::time::timeout(self.timeout, self.inner.send_raw(&envelope, raw)).await {
+            Err(_) => Err((
+                false,
+                format!("SMTP send timed out after {:?}", self.timeout),
+            )),
+            Ok(Err(e)) => Err((e.is_permanent(), e.to_string())),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// Adds to `b` a failed attempt: queued again after a backoff, or given
+    /// up (permanent, or out of attempts) with the event on its case.
+    fn failed(
+        &self,
+        store: &Store,
+        b: &mut Batch,
+        sending: &Item,
+        permanent: bool,
+        reason: &str,
+        t: DateTime<Utc>,
+    ) -> Result<Attempt, StoreError> {
+        let mut next = sending.clone();
+        next.last_error = Some(reason.to_string());
+        expect_item(b, sending);
+        let give_up = permanent || next.attempts >= self.max_attempts;
+        if give_up {
+            next.status = Status::Failed {
+                at: t,
+                reason: reason.to_string(),
+            };
+            b.remove(Tree::OutboxQueue, sending.id.as_bytes());
+            outbox::record_on_case(
+                store,
+                b,
+                sending,
+                t,
+                EventKind::LetterFailed {
+                    outbox_id: sending.id.clone(),
+                    letter: sending.letter.clone(),
+                    error: reason.to_string(),
+                },
+            )?;
+        } else {
+            next.status = Status::Queued;
+            next.next_attempt = t + backoff(next.attempts);
+        }
+        b.put(Tree::Outbox, sending.id.as_bytes(), &next);
+        Ok(if give_up {
+            Attempt::Failed
+        } else {
+            Attempt::Deferred
+        })
+    }
+}
+
+/// Adds to `b` that the item must still be as `it`.
+fn expect_item(b: &mut Batch, it: &Item) {
+    b.expect(
+        Tree::Outbox,
+        it.id.as_bytes(),
+        Some(serde_json::to_vec(it).unwrap_or_default()),
+    );
+}
+
+enum Attempt {
+    Sent,
+    Deferred,
+    Failed,
+    Skipped,
+}
+
+/// Retry delay after `attempts` failures: 30 s doubling, capped at 1 hour,
+/// with up to 20 % jitter.
+pub fn backoff(attempts: u32) -> Duration {
+    let base = 30i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(7));
+    let base = base.min(3600);
+    let jitter = fastrand::i64(0..=base / 5);
+    Duration::seconds(base + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1) >= Duration::seconds(30));
+        assert!(backoff(3) >= Duration::seconds(120));
+        assert!(backoff(30) <= Duration::seconds(3600 + 720));
+    }
+}

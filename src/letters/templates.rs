@@ -1,0 +1,516 @@
+//! Letter templates: the minijinja templates admins edit (`templates/<lang>/<name>.txt.j2`,
+//! subject and body in one file), rendered with strict undefined. `check`
+//! renders every template against a sample case and names the template, line
+//! and variable of each problem. Customer text is only ever passed in as data,
+//! never compiled, so it cannot inject template syntax.
+
+use crate::problem::{Problem, Problems};
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Letters klachtd needs in every language it writes.
+pub const REQUIRED: &[&str] = &[
+    "ontvangstbevestiging",
+    "bedankt",
+    "bericht-ontvangen",
+    "doorsturen",
+    "toewijzing",
+    "antwoord",
+    "commando-resultaat",
+    "waarschuwing",
+    "bijlage-te-groot",
+    "herinnering",
+    "escalatie",
+    "verlenging",
+    "niet-in-behandeling",
+    "besluit",
+    "afhandeling",
+    "tevredenheid",
+    "beroep",
+    "onbestelbaar",
+    "ontbrekende-gegevens",
+    "tussenbericht",
+    "melding",
+    "rapportage",
+];
+
+/// Letters about a message without a case: they cannot use `case.*` or `term.*`.
+pub const MESSAGE_LETTERS: &[&str] = &[
+    "bedankt",
+    "bericht-ontvangen",
+    "doorsturen",
+    "waarschuwing",
+    "rapportage",
+];
+
+/// Languages letters may be written in.
+pub const LANGUAGES: &[&str] = &["nl", "en"];
+
+/// A rendered letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Subject line (header-safe).
+    pub subject: String,
+    /// Body text.
+    pub body: String,
+}
+
+/// Errors of loading or rendering letters.
+#[derive(Debug, thiserror::Error)]
+pub enum LetterError {
+    /// The directory or a file could not be read.
+    #[error("cannot read template {path}: {source}")]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Template syntax or rendering failed.
+    #[error("template {template}{}: {message}", .line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Template {
+        /// Template name (`nl/ontvangstbevestiging`).
+        template: String,
+        /// Line, when known.
+        line: Option<usize>,
+        /// What went wrong.
+        message: String,
+    },
+    /// No template of that name in any usable language.
+    #[error("no template '{0}' (expected templates/<lang>/{0}.txt.j2)")]
+    Missing(String),
+}
+
+/// The loaded set of letter templates.
+#[derive(Debug)]
+pub struct Letters {
+    env: Environment<'static>,
+    sources: BTreeMap<String, String>,
+    dir: PathBuf,
+}
+
+impl Letters {
+    /// Loads every `<lang>/<name>.txt.j2` under `dir`; a syntax error fails.
+    pub fn load(dir: &Path) -> Result<Letters, LetterError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.add_filter("datum", filter_datum);
+        env.add_filter("wrap", filter_wrap);
+        let mut sources = BTreeMap::new();
+        let read_dir = |p: &Path| {
+            std::fs::read_dir(p).map_err(|source| LetterError::Read {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        for lang in LANGUAGES {
+            let ldir = dir.join(lang);
+            if !ldir.is_dir() {
+                continue;
+            }
+            let mut files: Vec<PathBuf> = read_dir(&ldir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".txt.j2"))
+                .collect();
+            files.sort();
+            for path in files {
+                let source =
+                    std::fs::read_to_string(&path).map_err(|source| LetterError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                let file = path.file_name().unwrap_or_default().to_string_lossy();
+                let name = format!("{lang}/{}", file.trim_end_matches(".txt.j2"));
+                // Subject line and body are separate templates, so nothing a
+                // variable holds (a newline, say) can move text between them.
+                let (subject, body) = split_source(&name, &source)?;
+                env.add_template_owned(format!("{name}#subject"), subject)
+                    .map_err(|e| template_error(&name, &e))?;
+                env.add_template_owned(format!("{name}#body"), body)
+                    .map_err(|e| template_error(&name, &e))?;
+                sources.insert(name, source);
+            }
+        }
+        Ok(Letters {
+            env,
+            sources,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The directory the letters came from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Names of the loaded templates (`nl/ontvangstbevestiging`, …).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(String::as_str)
+    }
+
+    /// Whether letters exist in `lang` (its acknowledgement, at least).
+    pub fn has_language(&self, lang: &str) -> bool {
+        self.sources
+            .contains_key(&format!("{lang}/ontvangstbevestiging"))
+    }
+
+    /// The template to use for `name` in `lang`: that language, else Dutch.
+    pub fn resolve(&self, lang: &str, name: &str) -> Result<String, LetterError> {
+        [lang, "nl", "en"]
+            .iter()
+            .map(|l| format!("{l}/{name}"))
+            .find(|n| self.sources.contains_key(n))
+            .ok_or_else(|| LetterError::Missing(name.to_string()))
+    }
+
+    /// Renders a letter with `ctx` as its variables.
+    pub fn render(
+        &self,
+        lang: &str,
+        name: &str,
+        ctx: &serde_json::Value,
+    ) -> Result<Rendered, LetterError> {
+        let full = self.resolve(lang, name)?;
+        let render = |part: &str| -> Result<String, LetterError> {
+            let tmpl = self
+                .env
+                .get_template(&format!("{full}#{part}"))
+                .map_err(|e| template_error(&full, &e))?;
+            tmpl.render(ctx).map_err(|e| template_error(&full, &e))
+        };
+        let subject = render("subject")?;
+        let body = render("body")?;
+        Ok(Rendered {
+            subject: crate::address::header_safe(subject.trim(), 250),
+            body: body.trim_start_matches(['\r', '\n']).trim_end().to_string() + "\n",
+        })
+    }
+
+    /// Validates a template directory: see [`Letters::check`]. A directory
+    /// whose templates cannot be read or parsed is one problem.
+    pub fn check_dir(dir: &Path, default_lang: &str) -> Problems {
+        match Letters::load(dir) {
+            Ok(l) => l.check(default_lang),
+            Err(e) => Problems::from(vec![Problem::new(
+                "templates",
+                format!("{e}; fix the template syntax"),
+            )]),
+        }
+    }
+
+    /// Checks the loaded set: every required letter present in the default
+    /// language, every template renders against the sample case, and every
+    /// variable it uses exists.
+    pub fn check(&self, default_lang: &str) -> Problems {
+        let mut problems = Problems::default();
+        for name in REQUIRED {
+            if !self.sources.contains_key(&format!("{default_lang}/{name}")) {
+                let path = self.dir.join(default_lang).join(format!("{name}.txt.j2"));
+                problems.push(
+                    "templates",
+                    format!(
+                        "missing template {}: klachtd needs it to send the {name} letter; copy it from the templates/ of the release",
+                        path.display()
+                    ),
+                );
+            }
+        }
+        let case_sample = sample_context();
+        let mut message_sample = sample_context();
+        if let Some(o) = message_sample.as_object_mut() {
+            o.remove("case");
+            o.remove("term");
+        }
+        for (name, source) in &self.sources {
+            let short = name.split('/').nth(1).unwrap_or(name);
+            let sample = if MESSAGE_LETTERS.contains(&short) {
+                &message_sample
+            } else {
+                &case_sample
+            };
+            let key = format!("templates/{name}.txt.j2");
+            let unknown = self.unknown_variables(name, sample);
+            for v in &unknown {
+                let line = source
+                    .lines()
+                    .position(|l| l.contains(v.as_str()))
+                    .map(|i| i + 1);
+                problems.push(
+                    key.clone(),
+                    format!(
+                        "{}unknown variable '{v}'; known are {}",
+                        line.map(|l| format!("line {l}: ")).unwrap_or_default(),
+                        known_variables(sample).join(", ")
+                    ),
+                );
+            }
+            if unknown.is_empty() {
+                let lang = name.split('/').next().unwrap_or("nl");
+                if let Err(e) = self.render(lang, short, sample) {
+                    problems.push(key, e.to_string());
+                }
+            }
+        }
+        problems
+    }
+
+    /// The variables template `name` uses that `sample` does not have.
+    fn unknown_variables(&self, name: &str, sample: &serde_json::Value) -> Vec<String> {
+        let mut unknown: Vec<String> = ["subject", "body"]
+            .iter()
+            .filter_map(|part| self.env.get_template(&format!("{name}#{part}")).ok())
+            .flat_map(|t| t.undeclared_variables(true))
+            .filter(|v| !has_path(sample, v))
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        unknown
+    }
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> LetterError {
+    let mut message = e.kind().to_string();
+    if let Some(d) = e.detail() {
+        message.push_str(": ");
+        message.push_str(d);
+    }
+    LetterError::Template {
+        template: name.to_string(),
+        line: e.line(),
+        message,
+    }
+}
+
+/// Splits a template source into its subject template (the text after
+/// `Subject:` on the first line) and its body template (the rest, with the
+/// first line left empty so line numbers in errors match the file).
+fn split_source(name: &str, source: &str) -> Result<(String, String), LetterError> {
+    let (first, rest) = source.split_once('\n').unwrap_or((source, ""));
+    let subject = first
+        .strip_prefix("Subject:")
+        .or_else(|| first.strip_prefix("Onderwerp:"))
+        .ok_or_else(|| LetterError::Template {
+            template: name.to_string(),
+            line: Some(1),
+            message: "the first line must be 'Subject: …' (then an empty line, then the body)"
+                .into(),
+        })?;
+    Ok((subject.trim().to_string(), format!("\n{rest}")))
+}
+
+/// `{{ date | datum }}` and `{{ date | datum("en") }}`: an ISO date
+/// (`2026-05-06`) as "6 mei 2026" / "6 May 2026".
+fn filter_datum(value: String, lang: Option<String>) -> String {
+    crate::deadline::long_date(&value, lang.as_deref().unwrap_or("nl"))
+}
+
+/// `{{ text | wrap(72) }}`: word-wraps each paragraph at `width` columns.
+fn filter_wrap(value: String, width: Option<usize>) -> String {
+    let width = width.unwrap_or(72).max(20);
+    value
+        .split('\n')
+        .map(|para| {
+            let mut lines: Vec<String> = Vec::new();
+            let mut line = String::new();
+            for word in para.split_whitespace() {
+                if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                    lines.push(std::mem::take(&mut line));
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+            }
+            lines.push(line);
+            lines.join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn has_path(v: &serde_json::Value, path: &str) -> bool {
+    let mut cur = v;
+    for part in path.split('.') {
+        match cur.get(part) {
+            Some(next) => cur = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+fn known_variables(v: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(obj) = v.as_object() {
+        for (k, inner) in obj {
+            match inner.as_object() {
+                Some(o) => out.extend(o.keys().map(|i| format!("{k}.{i}"))),
+                None => out.push(k.clone()),
+            }
+        }
+    }
+    out
+}
+
+/// The variables every letter can use, filled with a sample case. The
+/// processor builds the same shape from real cases.
+pub fn sample_context() -> serde_json::Value {
+    json!({
+        "org": {
+            "name": "Voorbeeld B.V.",
+            "complaints_address": "klachten@voorbeeld.nl",
+        },
+        "case": {
+            "id": "KL-2026-0042",
+            "received": "2026-04-24",
+            "subject": "Monteur niet gekomen",
+            "summary": "De monteur zou dinsdag komen maar is niet verschenen.",
+            "name": "J. Jansen",
+            "complainant": "jan@voorbeeld.nl",
+            "state": "ontvangen",
+            "language": "nl",
+            "category": "dienstverlening",
+            "urgent": false,
+            "justified": true,
+            "outcome": "De ruit is kosteloos vervangen.",
+            "offers": ["een tegoedbon van 50 euro"],
+        },
+        "missing": ["naam", "adres", "telefoon"],
+        "role": "kwaliteitsmanager",
+        "bounce": {
+            "to": "jan@voorbeeld.nl",
+            "letter": "ontvangstbevestiging",
+            "subject": "Ontvangstbevestiging van uw klacht [KL-2026-0042]",
+        },
+        "decision": {
+            "justified": true,
+            "motivation": "de monteur is zonder bericht weggebleven",
+            "reason": "de klacht gaat over een ander bedrijf",
+        },
+        "message": {
+            "from": "jan@voorbeeld.nl",
+            "name": "J. Jansen",
+            "subject": "Monteur niet gekomen",
+            "summary": "De monteur zou dinsdag komen maar is niet verschenen.",
+            "text": "Beste,\n\nDe monteur zou dinsdag komen maar is niet verschenen.\n\nJan Jansen",
+            "received": "2026-04-24",
+            "label": "klacht",
+            "category": "dienstverlening",
+            "urgent": false,
+            "attachments": ["foto.jpg"],
+            "refused": [{"name": "video.mp4", "size_mb": "48.2"}],
+            "max_attachment_mb": "15",
+        },
+        "reply": {
+            "text": "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\nPiet",
+            "from": "piet@voorbeeld.nl",
+        },
+        "result": {
+            "done": ["#gegrond"],
+            "rejected": [{"command": "#opgelost", "why": "not allowed from state bevestigd to opgelost"}],
+            "relayed_to": "jan@voorbeeld.nl",
+            "help": "",
+        },
+        "report": {
+            "title": "Klachtenoverleg Voorbeeld B.V. — 2026-04-27",
+            "kind": "weekagenda",
+            "period": "2026-04-20 t/m 2026-04-27",
+            "text": "# Klachtenoverleg\n\n| Zaak | Ontvangen |\n|---|---|\n",
+        },
+        "alert": {
+            "from": "piet@voorbeeld.nl",
+            "subject": "Re: [KL-2026-0042]",
+            "reason": "a staff address without a valid case token",
+            "received": "2026-04-24T14:00:00+00:00",
+            "journal_id": "0123456789abcdef01234567",
+        },
+        "timer": {
+            "kind": "herinnering-2",
+            "term_end": "2026-05-08",
+            "workdays": 2,
+            "breached": false,
+            "handler": "piet@voorbeeld.nl",
+            "step": "",
+        },
+        "extension": {
+            "by": "4 weken",
+            "reason": "wij wachten op het oordeel van een deskundige",
+        },
+        "term": {
+            "acknowledge": "7 werkdagen",
+            "decide": "2 weken",
+            "decide_by": "2026-05-08",
+        },
+        "policy": {
+            "name": "generiek",
+            "handling": "Wij onderzoeken uw klacht, zo nodig in overleg met u en de betrokken medewerker(s), en stellen u gemotiveerd op de hoogte van ons standpunt.",
+            "appeal": "U kunt uw klacht voorleggen aan de Geschillencommissie.",
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(name: &str, body: &str) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("nl")).unwrap();
+        std::fs::write(d.path().join("nl").join(format!("{name}.txt.j2")), body).unwrap();
+        d
+    }
+
+    #[test]
+    fn renders_subject_and_body() {
+        let d = dir_with(
+            "ontvangstbevestiging",
+            "Subject: Uw klacht [{{ case.id }}]\n\nBeste {{ case.name }},\n\nOntvangen op {{ case.received | datum }}.\n",
+        );
+        let l = Letters::load(d.path()).unwrap();
+        let r = l
+            .render("nl", "ontvangstbevestiging", &sample_context())
+            .unwrap();
+        assert_eq!(r.subject, "Uw klacht [KL-2026-0042]");
+        assert!(r.body.contains("24 april 2026"));
+    }
+
+    #[test]
+    fn unknown_variable_is_named_with_line() {
+        let d = dir_with(
+            "ontvangstbevestiging",
+            "Subject: x\n\nBeste {{ case.naam }},\n",
+        );
+        let p: Vec<_> = Letters::check_dir(d.path(), "nl")
+            .into_iter()
+            .filter(|p| p.key.contains("ontvangstbevestiging"))
+            .collect();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("line 3"), "{}", p[0].message);
+        assert!(p[0].message.contains("case.naam"));
+    }
+
+    #[test]
+    fn customer_text_is_data_not_template() {
+        let d = dir_with(
+            "ontvangstbevestiging",
+            "Subject: {{ case.subject }}\n\n{{ case.summary }}\n",
+        );
+        let l = Letters::load(d.path()).unwrap();
+        let mut ctx = sample_context();
+        ctx["case"]["subject"] = json!("Hoi {{ org.name }}\r\nBcc: x@y.nl");
+        ctx["case"]["summary"] = json!("{% for x in range(10) %}x{% endfor %}");
+        let r = l.render("nl", "ontvangstbevestiging", &ctx).unwrap();
+        assert_eq!(r.subject, "Hoi {{ org.name }} Bcc: x@y.nl");
+        assert!(r.body.contains("{% for x in range(10) %}"));
+    }
+
+    #[test]
+    fn missing_required_letter_is_reported() {
+        let d = tempfile::tempdir().unwrap();
+        let p = Letters::check_dir(d.path(), "nl");
+        assert!(p.iter().any(|p| p.message.contains("ontvangstbevestiging")));
+    }
+}

@@ -1,0 +1,19 @@
+//! The procedure: the decisions. Processing journalled messages (open or
+//! thread a case, answer, relay), staff mail and its commands, the timers
+//! of terms and the scheduled mails. Each decision is a function of
+//! (store, [`context::Context`], message) and is committed as one store
+//! transaction together with the letters it queues.
+
+pub mod bounce;
+pub mod command;
+pub mod context;
+pub mod handling;
+pub mod open;
+pub mod outcome;
+pub mod periodic;
+pub mod post;
+pub mod processor;
+pub mod record;
+pub mod staff;
+pub mod timers;
+pub mod vars;

@@ -1,0 +1,355 @@
+//! The processor: takes journalled messages in arrival order, decides what
+//! each one is (witness copy → automatic mail → staff → reply on a case →
+//! new message, acted on per policy), and applies the decision — case,
+//! events, outbox items, timers, journal status — in one transaction. A
+//! message it cannot process becomes a dead letter with the reason; it
+//! never stops the others.
+
+use crate::address;
+use crate::cases::case::Case;
+use crate::cases::change::Change;
+use crate::cases::event::{EventKind, KLACHTD};
+use crate::cases::policy::Action;
+use crate::cases::state::State;
+use crate::cases::thread;
+use crate::intake::classify::Verdict;
+use crate::intake::inbound::{Correspondent, Inbound};
+use crate::intake::journal::{self, Entry, Status};
+use crate::letters::outbox;
+use crate::letters::request::LetterRequest;
+use crate::procedure::context::{Context, ProcessError};
+use crate::procedure::open::{open_case, Complaint};
+use crate::procedure::outcome::Outcome;
+use crate::procedure::{bounce, post, record, staff, timers, vars};
+use crate::store::{Batch, Store, StoreError, Tree};
+
+/// Totals of one processing pass.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// New cases opened.
+    pub new_cases: u32,
+    /// Messages added to cases.
+    pub added: u32,
+    /// Messages recorded without a case.
+    pub recorded: u32,
+    /// Witness copies matched.
+    pub witnessed: u32,
+    /// Dead letters.
+    pub dead: u32,
+}
+
+/// How one journal entry was settled.
+enum Settled {
+    Processed(Outcome),
+    Dead,
+    Gone,
+}
+
+/// Processes every pending journal entry.
+pub fn process_pending(store: &Store, ctx: &Context<'_>) -> Result<Report, StoreError> {
+    let mut report = Report::default();
+    for (queue_key, id) in journal::pending(store)? {
+        match process_one(store, ctx, &queue_key, &id)? {
+            Settled::Processed(outcome) => {
+                tracing::info!(journal = %id, %outcome, "processed");
+                match outcome {
+                    Outcome::NewCase(_) => report.new_cases += 1,
+                    Outcome::AddedToCase(_) => report.added += 1,
+                    Outcome::Recorded(_) => report.recorded += 1,
+                    Outcome::Witness(_) => report.witnessed += 1,
+                }
+            }
+            Settled::Dead => report.dead += 1,
+            Settled::Gone => {}
+        }
+    }
+    Ok(report)
+}
+
+/// Decides one pending entry and commits the decision; decides again when
+/// another writer (the outbox sender) changed a case meanwhile.
+fn process_one(
+    store: &Store,
+    ctx: &Context<'_>,
+    queue_key: &[u8],
+    id: &str,
+) -> Result<Settled, StoreError> {
+    store.transact(|store| {
+        let ctx = &ctx.at_now();
+        let mut batch = Batch::new();
+        let Some(entry) = journal::entry(store, id)? else {
+            batch.remove(Tree::Pending, queue_key.to_vec());
+            return Ok((batch, Settled::Gone));
+        };
+        let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decide_and_build(store, ctx, &entry, queue_key)
+        }))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            Err(ProcessError::Unprocessable(format!(
+                "internal error while processing (please report): {what}"
+            )))
+        });
+        match decided {
+            Ok((batch, outcome)) => Ok((batch, Settled::Processed(outcome))),
+            Err(ProcessError::Unprocessable(reason)) => {
+                tracing::warn!(journal = %id, %reason, "dead letter");
+                let at = ctx.now();
+                journal::settle(
+                    &mut batch,
+                    queue_key,
+                    &entry,
+                    Status::Dead { at, reason },
+                    None,
+                );
+                Ok((batch, Settled::Dead))
+            }
+            Err(ProcessError::Store(e)) => Err(e),
+        }
+    })
+}
+
+/// Decides what a journalled message is and builds the batch that applies it.
+fn decide_and_build(
+    store: &Store,
+    ctx: &Context<'_>,
+    entry: &Entry,
+    queue_key: &[u8],
+) -> Result<(Batch, Outcome), ProcessError> {
+    let unprocessable = ProcessError::Unprocessable;
+    if entry.size > ctx.config.limits.max_message_bytes {
+        return Err(unprocessable(format!(
+            "message of {} bytes exceeds limits.max_message_bytes ({}); read it with `klachtd failed show {}` and handle it by hand",
+            entry.size, ctx.config.limits.max_message_bytes, entry.id
+        )));
+    }
+    let raw = journal::raw(store, &entry.id)?
+        .ok_or_else(|| unprocessable("raw message missing from the journal".into()))?;
+    let mut m = Inbound::parse(&raw)
+        .ok_or_else(|| unprocessable("not a mail message: no header could be parsed".into()))?;
+    // Over the limit: the mail is kept (in the journal), the attachment is
+    // recorded as not accepted and the sender told.
+    m.refuse_attachments_over(ctx.config.limits.max_attachment_bytes);
+    let mut batch = Batch::new();
+    let (outcome, verdict) = decide(store, ctx, (entry, &m, &raw), &mut batch)?;
+    journal::settle(
+        &mut batch,
+        queue_key,
+        entry,
+        Status::Processed {
+            at: ctx.now(),
+            outcome: outcome.label().into(),
+            case: outcome.case(),
+        },
+        verdict,
+    );
+    Ok((batch, outcome))
+}
+
+/// A message with its journal entry and raw bytes.
+type Message<'a> = (&'a Entry, &'a Inbound, &'a [u8]);
+
+/// The decision proper, in the order of docs/design.md ("Processing").
+fn decide(
+    store: &Store,
+    ctx: &Context<'_>,
+    (entry, m, raw): Message<'_>,
+    batch: &mut Batch,
+) -> Result<(Outcome, Option<Verdict>), ProcessError> {
+    if let Some(outcome) = witness(store, ctx, m, batch)? {
+        return Ok((outcome, None));
+    }
+    let verdict = ctx.classifier.classify_message(m);
+    let thread = thread::find(store, ctx.signer, &ctx.org().complaints_address, m)?;
+    if let Some(reason) = &verdict.auto_reason {
+        let outcome = automatic(store, ctx, (entry, m, raw), reason, thread, batch)?;
+        return Ok((outcome, Some(verdict)));
+    }
+    let Some(from) = m.from.clone().filter(|f| address::is_valid(f)) else {
+        return Ok((
+            Outcome::Recorded("no usable sender address".into()),
+            Some(verdict),
+        ));
+    };
+    if address::normalize(&from) == address::normalize(&ctx.org().complaints_address) {
+        return Ok((
+            Outcome::Recorded("sent from the complaints address itself (loop guard)".into()),
+            Some(verdict),
+        ));
+    }
+    // Staff: commands and replies to relay, or Cc-mode copies.
+    if ctx.config.is_staff(&from) {
+        let outcome = staff::handle(store, ctx, (entry, m), &from, thread, batch)?;
+        return Ok((outcome, Some(verdict)));
+    }
+    // A reply on a case belongs to the case, whatever it says.
+    let sender = Correspondent::of(m, &from);
+    if let Some(c) = thread {
+        reply_on_case(store, ctx, (entry, m), &sender, &verdict, &c, batch)?;
+        return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
+    }
+    let outcome = match ctx.policy.actions.for_label(&verdict.label) {
+        Action::Case => {
+            let complaint = Complaint {
+                entry,
+                message: m,
+                sender: &sender,
+                verdict: &verdict,
+                channel: "email",
+            };
+            Outcome::NewCase(open_case(store, ctx, batch, &complaint)?.id)
+        }
+        Action::Record => Outcome::Recorded(format!("{} (recorded per policy)", verdict.label)),
+        action => answer_without_case(store, ctx, (entry, m), &sender, &verdict, action, batch)?,
+    };
+    Ok((outcome, Some(verdict)))
+}
+
+/// Our own outgoing mail coming back as its witness copy: the letter is
+/// marked sent (if the outbox did not already).
+fn witness(
+    store: &Store,
+    ctx: &Context<'_>,
+    m: &Inbound,
+    batch: &mut Batch,
+) -> Result<Option<Outcome>, ProcessError> {
+    let Some(mid) = &m.message_id else {
+        return Ok(None);
+    };
+    if ctx.signer.verify_message_id(mid).is_none() {
+        return Ok(None);
+    }
+    let Some(item) = outbox::item_by_message_id(store, mid)? else {
+        return Ok(Some(Outcome::Recorded(
+            "copy of an outgoing klachtd mail".into(),
+        )));
+    };
+    if !matches!(item.status, outbox::Status::Sent { .. }) {
+        outbox::mark_sent(store, batch, &item, ctx.now())?;
+    }
+    Ok(Some(Outcome::Witness(item.id)))
+}
+
+/// Automatic mail: recorded (on its case when it threads), never answered;
+/// a bounce of one of our letters marks the contact undeliverable.
+fn automatic(
+    store: &Store,
+    ctx: &Context<'_>,
+    (entry, m, raw): Message<'_>,
+    reason: &str,
+    thread: Option<Case>,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    let bounce_like = m.content_type.starts_with("multipart/report")
+        || reason.contains("bounce")
+        || reason.contains("automatic sender");
+    if bounce_like {
+        if let Some((item, c)) = bounce::bounced_letter(store, ctx, raw)? {
+            bounce::bounce(ctx, batch, (entry, m), &item, &c)?;
+            return Ok(Outcome::AddedToCase(c.id));
+        }
+    }
+    if let Some(c) = thread {
+        let mut change = Change::on(&c);
+        record::message(&mut change, entry, m, "automatic", ctx.now());
+        change.write(batch);
+        return Ok(Outcome::AddedToCase(c.id));
+    }
+    Ok(Outcome::Recorded(format!("automatic mail: {reason}")))
+}
+
+/// A message from the complainant or a participant on their case: added
+/// to it; an attachment over the limit is refused with a letter; a case
+/// waiting for the complainant resumes.
+fn reply_on_case(
+    store: &Store,
+    ctx: &Context<'_>,
+    (entry, m): (&Entry, &Inbound),
+    sender: &Correspondent,
+    verdict: &Verdict,
+    c: &Case,
+    batch: &mut Batch,
+) -> Result<(), ProcessError> {
+    let now = ctx.now();
+    let mut change = Change::on(c);
+    record::message(&mut change, entry, m, "reply", now);
+    if m.attachments.iter().any(|a| !a.kept) {
+        let mut vars = vars::case(ctx, c);
+        vars["message"] = vars::message(ctx, entry, m, sender, verdict);
+        let req = LetterRequest::answering(ctx.org(), m, sender, "bijlage-te-groot", vars)
+            .lang(&c.language)
+            .on_case(c.id, c.version + 1);
+        if let Some(item) = post::answer(store, ctx, batch, &req)? {
+            change.record(now, KLACHTD, post::queued(&item));
+        }
+    }
+    // The complainant answered: the case no longer waits for them.
+    if c.state == State::WachtOpKlager
+        && address::normalize(&sender.address) == address::normalize(&c.complainant)
+    {
+        change.record(
+            now,
+            KLACHTD,
+            EventKind::StateChanged {
+                to: State::InBehandeling,
+            },
+        );
+        timers::schedule(
+            batch,
+            &timers::plan(change.case(), ctx.policy, ctx.calendar),
+        );
+    }
+    change.write(batch);
+    Ok(())
+}
+
+/// Compliments, ideas and questions: answered and passed on to staff, no case.
+fn answer_without_case(
+    store: &Store,
+    ctx: &Context<'_>,
+    (entry, m): (&Entry, &Inbound),
+    sender: &Correspondent,
+    verdict: &Verdict,
+    action: Action,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    let about = format!("M-{}", entry.id);
+    let mut vars = vars::base(ctx);
+    vars["message"] = vars::message(ctx, entry, m, sender, verdict);
+    let mut done = Vec::new();
+    let customer_letter = match action {
+        Action::ThankAndForward => Some("bedankt"),
+        Action::AcknowledgeAndForward => Some("bericht-ontvangen"),
+        _ => None,
+    };
+    if let Some(letter) = customer_letter {
+        let req = LetterRequest::answering(ctx.org(), m, sender, letter, vars.clone())
+            .about(about.clone(), 1);
+        post::answer(store, ctx, batch, &req)?;
+        done.push(letter);
+    }
+    // Forward to the staff member a compliment names, else the coordinator.
+    let named = (action == Action::ThankAndForward)
+        .then(|| {
+            ctx.config
+                .staff_named_in(&format!("{}\n{}", m.subject, m.text))
+        })
+        .flatten();
+    if let Some(staff) = named.or_else(|| ctx.coordinator().map(str::to_string)) {
+        // Staff answer the sender directly: Reply-To is the sender.
+        let req = LetterRequest::to_staff(ctx.org(), &staff, "doorsturen", vars)
+            .about(about, 1)
+            .reply_to(sender.reply_address.clone());
+        post::queue(ctx, batch, &req)?;
+        done.push("doorsturen");
+    }
+    Ok(Outcome::Recorded(format!(
+        "{}: {}",
+        verdict.label,
+        done.join(" + ")
+    )))
+}

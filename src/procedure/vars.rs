@@ -1,0 +1,88 @@
+//! The variables letters are rendered with: the organisation and policy
+//! every letter has, a case's (`case.*`, `term.*`), and a message's
+//! (`message.*`). The shape is that of
+//! [`crate::letters::templates::sample_context`], which `check` renders
+//! every template against.
+
+use crate::cases::case::Case;
+use crate::intake::classify::Verdict;
+use crate::intake::inbound::{Correspondent, Inbound};
+use crate::intake::journal::Entry;
+use crate::procedure::context::Context;
+use crate::text;
+use serde_json::json;
+
+/// The variables every letter has: the organisation and the policy.
+pub fn base(ctx: &Context<'_>) -> serde_json::Value {
+    let lang = &ctx.org().language;
+    json!({
+        "org": {
+            "name": ctx.org().name,
+            "complaints_address": ctx.org().complaints_address,
+        },
+        "policy": {
+            "name": ctx.policy.name,
+            "handling": ctx.policy.handling(lang),
+            "appeal": ctx.policy.appeal(lang),
+        },
+    })
+}
+
+/// The variables of a letter about `c`.
+pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
+    let decide_by = ctx
+        .calendar
+        .local_date(ctx.policy.decision_due(c, ctx.calendar));
+    let mut v = base(ctx);
+    v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
+    v["policy"]["appeal"] = json!(ctx.policy.appeal(&c.language));
+    v["case"] = json!({
+        "id": c.id.to_string(),
+        "received": ctx.calendar.local_date(c.received).to_string(),
+        "subject": c.subject,
+        "summary": c.summary,
+        "name": c.name.clone().unwrap_or_default(),
+        "complainant": c.complainant,
+        "state": c.state.as_str(),
+        "language": c.language,
+        "category": c.category.clone().unwrap_or_default(),
+        "urgent": c.urgent,
+        "justified": c.justified,
+        "outcome": c.outcome.clone().unwrap_or_default(),
+        "offers": c.offers,
+    });
+    v["term"] = json!({
+        "acknowledge": ctx.policy.terms.acknowledge.to_string(),
+        "decide": ctx.policy.terms.decide.to_string(),
+        "decide_by": decide_by.to_string(),
+    });
+    v
+}
+
+/// The variables of the message a letter is about (`message.*`).
+pub fn message(
+    ctx: &Context<'_>,
+    entry: &Entry,
+    m: &Inbound,
+    sender: &Correspondent,
+    verdict: &Verdict,
+) -> serde_json::Value {
+    let new_text = text::new_text(&m.text);
+    json!({
+        "from": sender.address,
+        "name": sender.name.clone().unwrap_or_default(),
+        "subject": crate::address::header_safe(&m.subject, 250),
+        "summary": text::summary(&new_text, 300),
+        "text": new_text,
+        "received": ctx.calendar.local_date(entry.received_at).to_string(),
+        "label": verdict.label,
+        "category": verdict.category.clone().unwrap_or_default(),
+        "urgent": verdict.urgent,
+        "attachments": m.attachments.iter().filter(|a| a.kept).map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "refused": m.attachments.iter().filter(|a| !a.kept).map(|a| json!({
+            "name": a.name,
+            "size_mb": format!("{:.1}", a.size as f64 / 1_048_576.0),
+        })).collect::<Vec<_>>(),
+        "max_attachment_mb": format!("{:.0}", ctx.config.limits.max_attachment_bytes as f64 / 1_048_576.0),
+    })
+}

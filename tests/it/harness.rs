@@ -1,0 +1,475 @@
+//! Test harness: the real mail stack (scripts/mailstack), an SMTP client to
+//! deliver test mail through Postfix, an IMAP client to read mailboxes, a
+//! klachtd config per test with fresh mailboxes, and klachtd itself: as the
+//! shipped binary (black-box), or in this process on a manual clock for
+//! tests that travel in time (the model is zero2prod's `spawn_app`).
+#![allow(dead_code)]
+
+use futures_util::TryStreamExt;
+use klachtd::daemon::{CycleReport, Daemon};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Facts about the running mail stack.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    pub smtp_port: u16,
+    pub ca: PathBuf,
+    pub other_ca: PathBuf,
+    pub password: String,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The mail stack: the one `scripts/test` started (KLACHTD_MAILSTACK_ENV),
+/// else one this test binary starts under target/.
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let env_file = match std::env::var("KLACHTD_MAILSTACK_ENV") {
+            Ok(p) => PathBuf::from(p),
+            Err(_) => {
+                let dir = root().join("target/mailstack-dev");
+                let out = Command::new(root().join("scripts/mailstack"))
+                    .arg("start")
+                    .arg(&dir)
+                    .output()
+                    .expect("run scripts/mailstack");
+                assert!(
+                    out.status.success(),
+                    "scripts/mailstack start failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                dir.join("env")
+            }
+        };
+        let text = std::fs::read_to_string(&env_file)
+            .unwrap_or_else(|e| panic!("read {}: {e}", env_file.display()));
+        let vars: HashMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let port = |k: &str| vars[k].parse::<u16>().unwrap();
+        Stack {
+            imap_port: port("MAILSTACK_IMAP_PORT"),
+            imaps_port: port("MAILSTACK_IMAPS_PORT"),
+            smtp_port: port("MAILSTACK_SMTP_PORT"),
+            ca: PathBuf::from(&vars["MAILSTACK_CA"]),
+            other_ca: PathBuf::from(&vars["MAILSTACK_OTHER_CA"]),
+            password: vars["MAILSTACK_PASSWORD"].clone(),
+        }
+    })
+}
+
+/// A unique tag for fresh mailboxes.
+pub fn unique(name: &str) -> String {
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    )
+}
+
+/// One klachtd instance under test: its config, store and mailboxes.
+pub struct Instance {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub complaints: String,
+    pub tag: String,
+}
+
+/// Options for a test config.
+pub struct Options {
+    pub tls: &'static str,
+    pub ca: Option<PathBuf>,
+    /// Extra lines inside `[staff]`.
+    pub staff_extra: String,
+    /// Extra sections at the end.
+    pub extra: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tls: "none",
+            ca: None,
+            staff_extra: String::new(),
+            extra: String::new(),
+        }
+    }
+}
+
+impl Instance {
+    pub fn new(name: &str) -> Instance {
+        Self::with(name, Options::default())
+    }
+
+    pub fn with(name: &str, opts: Options) -> Instance {
+        let s = stack();
+        let tag = unique(name);
+        let dir = tempfile::tempdir().unwrap();
+        let complaints = format!("klachten-{tag}@example.test");
+        std::fs::write(
+            dir.path().join("imap-password"),
+            format!("{}\n", s.password),
+        )
+        .unwrap();
+        let port = if opts.tls == "tls" {
+            s.imaps_port
+        } else {
+            s.imap_port
+        };
+        let ca = opts
+            .ca
+            .as_ref()
+            .map(|p| format!("ca_file = \"{}\"\n", p.display()))
+            .unwrap_or_default();
+        let config = format!(
+            r#"[organization]
+name = "Testorganisatie"
+complaints_address = "{complaints}"
+language = "nl"
+
+[mailbox]
+host = "{host}"
+port = {port}
+tls = "{tls}"
+{ca}username = "{complaints}"
+password_file = "imap-password"
+idle_renew_secs = 60
+timeout_secs = 20
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp}
+tls = "none"
+from = "Klachtenservice <{complaints}>"
+timeout_secs = 20
+
+[store]
+path = "store"
+
+[templates]
+dir = "{templates}"
+
+[staff]
+coordinator = "coordinator-{tag}@org.example.test"
+domains = ["org.example.test"]
+{staff_extra}
+
+[outbox]
+witness_wait_secs = 3
+{extra}
+"#,
+            host = if opts.tls == "none" {
+                "127.0.0.1"
+            } else {
+                "localhost"
+            },
+            tls = opts.tls,
+            smtp = s.smtp_port,
+            templates = root().join("templates").display(),
+            extra = opts.extra,
+            staff_extra = opts.staff_extra,
+        );
+        let path = dir.path().join("klachtd.toml");
+        std::fs::write(&path, config).unwrap();
+        Instance {
+            dir,
+            config: path,
+            complaints,
+            tag,
+        }
+    }
+
+    /// Mails a complaint from `customer` to the complaints address through
+    /// Postfix, with Message-ID `<{id}-{tag}@voorbeeld.test>`; returns that id.
+    pub fn send_complaint(&self, customer: &str, id: &str, subject: &str, body: &str) -> String {
+        let mid = format!("{id}-{}@voorbeeld.test", self.tag);
+        smtp_send(
+            customer,
+            &[&self.complaints],
+            &complaint(customer, &self.complaints, &mid, subject, body),
+        );
+        mid
+    }
+
+    /// A customer address unique to this instance.
+    pub fn customer(&self, n: u32) -> String {
+        format!("klant{n}-{}@voorbeeld.test", self.tag)
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// Runs `klachtd --config … ARGS` to completion.
+    pub fn klachtd(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_klachtd"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("KLACHTD_LOG", "info")
+            .output()
+            .expect("run klachtd")
+    }
+
+    /// One full cycle of klachtd in this process, its clock standing at
+    /// `at` (a manual clock: the binary is not involved). The store is
+    /// closed again afterwards, so the CLI can read it.
+    pub fn once_at(&self, at: chrono::DateTime<chrono::Utc>) -> CycleReport {
+        let config = klachtd::config::Config::load(&self.config).expect("the test config loads");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let clock = klachtd::clock::ManualClock::new(at);
+        let daemon = Daemon::open(config, std::sync::Arc::new(clock)).expect("klachtd starts");
+        rt.block_on(daemon.once())
+            .unwrap_or_else(|e| panic!("one cycle at {at}: {e}"))
+    }
+
+    /// Runs `klachtd` with extra environment (e.g. `KLACHTD_FAKE_NOW`, the
+    /// binary's clock for black-box tests).
+    pub fn klachtd_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_klachtd"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run klachtd")
+    }
+
+    /// `klachtd once`, asserting success.
+    pub fn once(&self) -> String {
+        let out = self.klachtd(&["once"]);
+        assert!(
+            out.status.success(),
+            "klachtd once failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the complaints inbox holds at least `n` messages, then
+    /// runs one cycle.
+    pub fn once_after(&self, n: usize) -> String {
+        assert!(
+            wait_until(Duration::from_secs(10), || fetch_all(
+                &self.complaints,
+                "INBOX"
+            )
+            .len()
+                >= n),
+            "fewer than {n} messages reached {}",
+            self.complaints
+        );
+        self.once()
+    }
+
+    /// Starts `klachtd run` in the background.
+    pub fn spawn_run(&self) -> Child {
+        self.spawn_run_env(&[])
+    }
+
+    /// Starts `klachtd run` in the background with extra environment.
+    pub fn spawn_run_env(&self, env: &[(&str, &str)]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_klachtd"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .env("KLACHTD_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join("run.log")).unwrap())
+            .spawn()
+            .expect("spawn klachtd run")
+    }
+
+    /// The cases, via `cases list --json`.
+    pub fn cases(&self) -> Vec<serde_json::Value> {
+        let out = self.klachtd(&["cases", "list", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// Delivers a raw message through Postfix (plain SMTP on loopback).
+pub fn smtp_send(from: &str, to: &[&str], raw: &str) {
+    let s = stack();
+    let stream = TcpStream::connect(("127.0.0.1", s.smtp_port)).expect("connect to postfix");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut w = stream;
+    let mut expect = |code: &str| loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with(code),
+            "SMTP: expected {code}, got {line:?}"
+        );
+        if line.as_bytes().get(3) != Some(&b'-') {
+            break;
+        }
+    };
+    expect("220");
+    write!(w, "EHLO test.example.test\r\n").unwrap();
+    expect("250");
+    write!(w, "MAIL FROM:<{from}>\r\n").unwrap();
+    expect("250");
+    for r in to {
+        write!(w, "RCPT TO:<{r}>\r\n").unwrap();
+        expect("250");
+    }
+    write!(w, "DATA\r\n").unwrap();
+    expect("354");
+    let body = raw.replace("\r\n", "\n").replace('\n', "\r\n");
+    for line in body.split("\r\n") {
+        if line.starts_with('.') {
+            w.write_all(b".").unwrap();
+        }
+        w.write_all(line.as_bytes()).unwrap();
+        w.write_all(b"\r\n").unwrap();
+    }
+    write!(w, ".\r\n").unwrap();
+    expect("250");
+    write!(w, "QUIT\r\n").unwrap();
+}
+
+/// A plain complaint message.
+pub fn complaint(from: &str, to: &str, message_id: &str, subject: &str, body: &str) -> String {
+    format!(
+        "From: Klant <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\nDate: Mon, 20 Apr 2026 10:00:00 +0200\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn login(user: &str) -> async_imap::Session<tokio::net::TcpStream> {
+    let s = stack();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.imap_port))
+        .await
+        .unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap();
+    client
+        .login(user, &s.password)
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap()
+}
+
+/// All messages in a folder of a mailbox (raw), or empty when it does not exist.
+pub fn fetch_all(user: &str, folder: &str) -> Vec<Vec<u8>> {
+    rt().block_on(async {
+        let mut session = login(user).await;
+        let Ok(mb) = session.select(folder).await else {
+            return Vec::new();
+        };
+        if mb.exists == 0 {
+            return Vec::new();
+        }
+        let fetches: Vec<_> = session
+            .fetch("1:*", "BODY.PEEK[]")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let out = fetches
+            .iter()
+            .filter_map(|f| f.body().map(|b| b.to_vec()))
+            .collect();
+        let _ = session.logout().await;
+        out
+    })
+}
+
+/// Appends raw messages to a folder over IMAP.
+pub fn append_all(user: &str, folder: &str, messages: &[Vec<u8>]) {
+    rt().block_on(async {
+        let mut session = login(user).await;
+        for m in messages {
+            session.append(folder, None, None, m).await.unwrap();
+        }
+        let _ = session.logout().await;
+    })
+}
+
+/// Waits until `f` holds, up to `timeout`.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}
+
+/// Header value of a raw message (first occurrence, unfolded).
+pub fn header(raw: &[u8], name: &str) -> Option<String> {
+    let m = mail_parser::MessageParser::default().parse(raw)?;
+    m.header_raw(name)
+        .map(|v| v.trim().replace(['\r', '\n'], ""))
+}
+
+/// How many of `list` contain `what`.
+pub fn count_containing(list: &[String], what: &str) -> usize {
+    list.iter().filter(|s| s.contains(what)).count()
+}
+
+/// Decoded subject and text body of a raw message.
+pub fn subject_and_text(raw: &[u8]) -> (String, String) {
+    let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+    (
+        m.subject().unwrap_or("").to_string(),
+        m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+    )
+}
+
+/// The shared corpus folder, when present next to the project.
+pub fn corpus() -> Option<PathBuf> {
+    let p = root().join("../shared/corpus");
+    p.is_dir().then_some(p)
+}
+
+pub fn kill(child: &mut Child, signal: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status();
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}
