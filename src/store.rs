@@ -116,6 +116,9 @@ pub enum StoreError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// The system's random source failed (the store's key cannot be made).
+    #[error("the system's random source is unavailable, so klachtd cannot create the key that signs its tokens; check /dev/urandom")]
+    Random,
     /// An import file or target is unusable; the message says why.
     #[error("{0}")]
     Import(String),

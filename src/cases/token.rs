@@ -24,21 +24,19 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// Loads the store's key, creating it on first use.
     pub fn load_or_create(store: &Store) -> Result<Signer, StoreError> {
-        if let Some(k) = store.get_raw(Tree::Meta, KEY_NAME)? {
-            return Ok(Signer::from_bytes(&k));
-        }
-        let mut bytes = [0u8; 32];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-            .map_err(|_| StoreError::Conflict("system random source unavailable".into()))?;
-        let mut b = Batch::new();
-        b.expect(Tree::Meta, KEY_NAME, None);
-        b.put_raw(Tree::Meta, KEY_NAME, bytes.to_vec());
-        match store.commit(&b) {
-            Ok(()) => Ok(Signer::from_bytes(&bytes)),
+        let mut fresh = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut fresh)
+            .map_err(|_| StoreError::Random)?;
+        store.transact(|store| {
+            let mut b = Batch::new();
             // Someone else created it first: use theirs.
-            Err(StoreError::Conflict(_)) => Signer::load_or_create(store),
-            Err(e) => Err(e),
-        }
+            if let Some(k) = store.get_raw(Tree::Meta, KEY_NAME)? {
+                return Ok((b, Signer::from_bytes(&k)));
+            }
+            b.expect(Tree::Meta, KEY_NAME, None);
+            b.put_raw(Tree::Meta, KEY_NAME, fresh.to_vec());
+            Ok((b, Signer::from_bytes(&fresh)))
+        })
     }
 
     /// A signer from raw key bytes (tests).

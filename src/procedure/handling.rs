@@ -338,3 +338,136 @@ fn involved(c: &Case, who: &str, ctx: &Context<'_>) -> bool {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cases::state::State;
+    use crate::procedure::testing::{mail, Fixture, COMPLAINTS, COORDINATOR};
+
+    /// A fixture with one case, and the handler's reply to its notice.
+    fn case_and_reply(preset: &str) -> (Fixture, impl Fn(&Fixture, &str, &str)) {
+        let f = Fixture::new(preset, "2026-11-16T10:00:00+01:00", "");
+        f.receive(&mail(
+            "Jan Jansen <jan@voorbeeld.nl>",
+            COMPLAINTS,
+            "k1@voorbeeld.nl",
+            "Monteur niet gekomen",
+            "",
+            "De monteur is niet gekomen. Ik ben zeer ontevreden en dien hierbij een klacht in.",
+        ));
+        let reply = |f: &Fixture, id: &str, body: &str| {
+            let c = f.cases().remove(0);
+            let notice = f.letters_named("toewijzing").remove(0);
+            f.receive(&mail(
+                COORDINATOR,
+                &f.reply_address(&c),
+                id,
+                "Re: toegewezen",
+                &format!("In-Reply-To: <{}>\n", notice.message_id),
+                body,
+            ));
+        };
+        (f, reply)
+    }
+
+    #[test]
+    fn a_judgement_is_applied_promised_relayed_and_confirmed() {
+        let (f, reply) = case_and_reply("generiek");
+        reply(
+            &f,
+            "h1@org.example",
+            "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\n#in-behandeling\n#gegrond: de monteur kwam niet\n",
+        );
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::Beoordeeld);
+        assert_eq!(c.justified, Some(true));
+        let besluit = f.letters_named("besluit");
+        assert_eq!(besluit.len(), 1);
+        assert!(f.raw(&besluit[0]).contains("de monteur kwam niet"));
+        let relayed = f.letters_named("antwoord");
+        assert_eq!(relayed[0].to, "jan@voorbeeld.nl");
+        let text = f.raw(&relayed[0]);
+        assert!(text.contains("de monteur komt donderdag"), "{text}");
+        assert!(!text.contains("#gegrond"), "{text}");
+        assert!(
+            !text.contains("Auto-Submitted"),
+            "a person wrote it: {text}"
+        );
+        let result = f.letters_named("commando-resultaat");
+        assert_eq!(result.len(), 1);
+        assert_eq!(result[0].to, COORDINATOR);
+    }
+
+    #[test]
+    fn an_illegal_transition_is_refused_with_the_reason() {
+        let (f, reply) = case_and_reply("generiek");
+        reply(&f, "h1@org.example", "#opgelost");
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::Ontvangen);
+        assert!(f.letters_named("afhandeling").is_empty());
+        let result = f.raw(&f.letters_named("commando-resultaat")[0]);
+        assert!(result.contains("#opgelost"), "{result}");
+    }
+
+    #[test]
+    fn extensions_are_capped_by_the_policy() {
+        let (f, reply) = case_and_reply("xs2more");
+        reply(&f, "h1@org.example", "#verlengen 2 weken: expertise nodig");
+        reply(
+            &f,
+            "h2@org.example",
+            "#verlengen 2 weken: nog meer expertise",
+        );
+        let c = f.cases().remove(0);
+        assert_eq!(c.extensions, ["2 weken"]);
+        assert_eq!(f.letters_named("verlenging").len(), 1);
+    }
+
+    #[test]
+    fn a_forged_staff_sender_applies_nothing_and_alerts_the_coordinator() {
+        let (f, _) = case_and_reply("generiek");
+        let ack = f.letters_named("ontvangstbevestiging").remove(0);
+        // A customer saw the acknowledgement's Message-ID; that does not
+        // authenticate a staff From:.
+        f.receive(&mail(
+            "piet@org.example",
+            COMPLAINTS,
+            "f1@voorbeeld.nl",
+            "Re: Ontvangstbevestiging",
+            &format!("In-Reply-To: <{}>\n", ack.message_id),
+            "#gegrond\nU krijgt alles terug.",
+        ));
+        let c = f.cases().remove(0);
+        assert_eq!(c.justified, None);
+        assert!(f.letters_named("antwoord").is_empty());
+        assert_eq!(f.letters_named("waarschuwing")[0].to, COORDINATOR);
+    }
+
+    #[test]
+    fn a_phone_complaint_is_opened_by_a_trusted_staff_mail() {
+        let f = Fixture::new(
+            "generiek",
+            "2026-11-16T10:00:00+01:00",
+            "trusted_authserv_ids = [\"mx.org.example\"]",
+        );
+        f.receive(&mail(
+            "piet@org.example",
+            COMPLAINTS,
+            "n1@org.example",
+            "Telefonische klacht",
+            "Authentication-Results: mx.org.example; dkim=pass header.d=org.example\n",
+            "#nieuw klant@voorbeeld.nl\nMevrouw belde: de meter is al drie weken kapot.",
+        ));
+        let c = f.cases().remove(0);
+        assert_eq!(c.complainant, "klant@voorbeeld.nl");
+        assert_eq!(c.channel, "intern");
+        assert_eq!(
+            f.letters_named("ontvangstbevestiging")[0].to,
+            "klant@voorbeeld.nl"
+        );
+        assert_eq!(
+            f.letters_named("commando-resultaat")[0].to,
+            "piet@org.example"
+        );
+    }
+}

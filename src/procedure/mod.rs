@@ -15,5 +15,7 @@ pub mod post;
 pub mod processor;
 pub mod record;
 pub mod staff;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod timers;
 pub mod vars;

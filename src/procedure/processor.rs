@@ -353,3 +353,173 @@ fn answer_without_case(
         done.join(" + ")
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cases::state::State;
+    use crate::clock::Clock;
+    use crate::intake::journal;
+    use crate::procedure::testing::{mail, Fixture, COMPLAINTS, COORDINATOR};
+
+    const MONDAY: &str = "2026-11-16T10:00:00+01:00";
+
+    fn complaint(f: &Fixture, id: &str) {
+        f.receive(&mail(
+            "Jan Jansen <jan@voorbeeld.nl>",
+            COMPLAINTS,
+            id,
+            "Monteur niet gekomen",
+            "",
+            "De monteur is niet gekomen en niemand heeft gebeld. Dit is onacceptabel, ik ben zeer ontevreden.",
+        ));
+    }
+
+    #[test]
+    fn a_complaint_opens_a_case_with_its_letters_and_terms_in_one_decision() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        complaint(&f, "k1@voorbeeld.nl");
+        let cases = f.cases();
+        assert_eq!(cases.len(), 1);
+        let c = &cases[0];
+        assert_eq!(c.id.to_string(), "KL-2026-0001");
+        assert_eq!(c.complainant, "jan@voorbeeld.nl");
+        assert_eq!(c.handler.as_deref(), Some(COORDINATOR));
+        let ack = f.letters_named("ontvangstbevestiging");
+        assert_eq!(ack.len(), 1);
+        assert_eq!(ack[0].to, "jan@voorbeeld.nl");
+        let raw = f.raw(&ack[0]);
+        assert!(raw.contains("In-Reply-To: <k1@voorbeeld.nl>"), "{raw}");
+        assert!(raw.contains("Auto-Submitted: auto-replied"), "{raw}");
+        let notice = f.letters_named("toewijzing");
+        assert_eq!(notice.len(), 1);
+        assert_eq!(notice[0].to, COORDINATOR);
+        assert!(f
+            .raw(&notice[0])
+            .contains(&format!("Reply-To: {}", f.reply_address(c))));
+        assert!(
+            !crate::procedure::timers::pending(&f.store, c.id)
+                .unwrap()
+                .is_empty(),
+            "the term's timers are planned with the case"
+        );
+        assert!(journal::pending(&f.store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_same_message_twice_is_one_case() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        complaint(&f, "k1@voorbeeld.nl");
+        complaint(&f, "k1@voorbeeld.nl");
+        assert_eq!(f.cases().len(), 1);
+        assert_eq!(f.letters_named("ontvangstbevestiging").len(), 1);
+    }
+
+    #[test]
+    fn a_reply_threads_to_its_case_and_ends_the_wait() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        complaint(&f, "k1@voorbeeld.nl");
+        let c = f.cases().remove(0);
+        // The handler asks the complainant something and waits.
+        let notice = f.letters_named("toewijzing").remove(0);
+        f.receive(&mail(
+            COORDINATOR,
+            &f.reply_address(&c),
+            "h1@org.example",
+            "Re: toegewezen",
+            &format!("In-Reply-To: <{}>\n", notice.message_id),
+            "Kunt u het adres sturen?\n#wacht",
+        ));
+        assert_eq!(f.cases()[0].state, State::WachtOpKlager);
+        let ack = f.letters_named("ontvangstbevestiging").remove(0);
+        f.receive(&mail(
+            "jan@voorbeeld.nl",
+            COMPLAINTS,
+            "k2@voorbeeld.nl",
+            "Re: Ontvangstbevestiging",
+            &format!("In-Reply-To: <{}>\n", ack.message_id),
+            "Dorpsstraat 1, Zutphen.",
+        ));
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::InBehandeling, "the clock runs again");
+        assert_eq!(c.messages_in, 3);
+        assert_eq!(f.cases().len(), 1);
+    }
+
+    #[test]
+    fn a_compliment_is_thanked_and_forwarded_without_a_case() {
+        let f = Fixture::new(
+            "generiek",
+            MONDAY,
+            "[staff.directory]\n\"Ruud Kramer\" = \"ruud@org.example\"",
+        );
+        let r = f.receive(&mail(
+            "anna@voorbeeld.nl",
+            COMPLAINTS,
+            "c1@voorbeeld.nl",
+            "Compliment",
+            "",
+            "Ik wil Ruud Kramer hartelijk bedanken, wat een fijne en behulpzame medewerker!",
+        ));
+        assert_eq!((r.new_cases, r.recorded), (0, 1));
+        assert_eq!(f.letters_named("bedankt")[0].to, "anna@voorbeeld.nl");
+        assert_eq!(f.letters_named("doorsturen")[0].to, "ruud@org.example");
+    }
+
+    #[test]
+    fn automatic_mail_and_our_own_address_get_no_answer() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        let r = f.receive(&mail(
+            "jan@voorbeeld.nl",
+            COMPLAINTS,
+            "a1@voorbeeld.nl",
+            "Afwezig",
+            "Auto-Submitted: auto-replied\n",
+            "Ik ben afwezig, dit is een klacht over niets.",
+        ));
+        assert_eq!(r.recorded, 1);
+        let r = f.receive(&mail(
+            COMPLAINTS,
+            COMPLAINTS,
+            "a2@org.example",
+            "Klacht",
+            "",
+            "Ik ben zeer ontevreden, dit is een klacht.",
+        ));
+        assert_eq!(r.recorded, 1);
+        assert!(f.letters().is_empty());
+        assert!(f.cases().is_empty());
+    }
+
+    #[test]
+    fn the_witness_copy_marks_its_letter_sent() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        complaint(&f, "k1@voorbeeld.nl");
+        let ack = f.letters_named("ontvangstbevestiging").remove(0);
+        let r = f.receive(&f.raw(&ack));
+        assert_eq!(r.witnessed, 1);
+        let ack = f.letters_named("ontvangstbevestiging").remove(0);
+        assert!(matches!(
+            ack.status,
+            crate::letters::outbox::Status::Sent { .. }
+        ));
+        let c = f.cases().remove(0);
+        assert_eq!(
+            c.state,
+            State::Bevestigd,
+            "the acknowledgement counts as sent"
+        );
+    }
+
+    #[test]
+    fn an_unusable_message_becomes_a_dead_letter_and_the_rest_goes_on() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        journal::record(&f.store, b"b\n", "INBOX/1/1", f.clock.now()).unwrap();
+        complaint(&f, "k1@voorbeeld.nl");
+        let dead = journal::dead_letters(&f.store).unwrap();
+        assert_eq!(dead.len(), 1);
+        assert!(
+            matches!(&dead[0].status, journal::Status::Dead { reason, .. } if reason.contains("no header"))
+        );
+        assert_eq!(f.cases().len(), 1);
+    }
+}

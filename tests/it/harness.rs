@@ -139,7 +139,7 @@ impl Instance {
             .map(|p| format!("ca_file = \"{}\"\n", p.display()))
             .unwrap_or_default();
         let config = format!(
-            r#"[organization]
+            r#"[organisation]
 name = "Testorganisatie"
 complaints_address = "{complaints}"
 language = "nl"
