@@ -81,21 +81,12 @@ impl LetterRequest {
         vars: serde_json::Value,
     ) -> LetterRequest {
         LetterRequest {
-            key: Key {
-                case: Some(c.id),
-                about: String::new(),
-                seq: c.version,
-            },
-            letter: letter.to_string(),
-            lang: c.language.clone(),
-            vars,
-            to: c.complainant.clone(),
             to_name: c.name.clone(),
-            reply_to: org.complaints_address.clone(),
-            in_reply_to: c.thread.last().cloned(),
-            references: c.thread.clone(),
-            auto_submitted: AutoSubmitted::Generated,
+            lang: c.language.clone(),
+            ..LetterRequest::new(org, &c.complainant, letter, vars)
         }
+        .on_case(c.id, c.version)
+        .in_thread(c.thread.last().cloned(), c.thread.clone())
     }
 
     /// A letter to a staff member: auto-generated, in the organisation's
@@ -107,6 +98,36 @@ impl LetterRequest {
         letter: &str,
         vars: serde_json::Value,
     ) -> LetterRequest {
+        LetterRequest::new(org, to, letter, vars)
+    }
+
+    /// An automatic answer to `m` from `sender`: auto-replied, threaded
+    /// under it, in the organisation's language (set [`LetterRequest::lang`]
+    /// for a case's).
+    pub fn answering(
+        org: &Organisation,
+        m: &Inbound,
+        sender: &Correspondent,
+        letter: &str,
+        vars: serde_json::Value,
+    ) -> LetterRequest {
+        let references = m
+            .references
+            .iter()
+            .cloned()
+            .chain(m.message_id.clone())
+            .collect();
+        LetterRequest {
+            to_name: sender.name.clone(),
+            ..LetterRequest::new(org, &sender.reply_address, letter, vars)
+        }
+        .in_thread(m.message_id.clone(), references)
+        .auto_submitted(AutoSubmitted::Replied)
+    }
+
+    /// A letter to `to` outside any thread: the organisation's language,
+    /// answered at the complaints address, auto-generated.
+    fn new(org: &Organisation, to: &str, letter: &str, vars: serde_json::Value) -> LetterRequest {
         LetterRequest {
             key: Key {
                 case: None,
@@ -122,39 +143,6 @@ impl LetterRequest {
             in_reply_to: None,
             references: Vec::new(),
             auto_submitted: AutoSubmitted::Generated,
-        }
-    }
-
-    /// An automatic answer to `m` from `sender`: auto-replied, threaded
-    /// under it, in the organisation's language (set [`LetterRequest::lang`]
-    /// for a case's).
-    pub fn answering(
-        org: &Organisation,
-        m: &Inbound,
-        sender: &Correspondent,
-        letter: &str,
-        vars: serde_json::Value,
-    ) -> LetterRequest {
-        LetterRequest {
-            key: Key {
-                case: None,
-                about: String::new(),
-                seq: 1,
-            },
-            letter: letter.to_string(),
-            lang: org.language.clone(),
-            vars,
-            to: sender.reply_address.clone(),
-            to_name: sender.name.clone(),
-            reply_to: org.complaints_address.clone(),
-            in_reply_to: m.message_id.clone(),
-            references: m
-                .references
-                .iter()
-                .cloned()
-                .chain(m.message_id.clone())
-                .collect(),
-            auto_submitted: AutoSubmitted::Replied,
         }
     }
 
