@@ -96,6 +96,38 @@ impl fmt::Display for Term {
     }
 }
 
+impl Default for Term {
+    fn default() -> Self {
+        Term {
+            count: 0,
+            unit: Unit::Dagen,
+        }
+    }
+}
+
+impl Term {
+    /// The term in words in `lang` (`nl`: as written, `en`: "2 weeks").
+    pub fn describe(&self, lang: &str) -> String {
+        if lang != "en" {
+            return self.to_string();
+        }
+        let one = self.count == 1;
+        let unit = match self.unit {
+            Unit::Werkdagen if one => "working day",
+            Unit::Werkdagen => "working days",
+            Unit::Dagen if one => "day",
+            Unit::Dagen => "days",
+            Unit::Weken if one => "week",
+            Unit::Weken => "weeks",
+            Unit::Maanden if one => "month",
+            Unit::Maanden => "months",
+            Unit::Jaren if one => "year",
+            Unit::Jaren => "years",
+        };
+        format!("{} {unit}", self.count)
+    }
+}
+
 impl Serialize for Term {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -300,6 +332,19 @@ pub fn long_date(iso: &str, lang: &str) -> String {
     ];
     let months = if lang == "en" { EN } else { NL };
     format!("{} {} {}", d.day(), months[d.month0() as usize], d.year())
+}
+
+impl Calendar {
+    /// A moment as people read it, in the organisation's time zone, to the
+    /// minute: "30 november 2026 14:20" (`en`: "30 November 2026 14:20").
+    pub fn long_moment(&self, at: DateTime<Utc>, lang: &str) -> String {
+        let local = at.with_timezone(&self.tz);
+        format!(
+            "{} {}",
+            long_date(&local.date_naive().to_string(), lang),
+            local.format("%H:%M")
+        )
+    }
 }
 
 #[cfg(test)]

@@ -225,6 +225,7 @@ fn scrub(e: &Event, who: &str, anon: &Anonymiser) -> Event {
             channel,
             category,
             urgent,
+            via,
             ..
         } => EventKind::Opened {
             complainant: REMOVED.into(),
@@ -235,6 +236,9 @@ fn scrub(e: &Event, who: &str, anon: &Anonymiser) -> Event {
             channel: channel.clone(),
             category: category.clone(),
             urgent: *urgent,
+            phone: None,
+            postal_address: None,
+            via: via.clone(),
         },
         EventKind::MessageIn {
             journal_id,
@@ -300,6 +304,7 @@ fn scrub(e: &Event, who: &str, anon: &Anonymiser) -> Event {
             command: text(command),
             why: text(why),
         },
+        EventKind::AppealLodged { by } => EventKind::AppealLodged { by: addr(by) },
         other => other.clone(),
     };
     Event {

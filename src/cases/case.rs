@@ -33,6 +33,15 @@ pub struct Case {
     /// Urgent.
     #[serde(default)]
     pub urgent: bool,
+    /// The complainant's phone number, when known.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The complainant's postal address, when known.
+    #[serde(default)]
+    pub postal_address: Option<String>,
+    /// The staff member who brought the complaint in (a forward, a form).
+    #[serde(default)]
+    pub via: Option<String>,
     /// When it was received.
     pub received: DateTime<Utc>,
     /// When the acknowledgement was sent.
@@ -114,6 +123,9 @@ pub struct Case {
     /// request); the statistics remain.
     #[serde(default)]
     pub anonymised: bool,
+    /// When the complainant last lodged an appeal.
+    #[serde(default)]
+    pub appealed: Option<DateTime<Utc>>,
     /// When the last event happened (retention counts from here once closed).
     #[serde(default)]
     pub updated: Option<DateTime<Utc>>,
@@ -130,6 +142,27 @@ pub enum CaseError {
 }
 
 impl Case {
+    /// Whether the complainant can be written to by mail (an offline
+    /// complaint may have no address: their letters go to the handler).
+    pub fn has_email(&self) -> bool {
+        !self.complainant.is_empty()
+    }
+
+    /// Whether `addr` may write on the case (the complainant, staff who
+    /// worked on it, people who wrote on it).
+    pub fn is_participant(&self, addr: &str) -> bool {
+        let a = crate::address::normalize(addr);
+        self.participants
+            .iter()
+            .any(|p| crate::address::normalize(p) == a)
+    }
+
+    /// Whether `addr` is the complainant.
+    pub fn is_complainant(&self, addr: &str) -> bool {
+        self.has_email()
+            && crate::address::normalize(addr) == crate::address::normalize(&self.complainant)
+    }
+
     /// Folds a history into a case.
     pub fn from_events(id: CaseId, events: &[Event]) -> Result<Case, CaseError> {
         let first = events.first().ok_or(CaseError::NotOpened(id))?;
@@ -142,6 +175,9 @@ impl Case {
             channel,
             category,
             urgent,
+            phone,
+            postal_address,
+            via,
         } = &first.kind
         else {
             return Err(CaseError::NotOpened(id));
@@ -157,10 +193,17 @@ impl Case {
             channel: channel.clone(),
             category: category.clone(),
             urgent: *urgent,
+            phone: phone.clone(),
+            postal_address: postal_address.clone(),
+            via: via.clone(),
             received: first.at,
             acknowledged: None,
             handler: None,
-            participants: vec![complainant.to_ascii_lowercase()],
+            participants: Some(complainant.to_ascii_lowercase())
+                .into_iter()
+                .chain(via.as_ref().map(|v| v.to_ascii_lowercase()))
+                .filter(|p| !p.is_empty())
+                .collect(),
             messages_in: 0,
             letters_sent: 0,
             justified: None,
@@ -185,6 +228,7 @@ impl Case {
             justified_at: None,
             entered: [(State::Ontvangen, first.at)].into_iter().collect(),
             anonymised: false,
+            appealed: None,
             updated: Some(first.at),
             version: 1,
         };
@@ -294,6 +338,7 @@ impl Case {
                 }
             }
             EventKind::Anonymised { .. } => self.anonymised = true,
+            EventKind::AppealLodged { .. } => self.appealed = Some(e.at),
             EventKind::Note { .. }
             | EventKind::CommandRejected { .. }
             | EventKind::TimerFired { .. } => {}

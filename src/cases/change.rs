@@ -125,11 +125,13 @@ impl Change {
                     previous.map(|n| serde_json::to_vec(&n).unwrap_or_default()),
                 );
                 batch.put(Tree::Meta, counter_key(id.year), &id.number);
-                batch.put_raw(
-                    Tree::ByComplainant,
-                    complainant_key(&self.case.complainant, id),
-                    Vec::new(),
-                );
+                if self.case.has_email() {
+                    batch.put_raw(
+                        Tree::ByComplainant,
+                        complainant_key(&self.case.complainant, id),
+                        Vec::new(),
+                    );
+                }
             }
         }
         for e in &self.events {

@@ -32,6 +32,15 @@ pub enum EventKind {
         /// Urgent (danger, safety, imminent damage).
         #[serde(default)]
         urgent: bool,
+        /// The complainant's phone number, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
+        /// The complainant's postal address, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postal_address: Option<String>,
+        /// The staff member who brought it in (a forward, a form).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
     },
     /// A message came in on this case.
     MessageIn {
@@ -188,6 +197,11 @@ pub enum EventKind {
     Anonymised {
         /// Why (`bewaartermijn`, `verzoek`).
         why: String,
+    },
+    /// The complainant lodged an appeal (by answering the `beroep` letter).
+    AppealLodged {
+        /// Who lodged it.
+        by: String,
     },
     /// A staff command was refused.
     CommandRejected {

@@ -90,9 +90,83 @@ pub struct Policy {
     /// that it is anonymised in the store, its statistics kept. None: kept.
     #[serde(default)]
     pub retention: Option<Term>,
+    /// Who handles an appeal, in what term, and how the complainant is
+    /// told (`[beroep]`).
+    #[serde(default)]
+    pub beroep: Appeal,
+    /// What a reply on a closed case does: reopen it (default) or open a
+    /// follow-up case.
+    #[serde(default)]
+    pub after_closing: AfterClosing,
+    /// Whether the letters one staff mail causes for the complainant go as
+    /// one letter (default), or each on its own.
+    #[serde(default = "yes")]
+    pub combine_letters: bool,
     /// Scheduled mails: the weekly agenda and the periodic reports.
     #[serde(default, rename = "report")]
     pub reports: Vec<crate::cases::schedule::Schedule>,
+}
+
+/// The appeal path of a procedure: a reply to the `beroep` letter lodges
+/// the appeal, which goes to `role` with its own term.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Appeal {
+    /// Who handles it: `management` (the first of `[staff] management`),
+    /// `coordinator`, or a role of `[staff.roles]`.
+    #[serde(default = "management")]
+    pub role: String,
+    /// The term of the appeal (default: the decision term).
+    #[serde(default)]
+    pub term: Option<Term>,
+    /// Who that is, per language, for the complainant's letter.
+    #[serde(default = "appeal_who")]
+    pub who: BTreeMap<String, String>,
+}
+
+fn management() -> String {
+    "management".into()
+}
+
+fn appeal_who() -> BTreeMap<String, String> {
+    [
+        ("nl".to_string(), "de directie".to_string()),
+        ("en".to_string(), "the management".to_string()),
+    ]
+    .into_iter()
+    .collect()
+}
+
+impl Default for Appeal {
+    fn default() -> Self {
+        Appeal {
+            role: management(),
+            term: None,
+            who: appeal_who(),
+        }
+    }
+}
+
+impl Appeal {
+    /// Who handles it, in `lang`.
+    pub fn who(&self, lang: &str) -> &str {
+        self.who
+            .get(lang)
+            .or_else(|| self.who.get("nl"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// What a reply on a closed case does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterClosing {
+    /// The case is taken up again.
+    #[default]
+    Reopen,
+    /// A new case follows it up.
+    FollowUp,
 }
 
 /// When a step's term starts.

@@ -42,6 +42,44 @@ impl State {
             State::Beroep => "beroep",
         }
     }
+    /// The state in words, as staff and complainants read it.
+    pub fn label(self, lang: &str) -> &'static str {
+        let en = lang == "en";
+        match self {
+            State::Ontvangen if en => "received",
+            State::Ontvangen => "ontvangen",
+            State::Bevestigd if en => "acknowledged",
+            State::Bevestigd => "ontvangst bevestigd",
+            State::InBehandeling if en => "being handled",
+            State::InBehandeling => "in behandeling",
+            State::NietInBehandeling if en => "not taken on",
+            State::NietInBehandeling => "niet in behandeling genomen",
+            State::WachtOpKlager if en => "waiting for the complainant",
+            State::WachtOpKlager => "wacht op de klager",
+            State::Beoordeeld if en => "judged",
+            State::Beoordeeld => "beoordeeld",
+            State::Opgelost if en => "resolved",
+            State::Opgelost => "opgelost",
+            State::Gesloten if en => "closed",
+            State::Gesloten => "gesloten",
+            State::Beroep if en => "under appeal",
+            State::Beroep => "in beroep",
+        }
+    }
+
+    /// Every state, in the order of the procedure.
+    pub const ALL: [State; 9] = [
+        State::Ontvangen,
+        State::Bevestigd,
+        State::InBehandeling,
+        State::NietInBehandeling,
+        State::WachtOpKlager,
+        State::Beoordeeld,
+        State::Opgelost,
+        State::Gesloten,
+        State::Beroep,
+    ];
+
     /// Whether the case is finished.
     pub fn is_closed(self) -> bool {
         matches!(self, State::Gesloten | State::NietInBehandeling)

@@ -43,6 +43,7 @@ pub fn templates(env: &Env, command: &TemplatesCommand) -> Result<i32> {
                         classifier: &rules.classifier,
                         clock: env.clock.as_ref(),
                         moment: None,
+                        acting_coordinator: None,
                     };
                     (vars::case(&ctx, &c), c.language.clone())
                 }

@@ -241,6 +241,7 @@ impl Config {
         let a = address.to_ascii_lowercase();
         let s = &self.staff;
         a == s.coordinator.to_ascii_lowercase()
+            || (!s.deputy.is_empty() && a == s.deputy.to_ascii_lowercase())
             || s.management.iter().any(|m| m.eq_ignore_ascii_case(&a))
             || s.addresses.iter().any(|m| m.eq_ignore_ascii_case(&a))
             || a.rsplit_once('@')

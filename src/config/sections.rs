@@ -195,6 +195,10 @@ pub struct Staff {
     /// The complaints coordinator: default handler, gets alerts.
     #[serde(default)]
     pub coordinator: String,
+    /// Takes the coordinator's place while the coordinator is away
+    /// (`#afwezig tot …`): new cases and escalations go there.
+    #[serde(default)]
+    pub deputy: String,
     /// Management: escalations and reports.
     #[serde(default)]
     pub management: Vec<String>,
@@ -463,6 +467,9 @@ impl Staff {
         if !self.coordinator.is_empty() && !crate::address::is_valid(&self.coordinator) {
             c.problem("staff.coordinator", "not a mail address");
         }
+        if !self.deputy.is_empty() && !crate::address::is_valid(&self.deputy) {
+            c.problem("staff.deputy", "not a mail address");
+        }
         for a in self
             .management
             .iter()
@@ -482,8 +489,10 @@ impl Staff {
         v.extend(self.addresses.iter().cloned());
         v.extend(self.management.iter().cloned());
         v.extend(self.roles.values().cloned());
-        if !self.coordinator.is_empty() {
-            v.push(self.coordinator.clone());
+        for a in [&self.coordinator, &self.deputy] {
+            if !a.is_empty() {
+                v.push(a.clone());
+            }
         }
         v
     }

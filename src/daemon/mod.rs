@@ -134,6 +134,16 @@ impl Daemon {
     /// Runs `f` with the decision context of the current rules.
     fn with_context<T>(&self, f: impl FnOnce(&Context<'_>) -> T) -> T {
         let rules = self.rules();
+        let today = self.calendar.local_date(self.clock.now());
+        let acting = crate::procedure::presence::acting_coordinator(
+            &self.store,
+            &self.config,
+            today,
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read who is away; the configured coordinator acts");
+            None
+        });
         f(&Context {
             config: &self.config,
             letters: &rules.letters,
@@ -144,6 +154,7 @@ impl Daemon {
             classifier: &rules.classifier,
             clock: self.clock.as_ref(),
             moment: None,
+            acting_coordinator: acting.as_deref(),
         })
     }
 

@@ -60,6 +60,9 @@ pub struct Inbound {
     pub content_type: String,
     /// Return-Path (envelope sender), `""` for the null sender.
     pub return_path: Option<String>,
+    /// The first message attached whole (`message/rfc822`): a forward as
+    /// attachment, or the original a DSN returns. Parsed one level deep.
+    pub attached_message: Option<Box<Inbound>>,
 }
 
 /// Headers kept for loop detection, threading and authentication.
@@ -83,6 +86,10 @@ impl Inbound {
     /// Parses a raw message. Returns `None` only for input without any
     /// header (not a mail at all).
     pub fn parse(raw: &[u8]) -> Option<Inbound> {
+        Self::parse_at(raw, 0)
+    }
+
+    fn parse_at(raw: &[u8], depth: u32) -> Option<Inbound> {
         let msg = MessageParser::default().parse(raw)?;
         let first = |a: Option<&mail_parser::Address>| {
             a.and_then(|a| a.first())
@@ -159,21 +166,7 @@ impl Inbound {
                 kept: true,
             })
             .collect();
-        let return_path = match msg.return_path() {
-            mail_parser::HeaderValue::Text(t) => Some(clean_id(t).to_ascii_lowercase()),
-            mail_parser::HeaderValue::TextList(l) => {
-                l.first().map(|t| clean_id(t).to_ascii_lowercase())
-            }
-            mail_parser::HeaderValue::Address(a) => Some(
-                a.first()
-                    .and_then(|x| x.address.as_deref())
-                    .unwrap_or("")
-                    .to_ascii_lowercase(),
-            ),
-            _ => msg
-                .header_raw("Return-Path")
-                .map(|v| clean_id(v).to_ascii_lowercase()),
-        };
+        let return_path = return_path(&msg);
         Some(Inbound {
             message_id: msg.message_id().map(clean_id).filter(|s| !s.is_empty()),
             from: first(msg.from()),
@@ -198,6 +191,14 @@ impl Inbound {
             headers,
             content_type,
             return_path,
+            attached_message: (depth == 0)
+                .then(|| {
+                    msg.attachments()
+                        .find_map(|p| p.message())
+                        .and_then(|inner| Inbound::parse_at(inner.raw_message(), depth + 1))
+                        .map(Box::new)
+                })
+                .flatten(),
         })
     }
 
@@ -282,6 +283,25 @@ impl Correspondent {
             name: None,
             reply_address: addr.to_string(),
         }
+    }
+}
+
+/// The envelope sender (`Return-Path`), `""` for the null sender.
+fn return_path(msg: &mail_parser::Message<'_>) -> Option<String> {
+    match msg.return_path() {
+        mail_parser::HeaderValue::Text(t) => Some(clean_id(t).to_ascii_lowercase()),
+        mail_parser::HeaderValue::TextList(l) => {
+            l.first().map(|t| clean_id(t).to_ascii_lowercase())
+        }
+        mail_parser::HeaderValue::Address(a) => Some(
+            a.first()
+                .and_then(|x| x.address.as_deref())
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+        ),
+        _ => msg
+            .header_raw("Return-Path")
+            .map(|v| clean_id(v).to_ascii_lowercase()),
     }
 }
 

@@ -72,6 +72,9 @@ pub struct Item {
     pub next_attempt: DateTime<Utc>,
     /// Last error, for the timeline.
     pub last_error: Option<String>,
+    /// For a letter combined of several, the templates it holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<String>,
     /// Delivery state.
     #[serde(flatten)]
     pub status: Status,
@@ -186,6 +189,7 @@ impl Sender {
             attempts: 0,
             next_attempt: now,
             last_error: None,
+            parts: l.parts.clone(),
             status: Status::Queued,
         };
         Ok((item, message.formatted()))
@@ -203,6 +207,13 @@ pub fn enqueue(batch: &mut Batch, item: &Item, raw: Vec<u8>) {
         item.message_id.as_bytes(),
         item.id.as_bytes().to_vec(),
     );
+}
+
+impl Item {
+    /// Whether the letter is (or holds) template `letter`.
+    pub fn is(&self, letter: &str) -> bool {
+        self.letter == letter || self.parts.iter().any(|p| p == letter)
+    }
 }
 
 /// An item by id.

@@ -68,18 +68,52 @@ pub struct LetterRequest {
     pub references: Vec<String>,
     /// Its `Auto-Submitted`.
     pub auto_submitted: AutoSubmitted,
+    /// For a letter combined of several, the templates it holds.
+    pub parts: Vec<String>,
+    /// A letter for a complainant without a mail address: it goes to the
+    /// handler, who passes it on by post or phone.
+    pub pass_on: Option<PassOn>,
+}
+
+/// How to reach a complainant who has no mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassOn {
+    /// Their name.
+    pub name: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+    /// Their postal address.
+    pub postal_address: Option<String>,
 }
 
 impl LetterRequest {
     /// A letter to the complainant of `c`, in the case's thread and
     /// language, auto-generated, answered at the complaints address. Its
-    /// sequence is the case version.
+    /// sequence is the case version. A complainant without a mail address
+    /// gets it through the handler (or the complaints address), who passes
+    /// it on.
     pub fn to_complainant(
         org: &Organisation,
         c: &Case,
         letter: &str,
         vars: serde_json::Value,
     ) -> LetterRequest {
+        if !c.has_email() {
+            let to = c
+                .handler
+                .clone()
+                .unwrap_or_else(|| org.complaints_address.clone());
+            return LetterRequest {
+                lang: c.language.clone(),
+                pass_on: Some(PassOn {
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                    postal_address: c.postal_address.clone(),
+                }),
+                ..LetterRequest::new(org, &to, letter, vars)
+            }
+            .on_case(c.id, c.version);
+        }
         LetterRequest {
             to_name: c.name.clone(),
             lang: c.language.clone(),
@@ -143,6 +177,8 @@ impl LetterRequest {
             in_reply_to: None,
             references: Vec::new(),
             auto_submitted: AutoSubmitted::Generated,
+            parts: Vec::new(),
+            pass_on: None,
         }
     }
 

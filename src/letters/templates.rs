@@ -34,6 +34,11 @@ pub const REQUIRED: &[&str] = &[
     "tussenbericht",
     "melding",
     "rapportage",
+    "samengesteld",
+    "reactie",
+    "uitleg",
+    "overdracht",
+    "beroep-ontvangen",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -43,6 +48,7 @@ pub const MESSAGE_LETTERS: &[&str] = &[
     "doorsturen",
     "waarschuwing",
     "rapportage",
+    "uitleg",
 ];
 
 /// Languages letters may be written in.
@@ -99,6 +105,7 @@ impl Letters {
         env.set_keep_trailing_newline(true);
         env.add_filter("datum", filter_datum);
         env.add_filter("wrap", filter_wrap);
+        env.add_filter("termijn", filter_termijn);
         let mut sources = BTreeMap::new();
         let read_dir = |p: &Path| {
             std::fs::read_dir(p).map_err(|source| LetterError::Read {
@@ -307,6 +314,15 @@ fn filter_datum(value: String, lang: Option<String>) -> String {
     crate::deadline::long_date(&value, lang.as_deref().unwrap_or("nl"))
 }
 
+/// `{{ term.decide | termijn("en") }}`: a term as the procedures write it
+/// ("2 weken") in the letter's language ("2 weeks").
+fn filter_termijn(value: String, lang: Option<String>) -> String {
+    match value.parse::<crate::deadline::Term>() {
+        Ok(t) => t.describe(lang.as_deref().unwrap_or("nl")),
+        Err(_) => value,
+    }
+}
+
 /// `{{ text | wrap(72) }}`: word-wraps each paragraph at `width` columns.
 fn filter_wrap(value: String, width: Option<usize>) -> String {
     let width = width.unwrap_or(72).max(20);
@@ -358,6 +374,59 @@ fn known_variables(v: &serde_json::Value) -> Vec<String> {
 /// The variables every letter can use, filled with a sample case. The
 /// processor builds the same shape from real cases.
 pub fn sample_context() -> serde_json::Value {
+    let mut v = sample_letter();
+    if let (Some(o), serde_json::Value::Object(conversation)) =
+        (v.as_object_mut(), sample_conversation())
+    {
+        o.extend(conversation);
+    }
+    v
+}
+
+/// The variables of the conversation around a case: combined letters,
+/// replies, hand-overs, the conversation so far.
+fn sample_conversation() -> serde_json::Value {
+    json!({
+        "deel": false,
+        "antwoord": "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\nMet vriendelijke groet,\nPiet",
+        "delen": [
+            {"titel": "Ons standpunt", "tekst": "Wij hebben uw klacht onderzocht: zij is gegrond."},
+            {"titel": "Afgehandeld", "tekst": "Uw klacht is afgehandeld."},
+        ],
+        "reactie": {
+            "van": "jan@voorbeeld.nl",
+            "naam": "J. Jansen",
+            "klager": true,
+            "wanneer": "24 april 2026 16:05",
+            "gevolgen": ["de klok loopt weer: de zaak wachtte op de klager"],
+        },
+        "uitleg": {
+            "soort": "geen-klacht",
+            "subject": "Vraag",
+            "received": "24 april 2026 16:05",
+        },
+        "overdracht": {
+            "van": "anna@voorbeeld.nl",
+            "naar": "piet@voorbeeld.nl",
+            "door": "anna@voorbeeld.nl",
+        },
+        "gesprek": [
+            {"wanneer": "24 april 2026 16:05", "richting": "in", "van": "jan@voorbeeld.nl", "onderwerp": "Monteur niet gekomen", "tekst": "De monteur is niet gekomen."},
+            {"wanneer": "24 april 2026 16:06", "richting": "uit", "van": "klachten@voorbeeld.nl", "onderwerp": "Ontvangstbevestiging", "tekst": "Wij hebben uw klacht ontvangen."},
+        ],
+        "eerdere": [
+            {"id": "KL-2025-0007", "received": "2025-03-02", "status": "gesloten", "subject": "Factuur te hoog"},
+        ],
+        "vervolg_op": "",
+        "beroep": {
+            "wie": "de directie",
+            "uiterlijk": "2026-05-22",
+        },
+    })
+}
+
+/// The variables of a letter about a case and its message.
+fn sample_letter() -> serde_json::Value {
     json!({
         "org": {
             "name": "Voorbeeld B.V.",
@@ -371,6 +440,11 @@ pub fn sample_context() -> serde_json::Value {
             "name": "J. Jansen",
             "complainant": "jan@voorbeeld.nl",
             "state": "ontvangen",
+            "status": "ontvangen",
+            "phone": "06 12345678",
+            "postal_address": "Dorpsstraat 1, 1234 AB Voorbeeld",
+            "via": "",
+            "handler": "piet@voorbeeld.nl",
             "language": "nl",
             "category": "dienstverlening",
             "urgent": false,
@@ -409,8 +483,9 @@ pub fn sample_context() -> serde_json::Value {
             "from": "piet@voorbeeld.nl",
         },
         "result": {
+            "refused": false,
             "done": ["#gegrond"],
-            "rejected": [{"command": "#opgelost", "why": "not allowed from state bevestigd to opgelost"}],
+            "rejected": [{"command": "#opgelost", "why": "een klacht die ontvangst bevestigd is, kan niet naar opgelost"}],
             "relayed_to": "jan@voorbeeld.nl",
             "help": "",
         },
@@ -423,8 +498,8 @@ pub fn sample_context() -> serde_json::Value {
         "alert": {
             "from": "piet@voorbeeld.nl",
             "subject": "Re: [KL-2026-0042]",
-            "reason": "a staff address without a valid case token",
-            "received": "2026-04-24T14:00:00+00:00",
+            "reason": "een medewerkersadres zonder geldig kenmerk van een klacht",
+            "received": "24 april 2026 16:00",
             "journal_id": "0123456789abcdef01234567",
         },
         "timer": {

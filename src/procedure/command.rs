@@ -1,8 +1,13 @@
 //! Staff commands: lines starting with `#` in a staff mail, Dutch with
 //! English aliases (`#gegrond`, `#ongegrond: motivatie`, `#toewijzen
-//! naam@org.nl`, …). Parsing only; the processor applies them to a case.
+//! naam@org.nl`, …). Parsing only; [`crate::procedure::handling`] applies
+//! them to a case. A line that looks like a command but is not one is
+//! refused with the reason, in the staff's language, and an unknown word
+//! gets a suggestion ("bedoelde u #gegrond?").
 
+use crate::cases::state::State;
 use crate::deadline::Term;
+use chrono::NaiveDate;
 
 /// One parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,11 +56,230 @@ pub enum Command {
     Oorzaak(String),
     /// `#maatregel tekst`: a measure taken to prevent recurrence.
     Maatregel(String),
-    /// `#nieuw klant@voorbeeld.nl`: open a case for a complaint taken by
-    /// phone or in person; the rest of the mail is the complaint form.
-    Nieuw(String),
+    /// `#nieuw [klant@voorbeeld.nl]`: open a case for a complaint taken by
+    /// phone, post, at the counter or on social media; the rest of the mail
+    /// is the complaint form (with `Naam:`, `Telefoon:`, … lines).
+    Nieuw(Option<String>),
+    /// `#klacht`: the sender, an employee, complains themselves.
+    Klacht,
+    /// `#afwezig tot 2026-12-24`: the sender is away; the deputy takes over.
+    Afwezig(NaiveDate),
+    /// `#terug`: the sender is back.
+    Terug,
     /// `#help`.
     Help,
+}
+
+/// What a refused command lacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needed {
+    /// A reason (`#niet-in-behandeling: reden`).
+    Reason,
+    /// A motivation (`#ongegrond: motivatie`).
+    Motivation,
+    /// A mail address.
+    Address,
+    /// A term and a reason (`#verlengen 4 weken: reden`).
+    TermAndReason,
+    /// A reason after the colon.
+    ReasonAfterColon,
+    /// Text after the command.
+    Text,
+    /// A category.
+    Category,
+    /// A date (`#afwezig tot 2026-12-24`).
+    Date,
+}
+
+/// Why a command line was refused. Written out in the staff's language by
+/// [`Refusal::text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such command.
+    Unknown {
+        /// The word after `#`.
+        verb: String,
+        /// The command probably meant.
+        suggestion: Option<String>,
+    },
+    /// Something the command needs is missing.
+    Needs {
+        /// The command.
+        verb: String,
+        /// What.
+        what: Needed,
+    },
+    /// Not a mail address.
+    NotAnAddress(String),
+    /// Not a term as the procedures write them.
+    BadTerm(String),
+    /// Not one of the categories.
+    UnknownCategory(String),
+    /// Not a date.
+    BadDate(String),
+    /// The procedure does not allow this step from the case's state.
+    NotAllowed {
+        /// The state the case is in.
+        from: State,
+        /// The state asked for.
+        to: State,
+        /// The policy wants a judgement before resolving.
+        judgement_first: bool,
+    },
+    /// Not a staff address.
+    NotStaff(String),
+    /// Named in the complaint as involved: cannot handle it.
+    Involved(String),
+    /// The policy's extensions are used up.
+    ExtensionsUsed {
+        /// How many the policy allows.
+        max: u32,
+    },
+    /// No offer to answer.
+    NoOffer,
+    /// The handler cannot be registered as involved.
+    IsHandler(String),
+    /// A command for a fresh mail, sent on a case.
+    NotOnACase(&'static str),
+    /// Another command of the same mail was refused, so nothing was done.
+    NotApplied,
+}
+
+impl Refusal {
+    /// The reason in `lang` (`nl`, else English).
+    pub fn text(&self, lang: &str) -> String {
+        if lang == "en" {
+            self.english()
+        } else {
+            self.dutch()
+        }
+    }
+
+    fn dutch(&self) -> String {
+        match self {
+            Refusal::Unknown { verb, suggestion } => match suggestion {
+                Some(s) => format!("#{verb} kennen wij niet; bedoelde u #{s}?"),
+                None => format!("#{verb} kennen wij niet; #help geeft alle commando's"),
+            },
+            Refusal::Needs { verb, what } => format!(
+                "#{verb} heeft {} nodig",
+                match what {
+                    Needed::Reason => "een reden (#niet-in-behandeling: reden)",
+                    Needed::Motivation => "een motivering (#ongegrond: motivering)",
+                    Needed::Address => "een e-mailadres (#toewijzen naam@organisatie.nl)",
+                    Needed::TermAndReason => "een termijn en een reden (#verlengen 4 weken: reden)",
+                    Needed::ReasonAfterColon => "een reden na de dubbele punt (#verlengen 4 weken: reden)",
+                    Needed::Text => "een tekst erachter",
+                    Needed::Category => "een categorie",
+                    Needed::Date => "een datum (#afwezig tot 24-12-2026)",
+                }
+            ),
+            Refusal::NotAnAddress(a) => format!("'{a}' is geen e-mailadres"),
+            Refusal::BadTerm(t) => format!(
+                "'{t}' is geen termijn; schrijf bijvoorbeeld \"2 weken\" of \"5 werkdagen\""
+            ),
+            Refusal::UnknownCategory(c) => format!(
+                "'{c}' is geen categorie; kies uit {}",
+                crate::intake::classify::CATEGORIES.join(", ")
+            ),
+            Refusal::BadDate(d) => {
+                format!("'{d}' is geen datum; schrijf bijvoorbeeld 24-12-2026")
+            }
+            Refusal::NotAllowed {
+                from,
+                to,
+                judgement_first,
+            } => format!(
+                "een klacht die {} is, kan niet naar {}{}",
+                from.label("nl"),
+                to.label("nl"),
+                if *judgement_first {
+                    "; de regeling vraagt eerst een oordeel (#gegrond of #ongegrond)"
+                } else {
+                    ""
+                }
+            ),
+            Refusal::NotStaff(a) => format!("{a} is geen medewerker"),
+            Refusal::Involved(a) => format!(
+                "{a} wordt in de klacht genoemd als betrokkene; een betrokkene mag de klacht niet behandelen"
+            ),
+            Refusal::ExtensionsUsed { max } => format!(
+                "de regeling staat {max} verlenging(en) toe en die zijn al gebruikt"
+            ),
+            Refusal::NoOffer => "er is nog geen aanbod geregistreerd (#bod tekst)".into(),
+            Refusal::IsHandler(a) => format!(
+                "{a} behandelt de klacht; wijs eerst een andere behandelaar toe (#toewijzen)"
+            ),
+            Refusal::NotOnACase(verb) => format!(
+                "#{verb} opent een nieuwe klacht: stuur het in een nieuwe e-mail aan het klachtenadres, niet als antwoord op een klacht"
+            ),
+            Refusal::NotApplied => {
+                "niet uitgevoerd, omdat een ander commando in deze e-mail werd geweigerd".into()
+            }
+        }
+    }
+
+    fn english(&self) -> String {
+        match self {
+            Refusal::Unknown { verb, suggestion } => match suggestion {
+                Some(s) => format!("#{verb} is not a command; did you mean #{s}?"),
+                None => format!("#{verb} is not a command; #help lists them"),
+            },
+            Refusal::Needs { verb, what } => format!(
+                "#{verb} needs {}",
+                match what {
+                    Needed::Reason => "a reason (#reject: reason)",
+                    Needed::Motivation => "a motivation (#unjustified: motivation)",
+                    Needed::Address => "a mail address (#assign name@organisation.nl)",
+                    Needed::TermAndReason => "a term and a reason (#extend 4 weeks: reason)",
+                    Needed::ReasonAfterColon => "a reason after the colon (#extend 4 weeks: reason)",
+                    Needed::Text => "text after it",
+                    Needed::Category => "a category",
+                    Needed::Date => "a date (#away until 2026-12-24)",
+                }
+            ),
+            Refusal::NotAnAddress(a) => format!("'{a}' is not a mail address"),
+            Refusal::BadTerm(t) => {
+                format!("'{t}' is not a term; write e.g. \"2 weeks\" or \"5 working days\"")
+            }
+            Refusal::UnknownCategory(c) => format!(
+                "'{c}' is not a category; use one of {}",
+                crate::intake::classify::CATEGORIES.join(", ")
+            ),
+            Refusal::BadDate(d) => format!("'{d}' is not a date; write e.g. 2026-12-24"),
+            Refusal::NotAllowed {
+                from,
+                to,
+                judgement_first,
+            } => format!(
+                "a complaint that is {} cannot become {}{}",
+                from.label("en"),
+                to.label("en"),
+                if *judgement_first {
+                    "; the policy asks for a judgement first (#justified or #unjustified)"
+                } else {
+                    ""
+                }
+            ),
+            Refusal::NotStaff(a) => format!("{a} is not a staff address"),
+            Refusal::Involved(a) => format!(
+                "{a} is named in the complaint as involved; someone involved must not handle it"
+            ),
+            Refusal::ExtensionsUsed { max } => format!(
+                "the policy allows {max} extension(s) and they have been used"
+            ),
+            Refusal::NoOffer => "no offer has been registered yet (#offer text)".into(),
+            Refusal::IsHandler(a) => {
+                format!("{a} handles the complaint; assign another handler first (#assign)")
+            }
+            Refusal::NotOnACase(verb) => format!(
+                "#{verb} opens a new complaint: send it in a new mail to the complaints address, not as a reply on a complaint"
+            ),
+            Refusal::NotApplied => {
+                "not carried out, because another command in this mail was refused".into()
+            }
+        }
+    }
 }
 
 /// A line that looked like a command but is not one.
@@ -64,7 +288,7 @@ pub struct Rejected {
     /// The line as written.
     pub line: String,
     /// Why.
-    pub why: String,
+    pub why: Refusal,
 }
 
 /// The commands of a mail, and the lines that failed to parse.
@@ -76,17 +300,26 @@ pub struct Parsed {
     pub rejected: Vec<Rejected>,
 }
 
-/// The help text listing every command.
+/// The help text listing every command, in `lang`.
+pub fn help(lang: &str) -> &'static str {
+    if lang == "en" {
+        HELP_EN
+    } else {
+        HELP
+    }
+}
+
+/// The help text listing every command (Dutch, with the English aliases).
 pub const HELP: &str = "\
 #in-behandeling                 neem in behandeling (en: #accept)
 #niet-in-behandeling: reden     niet in behandeling nemen (en: #reject)
-#gegrond[: motivatie]           klacht is gegrond (en: #justified)
-#ongegrond: motivatie           klacht is ongegrond (en: #unjustified)
+#gegrond[: motivering]          klacht is gegrond (en: #justified)
+#ongegrond: motivering          klacht is ongegrond (en: #unjustified)
 #opgelost                       opgelost (en: #resolved)
 #sluiten                        sluiten (en: #close)
 #heropen                        heropenen (en: #reopen)
 #beroep                         klager niet tevreden: beroep/escalatie, klager krijgt de vervolgstap (en: #appeal)
-#toewijzen naam@org.nl          andere behandelaar (en: #assign)
+#toewijzen naam@org.nl          andere behandelaar; die krijgt de hele klacht (en: #assign)
 #verlengen 4 weken: reden       termijn verlengen (en: #extend)
 #wacht                          wacht op klager (en: #wait)
 #categorie product              categorie: dienstverlening, product, medewerker, advies_informatie, termijn (en: #category)
@@ -100,20 +333,109 @@ pub const HELP: &str = "\
 #verslag [tekst]                schriftelijk verslag na oplossing verstuurd (en: #report)
 #oorzaak tekst                  oorzaak (verbeterregister) (en: #cause)
 #maatregel tekst                maatregel tegen herhaling (en: #measure)
-#nieuw klant@voorbeeld.nl       nieuwe klacht (telefonisch/balie) in een nieuwe mail; de tekst is het klachtformulier (en: #new)
+#nieuw [klant@voorbeeld.nl]     nieuwe klacht (telefoon, post, balie, sociale media) in een nieuwe e-mail; regels
+                                Naam:, Telefoon:, Adres:, Kanaal:, Ontvangen: vullen het klachtformulier (en: #new)
+#klacht                         u dient zelf een klacht in, als medewerker, in een nieuwe e-mail (en: #complaint)
+#afwezig tot 24-12-2026         u bent afwezig; de plaatsvervanger neemt het over (en: #away until)
+#terug                          u bent weer aanwezig (en: #back)
 #help                           deze lijst";
 
-/// Whether a line is a command line (`#` first, then a letter).
-pub fn is_command_line(line: &str) -> bool {
-    let t = line.trim_start();
-    t.starts_with('#') && t[1..].chars().next().is_some_and(|c| c.is_alphabetic())
-}
+/// The help text in English.
+const HELP_EN: &str = "\
+#accept                         take the complaint on (nl: #in-behandeling)
+#reject: reason                 do not take it on (nl: #niet-in-behandeling)
+#justified[: motivation]        the complaint is justified (nl: #gegrond)
+#unjustified: motivation        the complaint is unjustified (nl: #ongegrond)
+#resolved                       resolved (nl: #opgelost)
+#close                          close (nl: #sluiten)
+#reopen                         reopen (nl: #heropen)
+#appeal                         the complainant is not satisfied: appeal (nl: #beroep)
+#assign name@org.nl             another handler, who gets the whole complaint (nl: #toewijzen)
+#extend 4 weeks: reason         extend the term (nl: #verlengen)
+#wait                           waiting for the complainant (nl: #wacht)
+#category product               category: dienstverlening, product, medewerker, advies_informatie, termijn
+#urgent                         urgent
+#note text                      internal note, never sent to the complainant (nl: #notitie)
+#offer text                     an offer to the complainant (nl: #bod)
+#offer-accepted / #offer-declined  the complainant's answer to the offer
+#outcome text                   register the outcome (nl: #uitkomst)
+#involved name@org.nl           an employee involved; cannot handle it (nl: #betrokken)
+#satisfaction text              the complainant's satisfaction (nl: #tevredenheid)
+#report [text]                  the written report after resolution was sent (nl: #verslag)
+#cause text                     the cause (improvement register) (nl: #oorzaak)
+#measure text                   a measure against recurrence (nl: #maatregel)
+#new [customer@example.com]     a new complaint (phone, post, counter, social media) in a new mail; lines
+                                Name:, Phone:, Address:, Channel:, Received: fill in the form (nl: #nieuw)
+#complaint                      you complain yourself, as an employee, in a new mail (nl: #klacht)
+#away until 2026-12-24          you are away; the deputy takes over (nl: #afwezig tot)
+#back                           you are back (nl: #terug)
+#help                           this list";
 
-/// Parses every command line of a text (the new text, quotes removed).
-pub fn parse(text: &str) -> Parsed {
+/// Every command word (Dutch first, then the aliases), for suggestions.
+const VERBS: &[&str] = &[
+    "in-behandeling",
+    "niet-in-behandeling",
+    "gegrond",
+    "ongegrond",
+    "opgelost",
+    "sluiten",
+    "heropen",
+    "beroep",
+    "toewijzen",
+    "verlengen",
+    "wacht",
+    "categorie",
+    "urgent",
+    "notitie",
+    "bod",
+    "bod-aanvaard",
+    "bod-afgewezen",
+    "uitkomst",
+    "betrokken",
+    "tevredenheid",
+    "verslag",
+    "oorzaak",
+    "maatregel",
+    "nieuw",
+    "klacht",
+    "afwezig",
+    "terug",
+    "help",
+    "accept",
+    "reject",
+    "justified",
+    "unjustified",
+    "resolved",
+    "close",
+    "reopen",
+    "appeal",
+    "assign",
+    "extend",
+    "wait",
+    "category",
+    "note",
+    "offer",
+    "offer-accepted",
+    "offer-declined",
+    "outcome",
+    "involved",
+    "satisfaction",
+    "report",
+    "cause",
+    "measure",
+    "new",
+    "complaint",
+    "away",
+    "back",
+];
+
+pub use crate::text::is_command_line;
+
+/// Parses command lines (as [`crate::text::command_lines`] finds them).
+pub fn parse<S: AsRef<str>>(lines: &[S]) -> Parsed {
     let mut out = Parsed::default();
-    for line in text.lines().filter(|l| is_command_line(l)) {
-        let line = line.trim().to_string();
+    for line in lines {
+        let line = line.as_ref().trim().to_string();
         match parse_line(&line) {
             Ok(c) => out.commands.push((line, c)),
             Err(why) => out.rejected.push(Rejected { line, why }),
@@ -122,7 +444,36 @@ pub fn parse(text: &str) -> Parsed {
     out
 }
 
-fn parse_line(line: &str) -> Result<Command, String> {
+/// The command word closest to an unknown one, when it is close enough to
+/// be a typo.
+fn suggestion(verb: &str) -> Option<String> {
+    let best = VERBS
+        .iter()
+        .map(|v| (distance(verb, v), *v))
+        .min_by_key(|(d, _)| *d)?;
+    let allowed = if verb.chars().count() <= 4 { 1 } else { 2 };
+    (best.0 <= allowed).then(|| best.1.to_string())
+}
+
+/// The edit distance of two words (insertions, deletions, substitutions).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
+fn parse_line(line: &str) -> Result<Command, Refusal> {
     let body = line.trim_start_matches('#');
     // The verb ends at white space or a colon.
     let end = body
@@ -134,87 +485,106 @@ fn parse_line(line: &str) -> Result<Command, String> {
         .trim()
         .to_string();
     let opt = |a: &str| (!a.is_empty()).then(|| a.to_string());
-    let need = |what: &str| -> Result<String, String> {
+    let need = |what: Needed| -> Result<String, Refusal> {
         if arg.is_empty() {
-            Err(format!("#{verb} needs {what}"))
+            Err(Refusal::Needs {
+                verb: verb.clone(),
+                what,
+            })
         } else {
             Ok(arg.clone())
+        }
+    };
+    let address = |a: String| -> Result<String, Refusal> {
+        if crate::address::is_valid(&a) {
+            Ok(a.to_ascii_lowercase())
+        } else {
+            Err(Refusal::NotAnAddress(a))
         }
     };
     Ok(match verb.as_str() {
         "in-behandeling" | "inbehandeling" | "accept" | "in-progress" => Command::InBehandeling,
         "niet-in-behandeling" | "reject" | "decline" => {
-            Command::NietInBehandeling(need("a reason (#niet-in-behandeling: reden)")?)
+            Command::NietInBehandeling(need(Needed::Reason)?)
         }
         "gegrond" | "justified" => Command::Gegrond(opt(&arg)),
-        "ongegrond" | "unjustified" => {
-            Command::Ongegrond(Some(need("a motivation (#ongegrond: motivatie)")?))
-        }
+        "ongegrond" | "unjustified" => Command::Ongegrond(Some(need(Needed::Motivation)?)),
         "opgelost" | "resolved" => Command::Opgelost,
         "sluiten" | "close" | "gesloten" => Command::Sluiten,
         "heropen" | "heropenen" | "reopen" => Command::Heropen,
         "beroep" | "appeal" => Command::Beroep,
-        "toewijzen" | "assign" => {
-            let a = need("an address (#toewijzen naam@org.nl)")?;
-            if !crate::address::is_valid(&a) {
-                return Err(format!("'{a}' is not a mail address"));
-            }
-            Command::Toewijzen(a.to_ascii_lowercase())
-        }
-        "verlengen" | "extend" => {
-            let a = need("a term and a reason (#verlengen 4 weken: reden)")?;
-            let (term, reason) = a
-                .split_once(':')
-                .ok_or("#verlengen needs a reason after a colon (#verlengen 4 weken: reden)")?;
-            let term: Term = term.trim().parse()?;
-            let reason = reason.trim();
-            if reason.is_empty() {
-                return Err("#verlengen needs a reason after the colon".into());
-            }
-            Command::Verlengen(term, reason.to_string())
-        }
+        "toewijzen" | "assign" => Command::Toewijzen(address(need(Needed::Address)?)?),
+        "verlengen" | "extend" => verlengen(&verb, &need(Needed::TermAndReason)?)?,
         "wacht" | "wait" => Command::Wacht,
         "categorie" | "category" => {
-            let c = need("a category")?.to_lowercase();
+            let c = need(Needed::Category)?.to_lowercase();
             if !crate::intake::classify::CATEGORIES.contains(&c.as_str()) {
-                return Err(format!(
-                    "unknown category '{c}'; use one of {}",
-                    crate::intake::classify::CATEGORIES.join(", ")
-                ));
+                return Err(Refusal::UnknownCategory(c));
             }
             Command::Categorie(c)
         }
         "urgent" => Command::Urgent,
-        "notitie" | "note" => Command::Notitie(need("text")?),
-        "bod" | "offer" => Command::Bod(need("text")?),
+        "notitie" | "note" => Command::Notitie(need(Needed::Text)?),
+        "bod" | "offer" => Command::Bod(need(Needed::Text)?),
         "bod-aanvaard" | "offer-accepted" => Command::BodAntwoord(true),
         "bod-afgewezen" | "offer-declined" => Command::BodAntwoord(false),
-        "uitkomst" | "outcome" => Command::Uitkomst(need("text")?),
-        "betrokken" | "involved" => {
-            let a = need("an address (#betrokken naam@org.nl)")?;
-            if !crate::address::is_valid(&a) {
-                return Err(format!("'{a}' is not a mail address"));
-            }
-            Command::Betrokken(a.to_ascii_lowercase())
-        }
-        "tevredenheid" | "satisfaction" => Command::Tevredenheid(need("text")?),
-        "oorzaak" | "cause" => Command::Oorzaak(need("text")?),
+        "uitkomst" | "outcome" => Command::Uitkomst(need(Needed::Text)?),
+        "betrokken" | "involved" => Command::Betrokken(address(need(Needed::Address)?)?),
+        "tevredenheid" | "satisfaction" => Command::Tevredenheid(need(Needed::Text)?),
+        "oorzaak" | "cause" => Command::Oorzaak(need(Needed::Text)?),
         "verslag" | "report" => Command::Verslag(opt(&arg)),
-        "maatregel" | "measure" => Command::Maatregel(need("text")?),
-        "nieuw" | "new" => {
-            let a = need("the complainant's address (#nieuw klant@voorbeeld.nl)")?;
-            if !crate::address::is_valid(&a) {
-                return Err(format!("'{a}' is not a mail address"));
-            }
-            Command::Nieuw(a.to_ascii_lowercase())
+        "maatregel" | "measure" => Command::Maatregel(need(Needed::Text)?),
+        "nieuw" | "new" => Command::Nieuw(match opt(&arg) {
+            Some(a) => Some(address(a)?),
+            None => None,
+        }),
+        "klacht" | "complaint" => Command::Klacht,
+        "afwezig" | "away" => {
+            let a = need(Needed::Date)?;
+            let date = a
+                .trim_start_matches("tot ")
+                .trim_start_matches("until ")
+                .trim();
+            Command::Afwezig(parse_date(date).ok_or_else(|| Refusal::BadDate(date.into()))?)
         }
+        "terug" | "back" => Command::Terug,
         "help" => Command::Help,
         other => {
-            return Err(format!(
-                "unknown command #{other}; #help lists the commands"
-            ))
+            return Err(Refusal::Unknown {
+                verb: other.to_string(),
+                suggestion: suggestion(other),
+            })
         }
     })
+}
+
+/// `#verlengen 4 weken: reden`.
+fn verlengen(verb: &str, arg: &str) -> Result<Command, Refusal> {
+    let (term, reason) = arg.split_once(':').ok_or_else(|| Refusal::Needs {
+        verb: verb.into(),
+        what: Needed::ReasonAfterColon,
+    })?;
+    let parsed: Term = term
+        .trim()
+        .parse()
+        .map_err(|_| Refusal::BadTerm(term.trim().into()))?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Refusal::Needs {
+            verb: verb.into(),
+            what: Needed::ReasonAfterColon,
+        });
+    }
+    Ok(Command::Verlengen(parsed, reason.to_string()))
+}
+
+/// A date as staff write it: `24-12-2026`, `24-12`, `2026-12-24`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim().trim_end_matches('.');
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d-%m-%Y"))
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()
 }
 
 /// The text of a staff mail without its command lines.
@@ -231,9 +601,13 @@ pub fn strip_commands(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn lines(text: &str) -> Vec<String> {
+        crate::text::command_lines(text)
+    }
+
     #[test]
     fn parses_dutch_and_english() {
-        let p = parse("Beste,\n#gegrond\n#ongegrond: geen bewijs\n#toewijzen Piet@Org.nl\n#verlengen 4 weken: wachten op expertise\n#notitie intern\n#assign x@org.nl\n#categorie product\n# geen commando\n");
+        let p = parse(&lines("Beste,\n#gegrond\n#ongegrond: geen bewijs\n#toewijzen Piet@Org.nl\n#verlengen 4 weken: wachten op expertise\n#notitie intern\n#assign x@org.nl\n#categorie product\n# geen commando\n"));
         assert_eq!(p.rejected, vec![]);
         assert_eq!(p.commands.len(), 7);
         assert_eq!(p.commands[0].1, Command::Gegrond(None));
@@ -249,14 +623,46 @@ mod tests {
     }
 
     #[test]
-    fn bad_commands_say_why() {
-        let p = parse(
+    fn bad_commands_say_why_in_the_staff_language() {
+        let p = parse(&lines(
             "#vliegen\n#ongegrond\n#toewijzen piet\n#categorie fiets\n#verlengen binnenkort: x",
-        );
+        ));
         assert_eq!(p.commands, vec![]);
         assert_eq!(p.rejected.len(), 5);
-        assert!(p.rejected[0].why.contains("unknown command"));
-        assert!(p.rejected[1].why.contains("motivation"));
+        assert_eq!(
+            p.rejected[0].why.text("nl"),
+            "#vliegen kennen wij niet; #help geeft alle commando's"
+        );
+        assert!(p.rejected[1].why.text("nl").contains("motivering"));
+        assert!(p.rejected[1].why.text("en").contains("motivation"));
+        assert!(p.rejected[4].why.text("nl").contains("geen termijn"));
+    }
+
+    #[test]
+    fn a_typo_gets_a_suggestion() {
+        let p = parse(&[
+            "#gegrondd".to_string(),
+            "#in-behandling".into(),
+            "#toewijze x@y.nl".into(),
+        ]);
+        let why: Vec<String> = p.rejected.iter().map(|r| r.why.text("nl")).collect();
+        assert_eq!(why[0], "#gegrondd kennen wij niet; bedoelde u #gegrond?");
+        assert!(why[1].ends_with("bedoelde u #in-behandeling?"), "{why:?}");
+        assert!(why[2].ends_with("bedoelde u #toewijzen?"), "{why:?}");
+        assert_eq!(suggestion("vliegen"), None);
+    }
+
+    #[test]
+    fn absence_takes_a_date_as_staff_write_it() {
+        let p = parse(&[
+            "#afwezig tot 24-12-2026".to_string(),
+            "#away until 2026-12-24".into(),
+            "#afwezig tot kerst".into(),
+        ]);
+        let d = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
+        assert_eq!(p.commands[0].1, Command::Afwezig(d));
+        assert_eq!(p.commands[1].1, Command::Afwezig(d));
+        assert_eq!(p.rejected[0].why, Refusal::BadDate("kerst".into()));
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct Context<'a> {
     pub clock: &'a dyn Clock,
     /// The moment of the decision being made, once fixed.
     pub moment: Option<DateTime<Utc>>,
+    /// Who acts as coordinator now (the deputy while the coordinator is
+    /// away, [`crate::procedure::presence`]); `None`: the configured one.
+    pub acting_coordinator: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -67,9 +70,11 @@ impl Context<'_> {
             .reply_address(&self.config.organisation.complaints_address, case)
     }
 
-    /// The coordinator's address, when one is configured.
+    /// The acting coordinator's address, when one is configured.
     pub fn coordinator(&self) -> Option<&str> {
-        Some(self.config.staff.coordinator.as_str()).filter(|c| !c.is_empty())
+        self.acting_coordinator
+            .or(Some(self.config.staff.coordinator.as_str()))
+            .filter(|c| !c.is_empty())
     }
 }
 

@@ -10,13 +10,14 @@ use crate::cases::event::EventKind;
 use crate::cases::id::CaseId;
 use crate::cases::promises;
 use crate::cases::state::{self, State};
+use crate::deadline::Term;
 use crate::intake::inbound::Inbound;
 use crate::intake::journal::Entry;
 use crate::letters::request::{AutoSubmitted, LetterRequest};
-use crate::procedure::command::{self, Command};
+use crate::procedure::command::{self, Command, Refusal};
 use crate::procedure::context::{Context, ProcessError};
-use crate::procedure::{post, record, timers, vars};
-use crate::store::Batch;
+use crate::procedure::{assign, post, record, timers, vars};
+use crate::store::{Batch, Store};
 use crate::text;
 use serde_json::json;
 
@@ -38,23 +39,25 @@ pub struct Outcome {
     pub case: CaseId,
     /// The command lines carried out.
     pub done: Vec<String>,
-    /// The command lines refused, with why.
+    /// The command lines refused (or, when one was, not carried out), with
+    /// why, in the staff's language.
     pub rejected: Vec<(String, String)>,
     /// Whether text was relayed to the complainant.
     pub relayed: bool,
 }
 
 /// Applies the commands of an authenticated staff mail on `c` and relays
-/// its text; everything goes into `batch`.
+/// its text; everything goes into `batch`. All or nothing: when one
+/// command is refused, none is applied and nothing is relayed.
 pub fn apply(
+    store: &Store,
     ctx: &Context<'_>,
     mail: &StaffMail<'_>,
     c: &Case,
     batch: &mut Batch,
 ) -> Result<Outcome, ProcessError> {
     let (now, from) = (ctx.now(), mail.from);
-    let new = text::new_text(&mail.m.text);
-    let parsed = command::parse(&new);
+    let parsed = command::parse(&text::command_lines(&mail.m.text));
     let mut change = Change::on(c);
     change.record(now, from, record::message_in(mail.entry, mail.m, "staff"));
     let mut out = Outcome {
@@ -63,93 +66,118 @@ pub fn apply(
         rejected: Vec::new(),
         relayed: false,
     };
-    let mut help = false;
-    for r in &parsed.rejected {
-        reject(&mut change, &mut out, (now, from), &r.line, &r.why);
-    }
-    for (line, cmd) in &parsed.commands {
-        match plan(ctx, change.case(), cmd) {
-            Ok(steps) => {
-                for (reason, kind) in steps {
-                    change.record_because(now, from, reason, kind);
-                }
-                help |= *cmd == Command::Help;
-                out.done.push(line.clone());
+    match plan_all(ctx, &change, &parsed, (now, from)) {
+        Ok(planned) => {
+            change = planned;
+            out.done = parsed.commands.iter().map(|(l, _)| l.clone()).collect();
+            let mut letters = post::ForComplainant::new();
+            promised_letters(ctx, &change, &mut letters);
+            terms(ctx, batch, &change);
+            extension_letter(ctx, &change, &parsed, &mut letters);
+            let reply = text::relay_text(&mail.m.text);
+            if !reply.trim().is_empty() {
+                change.record(
+                    now,
+                    from,
+                    EventKind::StaffReply {
+                        from: from.to_string(),
+                        mode: "relayed".into(),
+                    },
+                );
+                letters.relay(reply, from);
+                out.relayed = true;
             }
-            Err(why) => reject(&mut change, &mut out, (now, from), line, &why),
+            letters.queue(ctx, batch, &mut change, from)?;
+            assign::hand_over(store, ctx, batch, &mut change, from)?;
+        }
+        Err(refused) => {
+            for (line, why) in refused {
+                let why = why.text(&ctx.org().language);
+                change.record(
+                    now,
+                    from,
+                    EventKind::CommandRejected {
+                        command: line.clone(),
+                        why: why.clone(),
+                    },
+                );
+                out.rejected.push((line, why));
+            }
         }
     }
-    promised_letters(ctx, batch, &mut change, from)?;
-    terms(ctx, batch, &change);
-    extension_letter(ctx, batch, &mut change, &parsed, from)?;
-    let reply = command::strip_commands(&new);
-    if !reply.trim().is_empty() {
-        let mut vars = vars::case(ctx, change.case());
-        vars["reply"] = json!({ "text": reply, "from": from });
-        let req = LetterRequest::to_complainant(ctx.org(), change.case(), "antwoord", vars)
-            .auto_submitted(AutoSubmitted::No);
-        let item = post::queue(ctx, batch, &req)?;
-        change.record(
-            now,
-            from,
-            EventKind::StaffReply {
-                from: from.to_string(),
-                mode: "relayed".into(),
-            },
-        );
-        change.record(now, from, post::queued(&item));
-        out.relayed = true;
-    }
-    let mut vars = vars::case(ctx, change.case());
-    vars["result"] = json!({
-        "done": out.done,
-        "rejected": out.rejected.iter().map(|(c, w)| json!({"command": c, "why": w})).collect::<Vec<_>>(),
-        "relayed_to": if out.relayed { c.complainant.clone() } else { String::new() },
-        "help": if help { command::HELP } else { "" },
-    });
+    let help = parsed.commands.iter().any(|(_, c)| *c == Command::Help);
+    let vars = result_vars(ctx, change.case(), &out, help);
     let item = result_mail(ctx, batch, mail, c.id, change.case().version, vars)?;
     change.record(now, from, post::queued(&item));
     change.write(batch);
     Ok(out)
 }
 
-/// Records a refused command line.
-fn reject(
-    change: &mut Change,
-    out: &mut Outcome,
+/// Plans every command of a mail against the case as the earlier ones
+/// leave it. All of them, or, when one is refused, every line with why it
+/// was not carried out.
+fn plan_all(
+    ctx: &Context<'_>,
+    change: &Change,
+    parsed: &command::Parsed,
     (now, from): (chrono::DateTime<chrono::Utc>, &str),
-    line: &str,
-    why: &str,
-) {
-    out.rejected.push((line.to_string(), why.to_string()));
-    change.record(
-        now,
-        from,
-        EventKind::CommandRejected {
-            command: line.to_string(),
-            why: why.to_string(),
-        },
+) -> Result<Change, Vec<(String, Refusal)>> {
+    let mut planned = change.clone();
+    let mut refused: Vec<(String, Option<Refusal>)> = Vec::new();
+    for (line, cmd) in &parsed.commands {
+        match plan(ctx, planned.case(), cmd) {
+            Ok(steps) => {
+                for (reason, kind) in steps {
+                    planned.record_because(now, from, reason, kind);
+                }
+                refused.push((line.clone(), None));
+            }
+            Err(why) => refused.push((line.clone(), Some(why))),
+        }
+    }
+    let any = !parsed.rejected.is_empty() || refused.iter().any(|(_, w)| w.is_some());
+    if !any {
+        return Ok(planned);
+    }
+    let mut all: Vec<(String, Refusal)> = parsed
+        .rejected
+        .iter()
+        .map(|r| (r.line.clone(), r.why.clone()))
+        .collect();
+    all.extend(
+        refused
+            .into_iter()
+            .map(|(l, w)| (l, w.unwrap_or(Refusal::NotApplied))),
     );
+    Err(all)
 }
 
-/// Queues the letters the procedure promises the complainant for what the
+/// The variables of the result mail.
+fn result_vars(ctx: &Context<'_>, c: &Case, out: &Outcome, help: bool) -> serde_json::Value {
+    let mut vars = vars::case(ctx, c);
+    vars["result"] = json!({
+        "done": out.done,
+        "refused": !out.rejected.is_empty(),
+        "rejected": out.rejected.iter().map(|(c, w)| json!({"command": c, "why": w})).collect::<Vec<_>>(),
+        "relayed_to": if out.relayed { c.complainant.clone() } else { String::new() },
+        "help": if help { command::help(&ctx.org().language) } else { "" },
+    });
+    vars
+}
+
+/// Adds the letters the procedure promises the complainant for what the
 /// mail did (a decision, a resolution, an appeal).
-fn promised_letters(
-    ctx: &Context<'_>,
-    batch: &mut Batch,
-    change: &mut Change,
-    from: &str,
-) -> Result<(), ProcessError> {
-    let promised: Vec<promises::Promised> =
-        change.events().iter().flat_map(promises::letters).collect();
-    for p in promised {
+fn promised_letters(ctx: &Context<'_>, change: &Change, letters: &mut post::ForComplainant) {
+    for p in change.events().iter().flat_map(promises::letters) {
         let mut vars = vars::case(ctx, change.case());
         vars["decision"] = p.decision;
-        let req = LetterRequest::to_complainant(ctx.org(), change.case(), p.letter, vars);
-        let item = post::queue(ctx, batch, &req)?;
-        change.record(ctx.now(), from, post::queued(&item));
+        letters.add(LetterRequest::to_complainant(
+            ctx.org(),
+            change.case(),
+            p.letter,
+            vars,
+        ));
     }
-    Ok(())
 }
 
 /// Plans the timers of the terms the mail started (policy steps) and of a
@@ -181,29 +209,32 @@ fn terms(ctx: &Context<'_>, batch: &mut Batch, change: &Change) {
 /// An extended term: the complainant is told, with the reason.
 fn extension_letter(
     ctx: &Context<'_>,
-    batch: &mut Batch,
-    change: &mut Change,
+    change: &Change,
     parsed: &command::Parsed,
-    from: &str,
-) -> Result<(), ProcessError> {
+    letters: &mut post::ForComplainant,
+) {
     let extended = change
         .before()
         .is_some_and(|c| change.case().extensions.len() > c.extensions.len());
     if !extended {
-        return Ok(());
+        return;
     }
     let mut vars = vars::case(ctx, change.case());
-    vars["extension"] = json!({
-        "by": change.case().extensions.last().cloned().unwrap_or_default(),
-        "reason": parsed.commands.iter().rev().find_map(|(_, cmd)| match cmd {
-            Command::Verlengen(_, r) => Some(r.clone()),
-            _ => None,
-        }).unwrap_or_default(),
+    let by = parsed.commands.iter().rev().find_map(|(_, cmd)| match cmd {
+        Command::Verlengen(t, r) => Some((*t, r.clone())),
+        _ => None,
     });
-    let req = LetterRequest::to_complainant(ctx.org(), change.case(), "verlenging", vars);
-    let item = post::queue(ctx, batch, &req)?;
-    change.record(ctx.now(), from, post::queued(&item));
-    Ok(())
+    let (term, reason) = by.unwrap_or_else(|| (Term::default(), String::new()));
+    vars["extension"] = json!({
+        "by": term.describe(&change.case().language),
+        "reason": reason,
+    });
+    letters.add(LetterRequest::to_complainant(
+        ctx.org(),
+        change.case(),
+        "verlenging",
+        vars,
+    ));
 }
 
 /// Queues the one result mail to the staff member who wrote `mail`, in its
@@ -229,21 +260,17 @@ pub fn result_mail(
 type Steps = Vec<(Option<String>, EventKind)>;
 
 /// The events one command causes on `c`, or why it is refused.
-fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, String> {
+fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, Refusal> {
     let requires = ctx.policy.requires_judgement;
-    let to = |target: State, reason: Option<String>| -> Result<Steps, String> {
+    let to = |target: State, reason: Option<String>| -> Result<Steps, Refusal> {
         if state::transition_allowed(c.state, target, requires) {
             Ok(vec![(reason, EventKind::StateChanged { to: target })])
         } else {
-            let hint = if target == State::Opgelost && requires {
-                "; the policy requires a judgement first (#gegrond or #ongegrond)"
-            } else {
-                ""
-            };
-            Err(format!(
-                "not allowed from state {} to {}{hint}",
-                c.state, target
-            ))
+            Err(Refusal::NotAllowed {
+                from: c.state,
+                to: target,
+                judgement_first: target == State::Opgelost && requires,
+            })
         }
     };
     let one = |kind: EventKind| Ok(vec![(None, kind)]);
@@ -266,10 +293,10 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, String> {
         Command::Wacht => to(State::WachtOpKlager, None),
         Command::Toewijzen(who) => {
             if !ctx.config.is_staff(who) {
-                return Err(format!("{who} is not a staff address"));
+                return Err(Refusal::NotStaff(who.clone()));
             }
-            if involved(c, who, ctx) {
-                return Err(format!("{who} is named in the complaint as involved; a handler must not be involved in the complaint"));
+            if assign::involved(c, who, ctx) {
+                return Err(Refusal::Involved(who.clone()));
             }
             one(EventKind::HandlerAssigned {
                 handler: who.clone(),
@@ -278,9 +305,7 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, String> {
         Command::Verlengen(term, reason) => {
             if let Some(max) = ctx.policy.max_extensions {
                 if c.extensions.len() as u32 >= max {
-                    return Err(format!(
-                        "the policy allows {max} extension(s) and the term was already extended"
-                    ));
+                    return Err(Refusal::ExtensionsUsed { max });
                 }
             }
             Ok(vec![(
@@ -298,7 +323,7 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, String> {
         Command::Bod(t) => one(EventKind::Offer { text: t.clone() }),
         Command::BodAntwoord(accepted) => {
             if c.offers.is_empty() {
-                return Err("no offer registered yet (#bod tekst)".into());
+                return Err(Refusal::NoOffer);
             }
             one(EventKind::OfferAnswered {
                 accepted: *accepted,
@@ -306,8 +331,11 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, String> {
         }
         Command::Uitkomst(t) => one(EventKind::OutcomeSet { text: t.clone() }),
         Command::Betrokken(who) => {
-            if c.handler.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(who)) {
-                return Err(format!("{who} is the handler; assign another handler first (#toewijzen)"));
+            if c.handler
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(who))
+            {
+                return Err(Refusal::IsHandler(who.clone()));
             }
             one(EventKind::InvolvedAdded { who: who.clone() })
         }
@@ -316,27 +344,12 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, String> {
         Command::Verslag(t) => one(EventKind::Reported { text: t.clone() }),
         Command::Maatregel(t) => one(EventKind::MeasureAdded { text: t.clone() }),
         Command::Help => Ok(Vec::new()),
-        Command::Nieuw(_) => Err("#nieuw opens a new case: send it in a new mail to the complaints address, not as a reply on a case".into()),
+        Command::Nieuw(_) => Err(Refusal::NotOnACase("nieuw")),
+        Command::Klacht => Err(Refusal::NotOnACase("klacht")),
+        // Presence is the sender's, not the case's: recorded by the staff
+        // module before the case is handled.
+        Command::Afwezig(_) | Command::Terug => Ok(Vec::new()),
     }
-}
-
-/// Whether `who` is named in the complaint as an involved employee: their
-/// address, or a directory name that points at them, appears in it.
-fn involved(c: &Case, who: &str, ctx: &Context<'_>) -> bool {
-    if c.involved.iter().any(|i| i.eq_ignore_ascii_case(who)) {
-        return true;
-    }
-    let text = format!("{}\n{}", c.subject, c.summary);
-    if text.to_lowercase().contains(&who.to_lowercase()) {
-        return true;
-    }
-    let hay = crate::text::normalize(&text);
-    ctx.config.staff.directory.iter().any(|(name, addr)| {
-        addr.eq_ignore_ascii_case(who) && {
-            let n = crate::text::normalize(name);
-            n.trim().len() >= 3 && hay.contains(&n)
-        }
-    })
 }
 
 #[cfg(test)]
@@ -371,31 +384,72 @@ mod tests {
     }
 
     #[test]
-    fn a_judgement_is_applied_promised_relayed_and_confirmed() {
+    fn a_judgement_is_applied_and_goes_out_with_the_relayed_text_as_one_letter() {
         let (f, reply) = case_and_reply("generiek");
         reply(
             &f,
             "h1@org.example",
-            "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\n#in-behandeling\n#gegrond: de monteur kwam niet\n",
+            "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\nMet vriendelijke groet,\nPiet\n#in-behandeling\n#gegrond: de monteur kwam niet\n",
         );
         let c = f.cases().remove(0);
         assert_eq!(c.state, State::Beoordeeld);
         assert_eq!(c.justified, Some(true));
-        let besluit = f.letters_named("besluit");
-        assert_eq!(besluit.len(), 1);
-        assert!(f.raw(&besluit[0]).contains("de monteur kwam niet"));
-        let relayed = f.letters_named("antwoord");
-        assert_eq!(relayed[0].to, "jan@voorbeeld.nl");
-        let text = f.raw(&relayed[0]);
+        assert!(f.letters_named("besluit").is_empty() && f.letters_named("antwoord").is_empty());
+        let one = f.letters_named("samengesteld");
+        assert_eq!(one.len(), 1, "one letter per moment");
+        assert_eq!(one[0].to, "jan@voorbeeld.nl");
+        assert_eq!(one[0].parts, ["antwoord", "besluit"]);
+        let text = f.raw(&one[0]);
+        assert!(
+            text.contains("Subject: Ons standpunt"),
+            "the subject says what it is first: {text}"
+        );
         assert!(text.contains("de monteur komt donderdag"), "{text}");
+        assert!(
+            text.contains("Met vriendelijke groet,\r\nPiet"),
+            "greeting and name kept: {text}"
+        );
+        assert!(text.contains("de monteur kwam niet"), "{text}");
         assert!(!text.contains("#gegrond"), "{text}");
         assert!(
             !text.contains("Auto-Submitted"),
-            "a person wrote it: {text}"
+            "a person wrote part of it: {text}"
         );
         let result = f.letters_named("commando-resultaat");
         assert_eq!(result.len(), 1);
         assert_eq!(result[0].to, COORDINATOR);
+        assert!(
+            result[0].subject.contains("Uitgevoerd"),
+            "{}",
+            result[0].subject
+        );
+    }
+
+    #[test]
+    fn one_refused_command_applies_and_relays_nothing() {
+        let (f, reply) = case_and_reply("generiek");
+        reply(
+            &f,
+            "h1@org.example",
+            "Wij vinden uw klacht gegrond.\n#in-behandeling\n#gegrondd\n",
+        );
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::Ontvangen, "nothing applied");
+        assert!(
+            f.letters_named("antwoord").is_empty() && f.letters_named("samengesteld").is_empty()
+        );
+        let result = f.letters_named("commando-resultaat").remove(0);
+        assert!(
+            result.subject.contains("Niet uitgevoerd"),
+            "{}",
+            result.subject
+        );
+        let text = f.raw(&result);
+        assert!(text.contains("bedoelde u #gegrond?"), "{text}");
+        assert!(
+            text.contains("#in-behandeling") && text.contains("ander commando"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use crate::address;
 use crate::cases::case::Case;
 use crate::cases::change::Change;
-use crate::cases::event::EventKind;
+use crate::cases::event::{EventKind, KLACHTD};
 use crate::cases::lookup;
 use crate::cases::policy::Start;
 use crate::intake::classify::Verdict;
@@ -16,24 +16,56 @@ use crate::intake::inbound::{Correspondent, Inbound};
 use crate::intake::journal::Entry;
 use crate::letters::request::LetterRequest;
 use crate::procedure::context::{Context, ProcessError};
-use crate::procedure::{post, timers, vars};
+use crate::procedure::{assign, post, timers, vars};
 use crate::store::{Batch, Store};
 use crate::text;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// What a case is opened from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Complaint<'a> {
     /// The journal entry of the message that brought it.
     pub entry: &'a Entry,
     /// The complaint (for `#nieuw`: the form, from the complainant).
     pub message: &'a Inbound,
-    /// The complainant.
+    /// The complainant (no address: a complainant without mail).
     pub sender: &'a Correspondent,
     /// The classifier's verdict.
     pub verdict: &'a Verdict,
-    /// How it came in: `email`, or `intern` for a form by staff.
+    /// How it came in: `email`, or a channel of [`crate::procedure::form::CHANNELS`].
     pub channel: &'a str,
+    /// When the organisation received it: the terms start here.
+    pub received: DateTime<Utc>,
+    /// The complainant's phone and postal address, when known.
+    pub contact: (Option<String>, Option<String>),
+    /// The staff member who brought it in (a forward, a form).
+    pub via: Option<String>,
+    /// The closed case it follows up (a reply on it, where the policy
+    /// opens a new case).
+    pub follow_up_of: Option<crate::cases::id::CaseId>,
+}
+
+impl<'a> Complaint<'a> {
+    /// A complaint that came in by mail, received when it was journalled.
+    pub fn by_mail(
+        entry: &'a Entry,
+        message: &'a Inbound,
+        sender: &'a Correspondent,
+        verdict: &'a Verdict,
+    ) -> Complaint<'a> {
+        Complaint {
+            entry,
+            message,
+            sender,
+            verdict,
+            channel: "email",
+            received: entry.received_at,
+            contact: (None, None),
+            via: None,
+            follow_up_of: None,
+        }
+    }
 }
 
 /// Opens a case for a complaint; adds everything to `batch`.
@@ -44,7 +76,7 @@ pub fn open_case(
     k: &Complaint<'_>,
 ) -> Result<Case, ProcessError> {
     let (m, sender, now) = (k.message, k.sender, ctx.now());
-    let id = lookup::next_id(store, lookup::year_of(k.entry.received_at))?;
+    let id = lookup::next_id(store, lookup::year_of(k.received))?;
     let subject = address::header_safe(&m.subject, 250);
     let new_text = text::new_text(&m.text);
     let summary = Some(text::summary(&new_text, 300))
@@ -63,17 +95,21 @@ pub fn open_case(
         channel: k.channel.into(),
         category: k.verdict.category.clone(),
         urgent: k.verdict.urgent,
+        phone: k.contact.0.clone(),
+        postal_address: k.contact.1.clone(),
+        via: k.via.clone(),
     };
-    let mut change = Change::open(id, k.entry.received_at, &sender.address, opened)
+    let actor = k.via.clone().unwrap_or_else(|| sender.address.clone());
+    let mut change = Change::open(id, k.received, &actor, opened)
         .map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
-    let role = if k.channel == "email" {
+    let role = if k.channel == "email" && k.via.is_none() {
         "complaint"
     } else {
         "complaint_form"
     };
     change.record(
         now,
-        &sender.address,
+        &actor,
         EventKind::MessageIn {
             journal_id: k.entry.id.clone(),
             message_id: m.message_id.clone(),
@@ -83,10 +119,23 @@ pub fn open_case(
             attachments: m.attachments.clone(),
         },
     );
+    if let Some(previous) = k.follow_up_of {
+        change.record(
+            now,
+            KLACHTD,
+            EventKind::Note {
+                text: format!("vervolg op {previous}"),
+            },
+        );
+    }
+    if let Some(handler) = assign::first_handler(ctx, change.case()) {
+        change.record(now, KLACHTD, assign::assigned(&handler));
+    }
     let mut vars = vars::case(ctx, change.case());
     vars["message"] = vars::message(ctx, k.entry, m, sender, k.verdict);
+    vars["vervolg_op"] = json!(k.follow_up_of.map(|p| p.to_string()).unwrap_or_default());
     acknowledge(store, ctx, batch, &mut change, k, &vars)?;
-    notify_staff(ctx, batch, &mut change, &vars)?;
+    notify_staff(store, ctx, batch, &mut change, &vars)?;
     let c = change.write(batch);
     timers::schedule(batch, &timers::plan(&c, ctx.policy, ctx.calendar));
     timers::schedule(
@@ -107,7 +156,12 @@ fn acknowledge(
     vars: &serde_json::Value,
 ) -> Result<(), ProcessError> {
     let (now, id, lang) = (ctx.now(), change.case().id, change.case().language.clone());
+    let case = change.case().clone();
     let letter = |name: &str, vars: serde_json::Value| {
+        if !case.has_email() {
+            // No mail address: the handler passes it on.
+            return LetterRequest::to_complainant(ctx.org(), &case, name, vars).seq(1);
+        }
         LetterRequest::answering(ctx.org(), k.message, k.sender, name, vars)
             .lang(&lang)
             .on_case(id, 1)
@@ -119,10 +173,10 @@ fn acknowledge(
         &letter("ontvangstbevestiging", vars.clone()),
     )?;
     match &ack {
-        Some(item) => change.record(now, crate::cases::event::KLACHTD, post::queued(item)),
+        Some(item) => change.record(now, KLACHTD, post::queued(item)),
         None => change.record_because(
             now,
-            crate::cases::event::KLACHTD,
+            KLACHTD,
             Some("rate limit for automatic mail reached (mail loop?)".into()),
             EventKind::LetterSuppressed {
                 letter: "ontvangstbevestiging".into(),
@@ -130,11 +184,13 @@ fn acknowledge(
             },
         ),
     };
-    let missing = text::missing_data(
-        &ctx.policy.required_data,
-        k.sender.name.as_deref(),
-        &k.message.text,
+    let known = format!(
+        "{}\n{}\n{}",
+        k.message.text,
+        k.contact.0.as_deref().unwrap_or_default(),
+        k.contact.1.as_deref().unwrap_or_default()
     );
+    let missing = text::missing_data(&ctx.policy.required_data, k.sender.name.as_deref(), &known);
     if ack.is_some() && !missing.is_empty() {
         let mut vars = vars.clone();
         vars["missing"] = json!(missing);
@@ -144,7 +200,7 @@ fn acknowledge(
         let item = post::queue(ctx, batch, &req)?;
         change.record_because(
             now,
-            crate::cases::event::KLACHTD,
+            KLACHTD,
             Some(format!("missing: {}", missing.join(", "))),
             post::queued(&item),
         );
@@ -152,11 +208,11 @@ fn acknowledge(
     Ok(())
 }
 
-/// The assignment notice to the handler (default: the coordinator), whose
-/// Reply-To is the case's signed plus-address, and the notices to the roles
-/// the policy keeps informed of every new case (Glaspunt: the quality
-/// manager).
+/// The assignment notice to the handler, whose Reply-To is the case's
+/// signed plus-address, and the notices to the roles the policy keeps
+/// informed of every new case (Glaspunt: the quality manager).
 fn notify_staff(
+    store: &Store,
     ctx: &Context<'_>,
     batch: &mut Batch,
     change: &mut Change,
@@ -166,20 +222,21 @@ fn notify_staff(
     let mut notify = |change: &mut Change, req: LetterRequest| -> Result<(), ProcessError> {
         let req = req.on_case(id, change.case().version);
         let item = post::queue(ctx, batch, &req)?;
-        change.record(now, crate::cases::event::KLACHTD, post::queued(&item));
+        change.record(now, KLACHTD, post::queued(&item));
         Ok(())
     };
-    if let Some(handler) = ctx.coordinator() {
-        change.record(
-            now,
-            crate::cases::event::KLACHTD,
-            EventKind::HandlerAssigned {
-                handler: handler.to_string(),
-            },
-        );
+    let mut notice_vars = vars.clone();
+    notice_vars["eerdere"] = json!(crate::procedure::conversation::earlier_cases(
+        store,
+        ctx,
+        change.case()
+    )?);
+    notice_vars["gesprek"] = json!([]);
+    notice_vars["overdracht"] = json!({ "van": "" });
+    if let Some(handler) = change.case().handler.clone() {
         notify(
             change,
-            LetterRequest::to_staff(ctx.org(), handler, "toewijzing", vars.clone())
+            LetterRequest::to_staff(ctx.org(), &handler, "toewijzing", notice_vars)
                 .reply_to(ctx.reply_address(id)),
         )?;
     }

@@ -7,7 +7,8 @@
 use crate::address;
 use crate::cases::event::EventKind;
 use crate::letters::outbox::{self, Item};
-use crate::letters::request::LetterRequest;
+use crate::letters::request::{AutoSubmitted, LetterRequest, PassOn};
+use crate::letters::templates::Rendered;
 use crate::procedure::context::{Context, ProcessError};
 use crate::store::{Batch, Store, StoreError, Tree};
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ pub fn queue(
     batch: &mut Batch,
     req: &LetterRequest,
 ) -> Result<Item, ProcessError> {
-    let rendered = ctx
+    let mut rendered = ctx
         .letters
         .render(&req.lang, &req.letter, &req.vars)
         .map_err(|e| {
@@ -27,12 +28,63 @@ pub fn queue(
                 req.letter
             ))
         })?;
+    if let Some(p) = &req.pass_on {
+        rendered = pass_on(ctx, p, rendered);
+    }
     let (item, raw) = ctx
         .sender
         .compose(ctx.signer, req, &rendered, ctx.now())
         .map_err(|e| ProcessError::Unprocessable(e.to_string()))?;
     outbox::enqueue(batch, &item, raw);
     Ok(item)
+}
+
+/// A letter for a complainant without a mail address, as the handler gets
+/// it: a word on how to pass it on, then the letter.
+fn pass_on(ctx: &Context<'_>, p: &PassOn, r: Rendered) -> Rendered {
+    let en = ctx.org().language == "en";
+    let mut how = Vec::new();
+    if let Some(a) = &p.postal_address {
+        how.push(if en {
+            format!("by post to {a}")
+        } else {
+            format!("per post naar {a}")
+        });
+    }
+    if let Some(t) = &p.phone {
+        how.push(if en {
+            format!("by phone on {t}")
+        } else {
+            format!("telefonisch op {t}")
+        });
+    }
+    let who = p
+        .name
+        .clone()
+        .unwrap_or_else(|| if en { "the complainant" } else { "de klager" }.to_string());
+    let how = if how.is_empty() {
+        if en {
+            "in person".to_string()
+        } else {
+            "persoonlijk".to_string()
+        }
+    } else {
+        how.join(if en { " or " } else { " of " })
+    };
+    let note = if en {
+        format!("{who} has no mail address. Pass this letter on {how}, and record how with #note.")
+    } else {
+        format!("{who} heeft geen e-mailadres. Geef deze brief door {how} en leg met #notitie vast hoe.")
+    };
+    let prefix = if en { "To pass on" } else { "Doorgeven" };
+    Rendered {
+        subject: format!("{prefix}: {}", r.subject),
+        body: format!(
+            "{note}\n\n-------- {} --------\n\n{}",
+            if en { "the letter" } else { "de brief" },
+            r.body
+        ),
+    }
 }
 
 /// Queues an automatic answer to a sender, unless the hourly limits on
@@ -97,4 +149,110 @@ fn within_rate_limits(
         batch.put(Tree::Meta, current_key, &(current.unwrap_or(0) + 1));
     }
     Ok(true)
+}
+
+/// The letters one decision has for the complainant of a case, sent as
+/// one: the handler's own words first (when the decision relays them), then
+/// each letter the procedure promises, under its title. A single letter
+/// goes as it is. With `letters.combine = false` in the policy each goes
+/// on its own.
+#[derive(Debug, Default)]
+pub struct ForComplainant {
+    parts: Vec<LetterRequest>,
+    relay: Option<(String, String)>,
+}
+
+impl ForComplainant {
+    /// Nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a letter the procedure promises.
+    pub fn add(&mut self, req: LetterRequest) {
+        self.parts.push(req);
+    }
+
+    /// Adds the handler's text (`from` wrote it) to relay.
+    pub fn relay(&mut self, text: String, from: &str) {
+        self.relay = Some((text, from.to_string()));
+    }
+
+    /// Queues the letter(s) into `batch`; records each on `change` by `actor`.
+    pub fn queue(
+        self,
+        ctx: &Context<'_>,
+        batch: &mut Batch,
+        change: &mut crate::cases::change::Change,
+        actor: &str,
+    ) -> Result<(), ProcessError> {
+        let now = ctx.now();
+        let mut requests = Vec::new();
+        if let Some((text, from)) = &self.relay {
+            requests.push(relayed(ctx, change.case(), text, from));
+        }
+        if self.parts.len() + requests.len() <= 1 || !ctx.policy.combine_letters {
+            requests.extend(self.parts);
+            for req in requests {
+                let req = req.seq(change.case().version);
+                let item = queue(ctx, batch, &req)?;
+                change.record(now, actor, queued(&item));
+            }
+            return Ok(());
+        }
+        let req = self.combined(ctx, change.case())?;
+        let item = queue(ctx, batch, &req)?;
+        change.record(now, actor, queued(&item));
+        Ok(())
+    }
+
+    /// One letter holding the relayed text and every part.
+    fn combined(
+        &self,
+        ctx: &Context<'_>,
+        c: &crate::cases::case::Case,
+    ) -> Result<LetterRequest, ProcessError> {
+        let mut delen = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for p in &self.parts {
+            let mut vars = p.vars.clone();
+            vars["deel"] = serde_json::json!(true);
+            let r = ctx.letters.render(&p.lang, &p.letter, &vars).map_err(|e| {
+                ProcessError::Unprocessable(format!(
+                    "letter {} cannot be rendered: {e}; fix the template, then `klachtd failed retry` the message",
+                    p.letter
+                ))
+            })?;
+            let title = r.subject.split(" — ").next().unwrap_or(&r.subject).trim();
+            delen.push(serde_json::json!({ "titel": title, "tekst": r.body.trim_end() }));
+            names.push(p.letter.clone());
+        }
+        let mut vars = crate::procedure::vars::case(ctx, c);
+        vars["delen"] = serde_json::json!(delen);
+        vars["antwoord"] = serde_json::json!(self
+            .relay
+            .as_ref()
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default());
+        let mut req = LetterRequest::to_complainant(ctx.org(), c, "samengesteld", vars);
+        if self.relay.is_some() {
+            names.insert(0, "antwoord".into());
+            // A person wrote part of it.
+            req = req.auto_submitted(AutoSubmitted::No);
+        }
+        req.parts = names;
+        Ok(req)
+    }
+}
+
+/// The handler's text as a letter to the complainant.
+fn relayed(
+    ctx: &Context<'_>,
+    c: &crate::cases::case::Case,
+    text: &str,
+    from: &str,
+) -> LetterRequest {
+    let mut vars = crate::procedure::vars::case(ctx, c);
+    vars["reply"] = serde_json::json!({ "text": text, "from": from });
+    LetterRequest::to_complainant(ctx.org(), c, "antwoord", vars).auto_submitted(AutoSubmitted::No)
 }

@@ -8,9 +8,9 @@
 use crate::address;
 use crate::cases::case::Case;
 use crate::cases::change::Change;
-use crate::cases::event::{EventKind, KLACHTD};
+
 use crate::cases::policy::Action;
-use crate::cases::state::State;
+
 use crate::cases::thread;
 use crate::intake::classify::Verdict;
 use crate::intake::inbound::{Correspondent, Inbound};
@@ -20,7 +20,7 @@ use crate::letters::request::LetterRequest;
 use crate::procedure::context::{Context, ProcessError};
 use crate::procedure::open::{open_case, Complaint};
 use crate::procedure::outcome::Outcome;
-use crate::procedure::{bounce, post, record, staff, timers, vars};
+use crate::procedure::{bounce, post, record, reply, staff, vars};
 use crate::store::{Batch, Store, StoreError, Tree};
 
 /// Totals of one processing pass.
@@ -186,21 +186,23 @@ fn decide(
         let outcome = staff::handle(store, ctx, (entry, m), &from, thread, batch)?;
         return Ok((outcome, Some(verdict)));
     }
-    // A reply on a case belongs to the case, whatever it says.
+    // A reply on a case belongs to the case, whatever it says; someone who
+    // is not part of it (a friend the complainant forwarded our letter to)
+    // starts their own.
     let sender = Correspondent::of(m, &from);
-    if let Some(c) = thread {
-        reply_on_case(store, ctx, (entry, m), &sender, &verdict, &c, batch)?;
-        return Ok((Outcome::AddedToCase(c.id), Some(verdict)));
+    if let Some(c) = thread.filter(|c| c.is_participant(&from)) {
+        let r = reply::Reply {
+            entry,
+            m,
+            sender: &sender,
+            verdict: &verdict,
+        };
+        let outcome = reply::on_case(store, ctx, &r, &c, batch)?;
+        return Ok((outcome, Some(verdict)));
     }
     let outcome = match ctx.policy.actions.for_label(&verdict.label) {
         Action::Case => {
-            let complaint = Complaint {
-                entry,
-                message: m,
-                sender: &sender,
-                verdict: &verdict,
-                channel: "email",
-            };
+            let complaint = Complaint::by_mail(entry, m, &sender, &verdict);
             Outcome::NewCase(open_case(store, ctx, batch, &complaint)?.id)
         }
         Action::Record => Outcome::Recorded(format!("{} (recorded per policy)", verdict.label)),
@@ -260,51 +262,6 @@ fn automatic(
         return Ok(Outcome::AddedToCase(c.id));
     }
     Ok(Outcome::Recorded(format!("automatic mail: {reason}")))
-}
-
-/// A message from the complainant or a participant on their case: added
-/// to it; an attachment over the limit is refused with a letter; a case
-/// waiting for the complainant resumes.
-fn reply_on_case(
-    store: &Store,
-    ctx: &Context<'_>,
-    (entry, m): (&Entry, &Inbound),
-    sender: &Correspondent,
-    verdict: &Verdict,
-    c: &Case,
-    batch: &mut Batch,
-) -> Result<(), ProcessError> {
-    let now = ctx.now();
-    let mut change = Change::on(c);
-    record::message(&mut change, entry, m, "reply", now);
-    if m.attachments.iter().any(|a| !a.kept) {
-        let mut vars = vars::case(ctx, c);
-        vars["message"] = vars::message(ctx, entry, m, sender, verdict);
-        let req = LetterRequest::answering(ctx.org(), m, sender, "bijlage-te-groot", vars)
-            .lang(&c.language)
-            .on_case(c.id, c.version + 1);
-        if let Some(item) = post::answer(store, ctx, batch, &req)? {
-            change.record(now, KLACHTD, post::queued(&item));
-        }
-    }
-    // The complainant answered: the case no longer waits for them.
-    if c.state == State::WachtOpKlager
-        && address::normalize(&sender.address) == address::normalize(&c.complainant)
-    {
-        change.record(
-            now,
-            KLACHTD,
-            EventKind::StateChanged {
-                to: State::InBehandeling,
-            },
-        );
-        timers::schedule(
-            batch,
-            &timers::plan(change.case(), ctx.policy, ctx.calendar),
-        );
-    }
-    change.write(batch);
-    Ok(())
 }
 
 /// Compliments, ideas and questions: answered and passed on to staff, no case.

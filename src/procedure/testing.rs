@@ -93,6 +93,20 @@ domains = ["org.example"]
         }
     }
 
+    /// Runs `f` with the decision context, the acting coordinator resolved
+    /// as the daemon does.
+    pub fn with_ctx<T>(&self, f: impl FnOnce(&Context<'_>) -> T) -> T {
+        let today = self.config.calendar.local_date(self.clock.now());
+        let acting =
+            crate::procedure::presence::acting_coordinator(&self.store, &self.config, today)
+                .unwrap();
+        let ctx = Context {
+            acting_coordinator: acting.as_deref(),
+            ..self.ctx()
+        };
+        f(&ctx)
+    }
+
     /// The decision context.
     pub fn ctx(&self) -> Context<'_> {
         Context {
@@ -105,6 +119,7 @@ domains = ["org.example"]
             classifier: &self.classifier,
             clock: &self.clock,
             moment: None,
+            acting_coordinator: None,
         }
     }
 
@@ -113,7 +128,7 @@ domains = ["org.example"]
     pub fn receive(&self, raw: &str) -> Report {
         let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
         journal::record(&self.store, raw.as_bytes(), "INBOX/1/1", self.clock.now()).unwrap();
-        processor::process_pending(&self.store, &self.ctx()).unwrap()
+        self.with_ctx(|ctx| processor::process_pending(&self.store, ctx).unwrap())
     }
 
     /// Every queued letter, oldest first.
@@ -137,6 +152,12 @@ domains = ["org.example"]
             .unwrap()
             .unwrap();
         String::from_utf8_lossy(&raw).into_owned()
+    }
+
+    /// The subject and decoded text of a queued letter.
+    pub fn text(&self, item: &Item) -> String {
+        let m = crate::intake::inbound::Inbound::parse(self.raw(item).as_bytes()).unwrap();
+        format!("{}\n\n{}", m.subject, m.text)
     }
 
     /// Every case.

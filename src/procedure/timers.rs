@@ -43,6 +43,12 @@ pub enum Kind {
         /// Which one.
         n: u32,
     },
+    /// The appeal's term: a reminder to its handler one working day
+    /// before, then the breach to the coordinator.
+    Appeal {
+        /// `true` at breach.
+        breach: bool,
+    },
     /// A further term of the procedure (a policy `[[step]]`).
     Step {
         /// The step's name.
@@ -60,6 +66,10 @@ impl Kind {
             Kind::Breach => "termijn-verstreken".into(),
             Kind::Management { workdays } => format!("management-{workdays}"),
             Kind::Interim { n } => format!("tussenbericht-{n}"),
+            Kind::Appeal { breach } => format!(
+                "beroep-{}",
+                if *breach { "verstreken" } else { "herinnering" }
+            ),
             Kind::Step { step, breach } => {
                 format!(
                     "{step}-{}",
@@ -176,6 +186,23 @@ pub fn plan_steps(
     out
 }
 
+/// The timers of an appeal lodged at `from`.
+pub fn plan_appeal(c: &Case, policy: &Policy, cal: &Calendar, from: DateTime<Utc>) -> Vec<Timer> {
+    let term_end = cal.due(from, policy.beroep.term.unwrap_or(policy.terms.decide));
+    let reminder = cal.at_local(cal.working_days_before(cal.local_date(term_end), 1), 8);
+    [(false, reminder), (true, term_end)]
+        .into_iter()
+        .filter(|(_, at)| *at > from)
+        .map(|(breach, at)| Timer {
+            case: c.id,
+            kind: Kind::Appeal { breach },
+            term_end,
+            generation: 0,
+            at,
+        })
+        .collect()
+}
+
 /// Adds timers to a batch.
 pub fn schedule(batch: &mut Batch, timers: &[Timer]) {
     for t in timers {
@@ -196,6 +223,9 @@ pub fn pending(store: &Store, case: CaseId) -> Result<Vec<Timer>, StoreError> {
 fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
     if c.anonymised {
         return false;
+    }
+    if let Kind::Appeal { breach } = &t.kind {
+        return c.state == State::Beroep && (*breach || now < t.term_end);
     }
     if let Kind::Step { step, breach } = &t.kind {
         let done = policy
@@ -269,12 +299,16 @@ fn fire(store: &Store, ctx: &Context<'_>, key: &[u8], value: &[u8]) -> Result<u3
 
 /// Who a timer's letter goes to, and which letter.
 fn recipients(ctx: &Context<'_>, t: &Timer, c: &Case) -> (&'static str, Vec<String>) {
-    let coordinator = ctx.config.staff.coordinator.clone();
+    let coordinator = ctx.coordinator().unwrap_or_default().to_string();
     let handler = c.handler.clone().unwrap_or_else(|| coordinator.clone());
     match &t.kind {
         Kind::Interim { .. } => ("tussenbericht", vec![c.complainant.clone()]),
-        Kind::Reminder { .. } | Kind::Step { breach: false, .. } => ("herinnering", vec![handler]),
-        Kind::Breach | Kind::Step { breach: true, .. } => ("escalatie", vec![coordinator]),
+        Kind::Reminder { .. }
+        | Kind::Step { breach: false, .. }
+        | Kind::Appeal { breach: false } => ("herinnering", vec![handler]),
+        Kind::Breach | Kind::Step { breach: true, .. } | Kind::Appeal { breach: true } => {
+            ("escalatie", vec![coordinator])
+        }
         Kind::Management { .. } => ("escalatie", ctx.config.staff.management.clone()),
     }
 }
@@ -292,9 +326,11 @@ fn letters_for(
     vars["timer"] = json!({
         "kind": t.kind.name(),
         "term_end": ctx.calendar.local_date(t.term_end).to_string(),
-        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Step { breach: false, .. } => 1, _ => 0 },
+        "workdays": match t.kind { Kind::Reminder { workdays } | Kind::Management { workdays } => workdays, Kind::Step { breach: false, .. } | Kind::Appeal { breach: false } => 1, _ => 0 },
         "step": match &t.kind {
             Kind::Step { step, .. } => ctx.policy.steps.iter().find(|s| &s.name == step).map(|s| s.describe(&ctx.org().language).to_string()).unwrap_or_default(),
+            Kind::Appeal { .. } if ctx.org().language == "en" => "handle the appeal".to_string(),
+            Kind::Appeal { .. } => "het beroep behandelen".to_string(),
             _ => String::new(),
         },
         "breached": now >= t.term_end,
@@ -351,6 +387,9 @@ mod tests {
                 channel: "email".into(),
                 category: None,
                 urgent: false,
+                phone: None,
+                postal_address: None,
+                via: None,
             },
         }];
         let c = Case::from_events("KL-2026-0001".parse().unwrap(), &events).unwrap();

@@ -34,6 +34,7 @@ pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
         .calendar
         .local_date(ctx.policy.decision_due(c, ctx.calendar));
     let mut v = base(ctx);
+    v["deel"] = json!(false);
     v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
     v["policy"]["appeal"] = json!(ctx.policy.appeal(&c.language));
     v["case"] = json!({
@@ -44,6 +45,11 @@ pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
         "name": c.name.clone().unwrap_or_default(),
         "complainant": c.complainant,
         "state": c.state.as_str(),
+        "status": c.state.label(&ctx.org().language),
+        "phone": c.phone.clone().unwrap_or_default(),
+        "postal_address": c.postal_address.clone().unwrap_or_default(),
+        "via": c.via.clone().unwrap_or_default(),
+        "handler": c.handler.clone().unwrap_or_default(),
         "language": c.language,
         "category": c.category.clone().unwrap_or_default(),
         "urgent": c.urgent,
@@ -68,12 +74,13 @@ pub fn message(
     verdict: &Verdict,
 ) -> serde_json::Value {
     let new_text = text::new_text(&m.text);
+    let own = text::own_text(&m.text);
     json!({
         "from": sender.address,
         "name": sender.name.clone().unwrap_or_default(),
         "subject": crate::address::header_safe(&m.subject, 250),
         "summary": text::summary(&new_text, 300),
-        "text": new_text,
+        "text": if own.is_empty() { new_text.clone() } else { own },
         "received": ctx.calendar.local_date(entry.received_at).to_string(),
         "label": verdict.label,
         "category": verdict.category.clone().unwrap_or_default(),

@@ -444,8 +444,13 @@ pub fn header(raw: &[u8], name: &str) -> Option<String> {
 }
 
 /// How many of `list` contain `what`.
+/// How many of `list` contain `what`, case ignored (subjects say what a
+/// letter is first, capitalised).
 pub fn count_containing(list: &[String], what: &str) -> usize {
-    list.iter().filter(|s| s.contains(what)).count()
+    let what = what.to_lowercase();
+    list.iter()
+        .filter(|s| s.to_lowercase().contains(&what))
+        .count()
 }
 
 /// Decoded subject and text body of a raw message.
@@ -472,4 +477,53 @@ pub fn kill(child: &mut Child, signal: &str) {
 
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// English words and raw state names that must not stand in a staff mail of
+/// a Dutch organisation (whole words; the English aliases in the command
+/// help are in parentheses after `en:` and left out).
+const NOT_DUTCH: &[&str] = &[
+    "the",
+    "not",
+    "allowed",
+    "unknown",
+    "command",
+    "needs",
+    "state",
+    "from",
+    "after",
+    "receipt",
+    "staff",
+    "handler",
+    "involved",
+    "token",
+    "reason",
+    "processed",
+    "done",
+];
+
+/// Fails when a staff-facing mail of a Dutch organisation holds English
+/// words or raw state names.
+pub fn assert_staff_language(text: &str) {
+    let prose: String = text
+        .lines()
+        .map(|l| l.split("(en:").next().unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase();
+    for raw in ["in_behandeling", "niet_in_behandeling", "wacht_op_klager"] {
+        assert!(
+            !prose.contains(raw),
+            "raw state '{raw}' in a staff mail:\n{text}"
+        );
+    }
+    let words: std::collections::BTreeSet<&str> = prose
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .collect();
+    for w in NOT_DUTCH {
+        assert!(
+            !words.contains(w),
+            "English '{w}' in a Dutch staff mail:\n{text}"
+        );
+    }
 }

@@ -126,6 +126,9 @@ fn make_case(store: &Store, number: u32, s: &Spec) {
             channel: s.channel.into(),
             category: Some(s.category.into()),
             urgent: s.urgent,
+            phone: None,
+            postal_address: None,
+            via: None,
         },
     )];
     let ack = if s.ack_late {

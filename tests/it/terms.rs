@@ -183,7 +183,7 @@ fn a_position_taken_in_time_stops_the_ladder_and_an_extension_moves_it() {
     // The complainant is told.
     let to_customer = subjects(&customer);
     assert!(
-        to_customer.iter().any(|s| s.contains("termijn verlengd")),
+        count_containing(&to_customer, "termijn verlengd") > 0,
         "{to_customer:?}"
     );
     // At the old breach: nothing.

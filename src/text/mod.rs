@@ -1,0 +1,257 @@
+//! Text preparation: what a sender wrote themselves ([`reply`]: the new
+//! text without quoted history, signatures and disclaimers, the text a
+//! handler relays, the command lines), a short description for letters,
+//! the language it is in, the data a complaint must contain, and the normal
+//! form the rules and name lookups match against.
+
+mod reply;
+
+pub use reply::{command_lines, forwarded, new_text, own_text, relay_text, Forwarded};
+
+/// Whether a line is a staff command line (`#` first, then a letter).
+pub fn is_command_line(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with('#') && t[1..].chars().next().is_some_and(|c| c.is_alphabetic())
+}
+
+/// A short description: the first lines of the new text, at most `max_chars`,
+/// cut at a word boundary, without a salutation line.
+pub fn summary(new_text: &str, max_chars: usize) -> String {
+    let mut lines = new_text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .peekable();
+    if let Some(first) = lines.peek() {
+        let f = first.to_lowercase();
+        let salutation = [
+            "beste",
+            "geachte",
+            "hallo",
+            "hoi",
+            "dear",
+            "hello",
+            "hi ",
+            "goedemiddag",
+            "goedemorgen",
+            "goedenavond",
+            "l.s.",
+            "to whom",
+        ]
+        .iter()
+        .any(|s| f.starts_with(s))
+            && first.len() < 60;
+        if salutation {
+            lines.next();
+        }
+    }
+    let joined = lines.collect::<Vec<_>>().join(" ");
+    if joined.chars().count() <= max_chars {
+        return joined;
+    }
+    let cut: String = joined.chars().take(max_chars).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// The language of a text, `nl` or `en`, by common function words; `None`
+/// when it is too short or unclear to tell.
+pub fn language(text: &str) -> Option<&'static str> {
+    const NL: &[&str] = &[
+        "de", "het", "een", "en", "ik", "is", "niet", "van", "dat", "op", "mijn", "u", "jullie",
+        "wij", "ze", "maar", "nog", "heb", "voor", "met", "geen", "er", "al", "wel", "naar",
+    ];
+    const EN: &[&str] = &[
+        "the", "and", "i", "is", "not", "of", "that", "on", "my", "you", "your", "we", "they",
+        "but", "still", "have", "for", "with", "no", "was", "to", "it", "this", "a", "an",
+    ];
+    let mut nl = 0;
+    let mut en = 0;
+    for w in text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .take(400)
+    {
+        let w = w.to_lowercase();
+        nl += NL.contains(&w.as_str()) as u32;
+        en += EN.contains(&w.as_str()) as u32;
+    }
+    if nl + en < 4 {
+        None
+    } else if en > nl * 2 {
+        Some("en")
+    } else if nl > en {
+        Some("nl")
+    } else {
+        None
+    }
+}
+
+/// Which of the required data (`naam`, `adres`, `telefoon`) a complaint
+/// lacks. The name may come from the sender's display name; an address is a
+/// Dutch postcode or a street with a house number; a phone number is a Dutch
+/// or international number.
+pub fn missing_data(required: &[String], display_name: Option<&str>, text: &str) -> Vec<String> {
+    let has_phone = || {
+        let digits: Vec<String> = text
+            .split(|c: char| {
+                !(c.is_ascii_digit() || c == '+' || c == ' ' || c == '-' || c == '(' || c == ')')
+            })
+            .map(|chunk| {
+                chunk
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect()
+            })
+            .collect();
+        digits.iter().any(|d| {
+            let d = d.trim_start_matches('+');
+            (d.len() == 10 && d.starts_with('0'))
+                || (d.len() == 11 && d.starts_with("31"))
+                || (d.len() >= 11 && d.len() <= 13 && d.starts_with("0031"))
+        })
+    };
+    let has_address = || {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let postcode = words.windows(2).any(|w| {
+            let (a, b) = (w[0], w[1].trim_end_matches([',', '.']));
+            a.len() == 4
+                && a.chars().all(|c| c.is_ascii_digit())
+                && !a.starts_with('0')
+                && b.len() == 2
+                && b.chars().all(|c| c.is_ascii_uppercase())
+        }) || words.iter().any(|w| {
+            let w = w.trim_end_matches([',', '.']);
+            w.len() == 6
+                && w[..4].chars().all(|c| c.is_ascii_digit())
+                && !w.starts_with('0')
+                && w[4..].chars().all(|c| c.is_ascii_uppercase())
+        });
+        const STREETS: &[&str] = &[
+            "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk", "hof", "pad",
+            "steeg", "dreef", "park", "markt", "street", "road", "avenue",
+        ];
+        let street = words.windows(2).any(|w| {
+            let name = w[0].to_lowercase();
+            STREETS.iter().any(|s| name.ends_with(s))
+                && w[1].chars().next().is_some_and(|c| c.is_ascii_digit())
+        });
+        postcode || street
+    };
+    let has_name =
+        || display_name.is_some_and(|n| n.split_whitespace().count() >= 2 && !n.contains('@'));
+    required
+        .iter()
+        .filter(|r| match r.as_str() {
+            "naam" | "name" => !has_name(),
+            "adres" | "address" => !has_address(),
+            "telefoon" | "phone" => !has_phone(),
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
+/// Lower case, accents removed, runs of three or more equal letters folded
+/// to one, everything but letters and digits turned into single spaces.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(' ');
+    let mut last: Option<char> = None;
+    let mut run = 0;
+    for ch in s.chars().flat_map(char::to_lowercase) {
+        let ch = fold_accent(ch);
+        if ch.is_alphanumeric() {
+            if Some(ch) == last && ch.is_alphabetic() {
+                run += 1;
+                if run >= 2 {
+                    // A third equal letter: fold the whole run to one.
+                    if run == 2 {
+                        out.pop();
+                    }
+                    continue;
+                }
+            } else {
+                run = 0;
+            }
+            out.push(ch);
+            last = Some(ch);
+        } else {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+            last = None;
+            run = 0;
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'ñ' => 'n',
+        'ÿ' | 'ý' => 'y',
+        '’' | '‘' | '`' => '\'',
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_skips_salutation_and_cuts_at_a_word() {
+        let s = summary("Geachte heer,\n\nDe bezorger heeft het pakket bij de verkeerde buren afgeleverd en niemand belt terug.", 50);
+        assert!(s.starts_with("De bezorger"));
+        assert!(s.ends_with('…'));
+        assert!(s.chars().count() <= 51);
+    }
+
+    #[test]
+    fn language_by_function_words() {
+        assert_eq!(
+            language("My invoice is wrong again and nobody answers my e-mails. I want this fixed."),
+            Some("en")
+        );
+        assert_eq!(
+            language("De monteur is niet gekomen en ik heb een dag vrij genomen."),
+            Some("nl")
+        );
+        assert_eq!(language("OK"), None);
+    }
+
+    #[test]
+    fn missing_data_is_named() {
+        let req: Vec<String> = ["naam", "adres", "telefoon"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            missing_data(
+                &req,
+                Some("Jan de Vries"),
+                "Ik woon op Delta 91, 6825 MN Arnhem, bel 088-452 77 77"
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(missing_data(&req, Some("jan"), "De ruit lekt."), req);
+        assert_eq!(
+            missing_data(&req, Some("Jan Smit"), "Kerkstraat 18 in Ede, 06 12345678"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            missing_data(&req, None, "+31 6 1234 5678"),
+            vec!["naam".to_string(), "adres".to_string()]
+        );
+    }
+}
