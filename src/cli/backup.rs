@@ -1,7 +1,7 @@
 //! `klachtd export` (the whole store as JSON Lines, owner-only) and
 //! `klachtd import` (into an empty store).
 
-use crate::cli::Env;
+use crate::cli::env::Env;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 

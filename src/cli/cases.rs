@@ -2,7 +2,8 @@
 //! as a table or JSON, and one case with its registers, timers and
 //! timeline.
 
-use crate::cli::{CasesCommand, Env};
+use crate::cli::args::CasesCommand;
+use crate::cli::env::Env;
 use anyhow::{bail, Result};
 use klachtd::cases::case::Case;
 use klachtd::cases::event::Event;
@@ -11,7 +12,7 @@ use klachtd::cases::lookup;
 use klachtd::cases::policy::Policy;
 use klachtd::deadline::Calendar;
 use klachtd::letters::outbox;
-use klachtd::procedure::timers;
+use klachtd::procedure::{conversation, timers};
 use klachtd::store::Store;
 
 /// What `cases` commands read with.
@@ -19,6 +20,7 @@ struct View<'a> {
     store: &'a Store,
     policy: &'a Policy,
     calendar: &'a Calendar,
+    org: &'a klachtd::config::Organisation,
     now: chrono::DateTime<chrono::Utc>,
 }
 
@@ -30,6 +32,7 @@ pub fn cases(env: &Env, command: &CasesCommand) -> Result<i32> {
         store: &store,
         policy: &policy,
         calendar: &config.calendar,
+        org: &config.organisation,
         now: env.clock.now(),
     };
     match command {
@@ -97,11 +100,13 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
     let events = lookup::events(v.store, id)?;
     let letters = outbox::items(v.store, Some(id))?;
     let timers = timers::pending(v.store, id)?;
+    let conversation = conversation::of_case(v.store, v.calendar, v.org, id)?;
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "case": c, "events": events, "outbox": letters, "timers": timers
+                "case": c, "events": events, "outbox": letters, "timers": timers,
+                "conversation": conversation,
             }))?
         );
         return Ok(0);
@@ -120,6 +125,18 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
         );
     }
     timeline(&events)?;
+    println!("conversation:");
+    for t in &conversation {
+        let who = if t.richting == "in" {
+            format!("from {}", t.van)
+        } else {
+            "to the complainant".to_string()
+        };
+        println!("  {}  {who}: {}", t.wanneer, t.onderwerp);
+        for line in t.tekst.lines() {
+            println!("    {line}");
+        }
+    }
     Ok(0)
 }
 

@@ -1,7 +1,7 @@
 //! `klachtd check`: the config, and the templates, policy and rules it
 //! names, checked together; every problem with its key and a fix.
 
-use crate::cli::Env;
+use crate::cli::env::Env;
 use anyhow::Result;
 use klachtd::config::{Config, ConfigError};
 use klachtd::daemon::rules::{file_problems, Rules};

@@ -1,7 +1,7 @@
 //! `klachtd classify` (the verdict on raw messages, with the rules that
 //! fired) and `klachtd eval` (precision and recall on labelled examples).
 
-use crate::cli::Env;
+use crate::cli::env::Env;
 use anyhow::{Context as _, Result};
 use klachtd::daemon::rules;
 use klachtd::intake::classify::Classifier;

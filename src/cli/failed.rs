@@ -1,7 +1,8 @@
 //! `klachtd failed`: messages that could not be processed (dead letters),
 //! their raw text, and queueing one again after its cause was fixed.
 
-use crate::cli::{Env, FailedCommand};
+use crate::cli::args::FailedCommand;
+use crate::cli::env::Env;
 use anyhow::{bail, Context as _, Result};
 use klachtd::intake::journal;
 

@@ -1,7 +1,7 @@
 //! `klachtd policy show` (a procedure as data) and `klachtd deadline`
 //! (when a term ends on the working-day calendar).
 
-use crate::cli::Env;
+use crate::cli::env::Env;
 use anyhow::{bail, Context as _, Result};
 use klachtd::cases::policy::Policy;
 use klachtd::deadline::{Calendar, Term};

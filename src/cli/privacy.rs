@@ -1,7 +1,9 @@
 //! `klachtd privacy`: everything stored about a person (export), and
 //! erasing it, the mail server's copies included.
 
-use crate::cli::{runtime, Env, PrivacyCommand};
+use crate::cli::args::PrivacyCommand;
+use crate::cli::env::runtime;
+use crate::cli::env::Env;
 use anyhow::{Context as _, Result};
 use klachtd::config::Config;
 use klachtd::intake::watcher::Watcher;

@@ -1,7 +1,7 @@
 //! `klachtd report` (the figures of a period, as Markdown, HTML, CSV or
 //! JSON) and `klachtd agenda` (the weekly agenda as of now).
 
-use crate::cli::Env;
+use crate::cli::env::Env;
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use klachtd::cases::policy::Policy;

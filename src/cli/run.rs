@@ -1,7 +1,8 @@
 //! `klachtd run` (the daemon, until SIGTERM/SIGINT) and `klachtd once`
 //! (one full cycle).
 
-use crate::cli::{runtime, Env};
+use crate::cli::env::runtime;
+use crate::cli::env::Env;
 use anyhow::{Context as _, Result};
 use klachtd::daemon::Daemon;
 use std::sync::Arc;

@@ -1,7 +1,9 @@
 //! `klachtd templates render`: a letter as it would go out, for a sample
 //! case or a real one.
 
-use crate::cli::{open_store, Env, TemplatesCommand};
+use crate::cli::args::TemplatesCommand;
+use crate::cli::env::open_store;
+use crate::cli::env::Env;
 use anyhow::{Context as _, Result};
 use klachtd::cases::id::CaseId;
 use klachtd::cases::lookup;

@@ -33,12 +33,23 @@ pub struct Turn {
 /// Roles of received mail that are part of the conversation.
 const CONVERSATION: &[&str] = &["complaint", "complaint_form", "reply"];
 
-/// The conversation on case `id`, oldest first.
+/// The conversation on case `id`, oldest first, as the organisation reads it.
 pub fn turns(store: &Store, ctx: &Context<'_>, id: CaseId) -> Result<Vec<Turn>, StoreError> {
+    of_case(store, ctx.calendar, ctx.org(), id)
+}
+
+/// The conversation on case `id`, oldest first, in the organisation's
+/// language and time zone (for `cases show`, which has no decision context).
+pub fn of_case(
+    store: &Store,
+    calendar: &crate::deadline::Calendar,
+    org: &crate::config::Organisation,
+    id: CaseId,
+) -> Result<Vec<Turn>, StoreError> {
     let Some(c) = lookup::load(store, id)? else {
         return Ok(Vec::new());
     };
-    let lang = &ctx.org().language;
+    let lang = &org.language;
     let mut out = Vec::new();
     for e in lookup::events(store, id)? {
         match &e.kind {
@@ -54,7 +65,7 @@ pub fn turns(store: &Store, ctx: &Context<'_>, id: CaseId) -> Result<Vec<Turn>, 
                     .map(|m| crate::text::own_text(&m.text))
                     .unwrap_or_default();
                 out.push(Turn {
-                    wanneer: ctx.calendar.long_moment(e.at, lang),
+                    wanneer: calendar.long_moment(e.at, lang),
                     richting: "in",
                     van: from.clone(),
                     onderwerp: subject.clone(),
@@ -71,9 +82,9 @@ pub fn turns(store: &Store, ctx: &Context<'_>, id: CaseId) -> Result<Vec<Turn>, 
                     .map(|m| m.text.trim_end().to_string())
                     .unwrap_or_default();
                 out.push(Turn {
-                    wanneer: ctx.calendar.long_moment(e.at, lang),
+                    wanneer: calendar.long_moment(e.at, lang),
                     richting: "uit",
-                    van: ctx.org().complaints_address.clone(),
+                    van: org.complaints_address.clone(),
                     onderwerp: item.subject,
                     tekst: text,
                 });

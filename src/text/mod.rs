@@ -6,13 +6,9 @@
 
 mod reply;
 
-pub use reply::{command_lines, forwarded, new_text, own_text, relay_text, Forwarded};
-
-/// Whether a line is a staff command line (`#` first, then a letter).
-pub fn is_command_line(line: &str) -> bool {
-    let t = line.trim_start();
-    t.starts_with('#') && t[1..].chars().next().is_some_and(|c| c.is_alphabetic())
-}
+pub use reply::{
+    command_lines, forwarded, is_command_line, new_text, own_text, relay_text, Forwarded,
+};
 
 /// A short description: the first lines of the new text, at most `max_chars`,
 /// cut at a word boundary, without a salutation line.

@@ -14,6 +14,12 @@
 //! block: for a handler's notice) and [`command_lines`] (`#` lines
 //! anywhere outside quotes).
 
+/// Whether a line is a staff command line (`#` first, then a letter).
+pub fn is_command_line(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with('#') && t[1..].chars().next().is_some_and(|c| c.is_alphabetic())
+}
+
 /// What a line of a body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -296,7 +302,7 @@ pub fn relay_text(body: &str) -> String {
     join(
         parts(body)
             .into_iter()
-            .filter(|l| l.part == Part::Own && !crate::text::is_command_line(l.text))
+            .filter(|l| l.part == Part::Own && !is_command_line(l.text))
             .map(|l| l.text),
     )
 }
@@ -319,7 +325,7 @@ pub fn command_lines(body: &str) -> Vec<String> {
     parts(body)
         .into_iter()
         .filter(|l| matches!(l.part, Part::Own | Part::Signature))
-        .filter(|l| crate::text::is_command_line(l.text))
+        .filter(|l| is_command_line(l.text))
         .map(|l| l.text.trim().to_string())
         .collect()
 }

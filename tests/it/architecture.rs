@@ -157,7 +157,8 @@ fn module_of(file: &Path) -> (bool, String) {
     (bin, parts.join("::"))
 }
 
-/// Modules each module refers to (`crate::…`, `super::…`).
+/// Modules each module refers to (`crate::…`, `super::…`, and a declared
+/// child module by its name: `mod child;` … `child::…`).
 fn graph(bin: bool) -> BTreeMap<String, BTreeSet<String>> {
     let modules: BTreeMap<String, PathBuf> = files(&src())
         .into_iter()
@@ -173,6 +174,8 @@ fn graph(bin: bool) -> BTreeMap<String, BTreeSet<String>> {
             .find(|m| modules.contains_key(m))
     };
     let path_re = regex::Regex::new(r"\b(crate|super)((?:::\w+)*)(?:::\{([^}]*)\})?").unwrap();
+    let mod_re = regex::Regex::new(r"(?m)^\s*(?:pub(?:\([\w:]+\))?\s+)?mod\s+(\w+)\s*;").unwrap();
+    let relative_re = regex::Regex::new(r"(?:^|[^:\w])(\w+)::(\w+)").unwrap();
     let mut edges = BTreeMap::new();
     for (m, file) in &modules {
         let code = code_only(&std::fs::read_to_string(file).unwrap());
@@ -212,6 +215,22 @@ fn graph(bin: bool) -> BTreeMap<String, BTreeSet<String>> {
                     }
                 }
                 None => to.extend(resolve(&prefix.join("::"))),
+            }
+        }
+        // `mod child;` then `child::…` (or `use child::…`): the child.
+        let children: Vec<String> = mod_re
+            .captures_iter(code)
+            .map(|c| c[1].to_string())
+            .collect();
+        for c in relative_re.captures_iter(code) {
+            if children.iter().any(|child| *child == c[1]) {
+                let own: Vec<&str> = m.split("::").filter(|s| !s.is_empty()).collect();
+                let full = [own.join("::"), c[1].to_string(), c[2].to_string()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("::");
+                to.extend(resolve(&full));
             }
         }
         to.remove(m);

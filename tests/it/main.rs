@@ -7,6 +7,7 @@ mod anonymise;
 mod architecture;
 mod classify;
 mod cli;
+mod conversation;
 mod corpus;
 mod crash;
 mod harness;
