@@ -447,6 +447,13 @@ fn optimumconsult_wants_a_written_report_within_three_weeks_of_resolution() {
     );
     // Left to expire: one escalation naming the report.
     once_at(&inst, report_due + chrono::Duration::minutes(1));
+    let escalated = || {
+        fetch_all(&coordinator, "INBOX")
+            .iter()
+            .any(|m| subject_and_text(m).0.contains("ESCALATIE"))
+    };
+    wait_until(Duration::from_secs(10), escalated);
+    std::thread::sleep(Duration::from_millis(500));
     let esc = fetch_all(&coordinator, "INBOX")
         .into_iter()
         .filter(|m| subject_and_text(m).0.contains("ESCALATIE"))
