@@ -125,7 +125,7 @@ pub struct CaseLine {
     /// Received (local date).
     pub received: NaiveDate,
     /// State.
-    pub state: String,
+    pub state: State,
     /// Category.
     pub category: String,
     /// Urgent.
@@ -153,6 +153,8 @@ pub struct Report {
     pub to: NaiveDate,
     /// When the report was made (figures are as of then).
     pub made: DateTime<Utc>,
+    /// The same moment in the organisation's time zone, for people.
+    pub made_local: String,
     /// Whether free text was anonymised.
     pub anonymised: bool,
     /// New incoming messages by label (automatic mail and replies excluded).
@@ -331,7 +333,7 @@ fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anon: Option<&Anonymise
     CaseLine {
         case: c.id.to_string(),
         received: cal.local_date(c.received),
-        state: c.state.as_str().to_string(),
+        state: c.state,
         category: c.category.clone().unwrap_or_else(|| "onbekend".into()),
         urgent: c.urgent,
         handler: if anon.is_some() {
@@ -596,6 +598,7 @@ pub fn make(
         from,
         to,
         made: now,
+        made_local: cal.long_moment(now, "nl"),
         anonymised,
         messages_by_label: messages_by_label(store, cal, (from, to))?,
         cases: in_period.len() as u32,

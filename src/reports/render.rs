@@ -61,7 +61,7 @@ fn case_table(out: &mut String, lines: &[CaseLine]) {
             l.case,
             if l.urgent { " (urgent)" } else { "" },
             l.received,
-            l.state,
+            l.state.label("nl"),
             cell(&l.category),
             cell(&l.handler),
             l.due,
@@ -119,12 +119,7 @@ impl Report {
     /// Title, summary, messages, categories and channels.
     fn markdown_summary(&self, o: &mut String) {
         let _ = writeln!(o, "# {}\n", self.title());
-        let _ = writeln!(
-            o,
-            "{}. Stand per {}.\n",
-            self.policy,
-            self.made.format("%Y-%m-%d %H:%M UTC")
-        );
+        let _ = writeln!(o, "{}. Stand per {}.\n", self.policy, self.made_local);
         let _ = writeln!(o, "## Samenvatting\n");
         let _ = writeln!(
             o,
@@ -174,7 +169,7 @@ impl Report {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                t.name,
+                t.name.replace('_', " "),
                 t.term,
                 t.on_time,
                 t.late,
@@ -346,7 +341,7 @@ impl Report {
             o,
             "<p class=\"sub\">{}. Stand per {}.</p>",
             e(&self.policy),
-            self.made.format("%Y-%m-%d %H:%M UTC")
+            self.made_local
         );
         let _ = writeln!(o, "<div class=\"tiles\">");
         for (label, value) in [
@@ -383,7 +378,10 @@ impl Report {
             &self
                 .terms
                 .iter()
-                .filter_map(|t| t.share_on_time.map(|s| (t.name.clone(), s * 100.0)))
+                .filter_map(|t| {
+                    t.share_on_time
+                        .map(|s| (t.name.replace('_', " "), s * 100.0))
+                })
                 .collect::<Vec<_>>(),
             "%",
         ));
@@ -402,7 +400,7 @@ impl Report {
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                e(&t.name), e(&t.term), t.on_time, t.late, t.overdue, t.open, pct(t.share_on_time), num(t.days.mean), num(t.days.median)
+                e(&t.name.replace('_', " ")), e(&t.term), t.on_time, t.late, t.overdue, t.open, pct(t.share_on_time), num(t.days.mean), num(t.days.median)
             );
         }
         o.push_str("</table>\n");
@@ -439,7 +437,7 @@ impl Report {
                 if l.overdue { " class=\"late\"" } else { "" },
                 e(&l.case),
                 l.received,
-                e(&l.state),
+                e(l.state.label("nl")),
                 e(&l.category),
                 l.due,
                 e(&l.subject)

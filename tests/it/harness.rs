@@ -404,11 +404,14 @@ pub fn fetch_all(user: &str, folder: &str) -> Vec<Vec<u8>> {
             .try_collect()
             .await
             .unwrap();
-        let out = fetches
+        let out: Vec<Vec<u8>> = fetches
             .iter()
             .filter_map(|f| f.body().map(|b| b.to_vec()))
             .collect();
         let _ = session.logout().await;
+        for raw in &out {
+            check_staff_mail(raw);
+        }
         out
     })
 }
@@ -502,12 +505,57 @@ const NOT_DUTCH: &[&str] = &[
     "done",
 ];
 
+/// Every mail klachtd writes to staff (the test organisation is Dutch and
+/// its staff live at `org.example.test`) is checked for English words and
+/// raw state names in klachtd's own words, wherever a test reads it.
+fn check_staff_mail(raw: &[u8]) {
+    let Some(to) = header(raw, "To") else { return };
+    if header(raw, "X-Klachtd").is_none() || !to.contains("@org.example.test") {
+        return;
+    }
+    let (_, text) = subject_and_text(raw);
+    assert_staff_language(&own_words(&text));
+}
+
+/// klachtd's own words in a staff mail: without the quoted message (between
+/// a `--- Title ---` line and a closing `---` or the end) and without the
+/// fields that repeat what somebody else wrote (subjects, commands).
+fn own_words(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut quoting = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("--- ") {
+            quoting = true;
+            continue;
+        }
+        if t == "---" {
+            quoting = false;
+            continue;
+        }
+        let repeats = ["Onderwerp:", "Klacht:", "#", ">"]
+            .iter()
+            .any(|p| t.starts_with(p));
+        if !quoting && !repeats {
+            out.push(line);
+        }
+    }
+    out.join("\n")
+}
+
 /// Fails when a staff-facing mail of a Dutch organisation holds English
 /// words or raw state names.
 pub fn assert_staff_language(text: &str) {
     let prose: String = text
         .lines()
         .map(|l| l.split("(en:").next().unwrap_or(l))
+        // Addresses are names, not prose.
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| !w.contains('@'))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect::<Vec<_>>()
         .join("\n")
         .to_lowercase();
