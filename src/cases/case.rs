@@ -126,6 +126,12 @@ pub struct Case {
     /// When the complainant last lodged an appeal.
     #[serde(default)]
     pub appealed: Option<DateTime<Utc>>,
+    /// What staff said the opening message is, when they confirmed or
+    /// corrected the classifier (`klacht`, `vraag`, `compliment`, `idee`,
+    /// `overig`); a case that is not a complaint is withdrawn and left out
+    /// of the figures.
+    #[serde(default)]
+    pub relabelled: Option<String>,
     /// When the last event happened (retention counts from here once closed).
     #[serde(default)]
     pub updated: Option<DateTime<Utc>>,
@@ -142,6 +148,12 @@ pub enum CaseError {
 }
 
 impl Case {
+    /// Whether the case is a complaint: not withdrawn as a question,
+    /// compliment, idea or other message.
+    pub fn is_complaint(&self) -> bool {
+        self.relabelled.as_deref().is_none_or(|l| l == "klacht")
+    }
+
     /// Whether the complainant can be written to by mail (an offline
     /// complaint may have no address: their letters go to the handler).
     pub fn has_email(&self) -> bool {
@@ -229,6 +241,7 @@ impl Case {
             entered: [(State::Ontvangen, first.at)].into_iter().collect(),
             anonymised: false,
             appealed: None,
+            relabelled: None,
             updated: Some(first.at),
             version: 1,
         };
@@ -339,6 +352,14 @@ impl Case {
             }
             EventKind::Anonymised { .. } => self.anonymised = true,
             EventKind::AppealLodged { .. } => self.appealed = Some(e.at),
+            EventKind::Relabelled { label } => {
+                self.relabelled = Some(label.clone());
+                if label != "klacht" {
+                    self.entered.entry(State::Gesloten).or_insert(e.at);
+                    self.state = State::Gesloten;
+                    self.outcome = Some(format!("geen klacht ({label})"));
+                }
+            }
             EventKind::Note { .. }
             | EventKind::CommandRejected { .. }
             | EventKind::TimerFired { .. } => {}

@@ -203,6 +203,12 @@ pub enum EventKind {
         /// Who lodged it.
         by: String,
     },
+    /// Staff confirmed (`klacht`) or corrected what kind of message opened
+    /// the case; anything but `klacht` withdraws the case.
+    Relabelled {
+        /// `klacht`, `vraag`, `compliment`, `idee` or `overig`.
+        label: String,
+    },
     /// A staff command was refused.
     CommandRejected {
         /// The command line.

@@ -44,6 +44,9 @@ pub fn letters(e: &Event) -> Vec<Promised> {
             },
         ],
         EventKind::StateChanged { to: State::Beroep } => one("beroep", json!({})),
+        EventKind::Relabelled { label } if label != "klacht" => {
+            one("geen-klacht", json!({ "label": label }))
+        }
         _ => Vec::new(),
     }
 }

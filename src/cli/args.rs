@@ -60,10 +60,15 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Score the rules on labelled examples (JSON Lines: id, lang, label, subject, body).
+    /// Score the rules on labelled examples (JSON Lines: id, lang, label, subject, body),
+    /// or with --corrections on the corrections staff made (#klacht, #geen-klacht, …).
     Eval {
         /// The examples file.
-        file: PathBuf,
+        #[arg(required_unless_present = "corrections")]
+        file: Option<PathBuf>,
+        /// Score on the corrections staff made, kept in the store.
+        #[arg(long)]
+        corrections: bool,
         /// Print the evaluation as JSON.
         #[arg(long)]
         json: bool,

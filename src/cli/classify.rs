@@ -85,13 +85,38 @@ pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Resu
     Ok(0)
 }
 
-/// Scores the rules on labelled examples.
-pub fn eval(env: &Env, file: &std::path::Path, json: bool) -> Result<i32> {
+/// Scores the rules on labelled examples: a file, the staff's corrections
+/// in the store, or both.
+pub fn eval(
+    env: &Env,
+    file: Option<&std::path::Path>,
+    corrections: bool,
+    json: bool,
+) -> Result<i32> {
     let c = classifier(env)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let examples = klachtd::intake::classify::read_examples(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut examples = Vec::new();
+    if let Some(file) = file {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        examples = klachtd::intake::classify::read_examples(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    }
+    if corrections {
+        let (_, store) = env.store()?;
+        let (kept, gone) = klachtd::intake::corrections::examples(&store)?;
+        if !json {
+            println!(
+                "{} corrections by staff{}",
+                kept.len(),
+                if gone > 0 {
+                    format!(" ({gone} more whose message was erased)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        examples.extend(kept);
+    }
     let ev = c.evaluate(&examples);
     if json {
         println!("{}", serde_json::to_string_pretty(&ev)?);
@@ -107,6 +132,18 @@ pub fn eval(env: &Env, file: &std::path::Path, json: bool) -> Result<i32> {
             "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8}",
             l.label, l.precision, l.recall, l.f1, l.support
         );
+    }
+    for (lang, sub) in &ev.by_language {
+        if let Some(k) = sub.label("klacht") {
+            println!(
+                "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+                format!("klacht [{lang}]"),
+                k.precision,
+                k.recall,
+                k.f1,
+                k.support
+            );
+        }
     }
     println!("\nconfusion (rows expected, columns predicted):");
     print!("{:<12}", "");

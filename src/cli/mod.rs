@@ -31,7 +31,11 @@ pub fn dispatch(env: &Env) -> Result<i32> {
             explain,
             files,
         } => classify::classify(env, *json, *explain, files),
-        Command::Eval { file, json } => classify::eval(env, file, *json),
+        Command::Eval {
+            file,
+            corrections,
+            json,
+        } => classify::eval(env, file.as_deref(), *corrections, *json),
         Command::Deadline { from, term, policy } => {
             policy::deadline(env, from, term, policy.as_deref())
         }

@@ -9,7 +9,9 @@ mod secret;
 pub mod sections;
 
 pub use secret::Secret;
-pub use sections::{Limits, Mailbox, Organisation, Outbox, PolicyRef, Smtp, Staff, Store, TlsMode};
+pub use sections::{
+    Doubt, DoubtMode, Limits, Mailbox, Organisation, Outbox, PolicyRef, Smtp, Staff, Store, TlsMode,
+};
 
 use crate::problem::Problems;
 use checker::Checker;
@@ -80,6 +82,8 @@ pub struct Config {
     pub templates_dir: PathBuf,
     /// The admin's rules file (`[classifier] rules`); built-in rules when absent.
     pub rules_file: Option<PathBuf>,
+    /// What happens with a doubtful message (`[classifier] doubt`, `doubt_band`).
+    pub doubt: Doubt,
     /// The working-day calendar (organisation's time zone, `[calendar]`).
     pub calendar: crate::deadline::Calendar,
     /// Old names still accepted, each with the name to use instead
@@ -179,7 +183,12 @@ impl Config {
         let calendar = c
             .section::<CalendarSection>(&table, "calendar", false)
             .map(|s| s.calendar(tz));
-        let files = files(&mut c, &table, organisation.as_ref());
+        let classifier: Option<ClassifierSection> = c.section(&table, "classifier", false);
+        let doubt = classifier
+            .as_ref()
+            .map(|s| s.doubt(&mut c))
+            .unwrap_or_default();
+        let files = files(&mut c, &table, organisation.as_ref(), classifier);
         match (organisation, mailbox, smtp, store) {
             (Some(organisation), Some(mailbox), Some(smtp), Some(store))
                 if c.problems.is_empty() =>
@@ -196,6 +205,7 @@ impl Config {
                     limits: limits.unwrap_or_default(),
                     templates_dir: files.templates_dir,
                     rules_file: files.rules_file,
+                    doubt,
                     calendar: calendar.unwrap_or_default(),
                     renamed,
                 })
@@ -277,9 +287,13 @@ fn organisation_key(table: &toml::Table, c: &mut Checker) -> (&'static str, Vec<
 /// The templates folder and rules file a config names. A templates folder
 /// that does not exist falls back to the installed one
 /// (`/usr/share/klachtd/templates`) where that exists.
-fn files(c: &mut Checker, table: &toml::Table, org: Option<&Organisation>) -> Files {
+fn files(
+    c: &mut Checker,
+    table: &toml::Table,
+    org: Option<&Organisation>,
+    classifier: Option<ClassifierSection>,
+) -> Files {
     let templates: Option<Templates> = c.section(table, "templates", false);
-    let classifier: Option<ClassifierSection> = c.section(table, "classifier", false);
     let dir = c.path(
         templates
             .and_then(|t| t.dir)

@@ -336,6 +336,78 @@ pub(crate) struct Templates {
 pub(crate) struct ClassifierSection {
     /// The admin's rules file.
     pub(crate) rules: Option<PathBuf>,
+    /// What happens with a doubtful message: `klacht` or `ask`.
+    pub(crate) doubt: Option<String>,
+    /// The klacht scores that are doubtful: `[from, below]`.
+    pub(crate) doubt_band: Option<[f32; 2]>,
+}
+
+/// What happens with a doubtful message (`[classifier] doubt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DoubtMode {
+    /// A doubtful message is a complaint.
+    #[default]
+    Klacht,
+    /// A doubtful message is a complaint, and the coordinator confirms or
+    /// corrects it.
+    Ask,
+}
+
+impl DoubtMode {
+    /// Reads `klacht` or `ask`.
+    pub fn parse(s: &str) -> Option<DoubtMode> {
+        match s {
+            "klacht" => Some(DoubtMode::Klacht),
+            "ask" | "vragen" => Some(DoubtMode::Ask),
+            _ => None,
+        }
+    }
+}
+
+/// The doubt policy: klacht scores from `band.0` up to (not including)
+/// `band.1` are doubtful (`[classifier] doubt_band`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Doubt {
+    /// What happens with doubt.
+    pub mode: DoubtMode,
+    /// The doubtful klacht scores.
+    pub band: (f32, f32),
+}
+
+impl Default for Doubt {
+    fn default() -> Doubt {
+        Doubt {
+            mode: DoubtMode::Klacht,
+            band: (1.0, 2.5),
+        }
+    }
+}
+
+impl ClassifierSection {
+    /// The doubt policy (the default where unset), checked.
+    pub(crate) fn doubt(&self, c: &mut Checker) -> Doubt {
+        let mut doubt = Doubt::default();
+        if let Some(m) = &self.doubt {
+            match DoubtMode::parse(m) {
+                Some(mode) => doubt.mode = mode,
+                None => c.problem(
+                    "classifier.doubt",
+                    format!("'{m}': use \"klacht\" (a doubtful message is a complaint) or \"ask\" (a complaint, and the coordinator confirms or corrects it)"),
+                ),
+            }
+        }
+        if let Some([from, below]) = self.doubt_band {
+            if from.is_finite() && below.is_finite() && 0.0 <= from && from < below {
+                doubt.band = (from, below);
+            } else {
+                c.problem(
+                    "classifier.doubt_band",
+                    format!("[{from}, {below}]: give two klacht scores, the lower first, e.g. [1.0, 2.5]"),
+                );
+            }
+        }
+        doubt
+    }
 }
 
 impl Organisation {

@@ -39,6 +39,8 @@ pub const REQUIRED: &[&str] = &[
     "uitleg",
     "overdracht",
     "beroep-ontvangen",
+    "triage",
+    "geen-klacht",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -453,6 +455,7 @@ fn sample_letter() -> serde_json::Value {
             "offers": ["een tegoedbon van 50 euro"],
         },
         "missing": ["naam", "adres", "telefoon"],
+        "triage": true,
         "role": "kwaliteitsmanager",
         "bounce": {
             "to": "jan@voorbeeld.nl",
@@ -463,6 +466,7 @@ fn sample_letter() -> serde_json::Value {
             "justified": true,
             "motivation": "de monteur is zonder bericht weggebleven",
             "reason": "de klacht gaat over een ander bedrijf",
+            "label": "vraag",
         },
         "message": {
             "from": "jan@voorbeeld.nl",

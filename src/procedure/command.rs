@@ -60,8 +60,13 @@ pub enum Command {
     /// phone, post, at the counter or on social media; the rest of the mail
     /// is the complaint form (with `Naam:`, `Telefoon:`, … lines).
     Nieuw(Option<String>),
-    /// `#klacht`: the sender, an employee, complains themselves.
+    /// `#klacht`: in a new mail, the sender, an employee, complains
+    /// themselves; on a case, it confirms a doubtful case is a complaint.
     Klacht,
+    /// `#geen-klacht`, `#vraag`, `#compliment`, `#idee` on a case: the
+    /// message is not a complaint but this (`overig` for `#geen-klacht`);
+    /// the case is withdrawn and the sender gets the right letter.
+    Soort(String),
     /// `#afwezig tot 2026-12-24`: the sender is away; the deputy takes over.
     Afwezig(NaiveDate),
     /// `#terug`: the sender is back.
@@ -143,6 +148,8 @@ pub enum Refusal {
     NotOnACase(&'static str),
     /// Another command of the same mail was refused, so nothing was done.
     NotApplied,
+    /// What kind of message it is was settled already (or a position taken).
+    AlreadyLabelled(String),
 }
 
 impl Refusal {
@@ -216,6 +223,10 @@ impl Refusal {
             Refusal::NotApplied => {
                 "niet uitgevoerd, omdat een ander commando in deze e-mail werd geweigerd".into()
             }
+            Refusal::AlreadyLabelled(label) => format!(
+                "over deze zaak is al beslist ({}); een klager die het oneens is, antwoordt op de brief",
+                dutch_label(label)
+            ),
         }
     }
 
@@ -278,7 +289,18 @@ impl Refusal {
             Refusal::NotApplied => {
                 "not carried out, because another command in this mail was refused".into()
             }
+            Refusal::AlreadyLabelled(label) => format!(
+                "this case was settled already ({label}); a complainant who disagrees replies to the letter"
+            ),
         }
+    }
+}
+
+/// A label as Dutch staff read it.
+fn dutch_label(label: &str) -> &str {
+    match label {
+        "overig" => "geen klacht",
+        other => other,
     }
 }
 
@@ -335,7 +357,10 @@ pub const HELP: &str = "\
 #maatregel tekst                maatregel tegen herhaling (en: #measure)
 #nieuw [klant@voorbeeld.nl]     nieuwe klacht (telefoon, post, balie, sociale media) in een nieuwe e-mail; regels
                                 Naam:, Telefoon:, Adres:, Kanaal:, Ontvangen: vullen het klachtformulier (en: #new)
-#klacht                         u dient zelf een klacht in, als medewerker, in een nieuwe e-mail (en: #complaint)
+#klacht                         u dient zelf een klacht in, als medewerker, in een nieuwe e-mail (en: #complaint);
+                                op een twijfelgeval: het is wél een klacht
+#geen-klacht                    op een twijfelgeval: geen klacht, de zaak wordt ingetrokken (en: #not-a-complaint)
+#vraag / #compliment / #idee    op een twijfelgeval: het is een vraag, compliment of idee; ingetrokken (en: #question / #idea)
 #afwezig tot 24-12-2026         u bent afwezig; de plaatsvervanger neemt het over (en: #away until)
 #terug                          u bent weer aanwezig (en: #back)
 #help                           deze lijst";
@@ -366,7 +391,10 @@ const HELP_EN: &str = "\
 #measure text                   a measure against recurrence (nl: #maatregel)
 #new [customer@example.com]     a new complaint (phone, post, counter, social media) in a new mail; lines
                                 Name:, Phone:, Address:, Channel:, Received: fill in the form (nl: #nieuw)
-#complaint                      you complain yourself, as an employee, in a new mail (nl: #klacht)
+#complaint                      you complain yourself, as an employee, in a new mail (nl: #klacht);
+                                on a doubtful case: it is a complaint
+#not-a-complaint                on a doubtful case: not a complaint, the case is withdrawn (nl: #geen-klacht)
+#question / #compliment / #idea on a doubtful case: a question, compliment or idea; withdrawn (nl: #vraag / #idee)
 #away until 2026-12-24          you are away; the deputy takes over (nl: #afwezig tot)
 #back                           you are back (nl: #terug)
 #help                           this list";
@@ -398,6 +426,10 @@ const VERBS: &[&str] = &[
     "maatregel",
     "nieuw",
     "klacht",
+    "geen-klacht",
+    "vraag",
+    "compliment",
+    "idee",
     "afwezig",
     "terug",
     "help",
@@ -425,6 +457,9 @@ const VERBS: &[&str] = &[
     "measure",
     "new",
     "complaint",
+    "not-a-complaint",
+    "question",
+    "idea",
     "away",
     "back",
 ];
@@ -539,6 +574,12 @@ fn parse_line(line: &str) -> Result<Command, Refusal> {
             None => None,
         }),
         "klacht" | "complaint" => Command::Klacht,
+        "geen-klacht" | "geenklacht" | "not-a-complaint" | "no-complaint" => {
+            Command::Soort("overig".into())
+        }
+        "vraag" | "question" => Command::Soort("vraag".into()),
+        "compliment" => Command::Soort("compliment".into()),
+        "idee" | "idea" => Command::Soort("idee".into()),
         "afwezig" | "away" => {
             let a = need(Needed::Date)?;
             let date = a

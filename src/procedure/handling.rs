@@ -11,6 +11,7 @@ use crate::cases::id::CaseId;
 use crate::cases::promises;
 use crate::cases::state::{self, State};
 use crate::deadline::Term;
+use crate::intake::corrections;
 use crate::intake::inbound::Inbound;
 use crate::intake::journal::Entry;
 use crate::letters::request::{AutoSubmitted, LetterRequest};
@@ -89,6 +90,7 @@ pub fn apply(
             }
             letters.queue(ctx, batch, &mut change, from)?;
             assign::hand_over(store, ctx, batch, &mut change, from)?;
+            keep_corrections(store, batch, &change, (now, from))?;
         }
         Err(refused) => {
             for (line, why) in refused {
@@ -345,11 +347,70 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, Refusal> {
         Command::Maatregel(t) => one(EventKind::MeasureAdded { text: t.clone() }),
         Command::Help => Ok(Vec::new()),
         Command::Nieuw(_) => Err(Refusal::NotOnACase("nieuw")),
-        Command::Klacht => Err(Refusal::NotOnACase("klacht")),
+        Command::Klacht => relabel(c, "klacht"),
+        Command::Soort(label) => relabel(c, label),
         // Presence is the sender's, not the case's: recorded by the staff
         // module before the case is handled.
         Command::Afwezig(_) | Command::Terug => Ok(Vec::new()),
     }
+}
+
+/// Keeps a staff confirmation or correction of the classifier as a
+/// labelled example (the message that opened the case, the label given).
+fn keep_corrections(
+    store: &Store,
+    batch: &mut Batch,
+    change: &Change,
+    (now, from): (chrono::DateTime<chrono::Utc>, &str),
+) -> Result<(), ProcessError> {
+    let Some(label) = change.events().iter().find_map(|e| match &e.kind {
+        EventKind::Relabelled { label } => Some(label.clone()),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    let c = change.case();
+    let opening = crate::cases::lookup::events(store, c.id)?
+        .into_iter()
+        .find_map(|e| match e.kind {
+            EventKind::MessageIn { journal_id, .. } => Some(journal_id),
+            _ => None,
+        });
+    let Some(journal_id) = opening else {
+        return Ok(());
+    };
+    let classified = crate::intake::journal::entry(store, &journal_id)?
+        .and_then(|e| e.verdict)
+        .map(|v| v.label)
+        .unwrap_or_default();
+    corrections::record(
+        batch,
+        &corrections::Correction {
+            case: c.id.to_string(),
+            journal_id,
+            label,
+            classified,
+            by: from.to_string(),
+            at: now,
+        },
+    );
+    Ok(())
+}
+
+/// Confirms or corrects what kind of message opened `c`: only once, and
+/// only while no position was taken on it.
+fn relabel(c: &Case, label: &str) -> Result<Steps, Refusal> {
+    if c.relabelled.is_some() || c.decided.is_some() || c.state == State::Gesloten {
+        return Err(Refusal::AlreadyLabelled(
+            c.relabelled.clone().unwrap_or_else(|| "klacht".into()),
+        ));
+    }
+    Ok(vec![(
+        None,
+        EventKind::Relabelled {
+            label: label.to_string(),
+        },
+    )])
 }
 
 #[cfg(test)]
@@ -523,5 +584,92 @@ mod tests {
             f.letters_named("commando-resultaat")[0].to,
             "piet@org.example"
         );
+    }
+}
+
+#[cfg(test)]
+mod triage {
+    use crate::cases::state::State;
+    use crate::intake::corrections;
+    use crate::procedure::testing::{mail, Fixture, COMPLAINTS, COORDINATOR};
+
+    const DOUBTFUL: &str =
+        "Wanneer komt de monteur? Ik vind het jammer dat het zo lang duurt.\n\nGroet, Anna";
+
+    fn doubtful(doubt: &str) -> Fixture {
+        let f = Fixture::new(
+            "generiek",
+            "2026-11-16T10:00:00+01:00",
+            &format!("[classifier]\ndoubt = \"{doubt}\"\n"),
+        );
+        f.receive(&mail(
+            "Anna de Vries <anna@voorbeeld.nl>",
+            COMPLAINTS,
+            "d1@voorbeeld.nl",
+            "Monteur",
+            "",
+            DOUBTFUL,
+        ));
+        f
+    }
+
+    #[test]
+    fn a_doubtful_message_is_acknowledged_as_a_complaint_and_the_coordinator_asked() {
+        let f = doubtful("ask");
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::Ontvangen);
+        let ack = f.letters_named("ontvangstbevestiging");
+        assert_eq!(ack.len(), 1, "acknowledged as a complaint, with its term");
+        let notice = f.text(&f.letters_named("toewijzing").remove(0));
+        assert!(notice.contains("TWIJFELGEVAL"), "{notice}");
+        assert!(notice.contains("#geen-klacht"), "{notice}");
+        // The lean policy opens the case without asking anyone.
+        let lean = doubtful("klacht");
+        let notice = lean.text(&lean.letters_named("toewijzing").remove(0));
+        assert!(!notice.contains("TWIJFELGEVAL"), "{notice}");
+    }
+
+    #[test]
+    fn a_correction_withdraws_the_case_sends_the_right_letter_and_is_kept() {
+        let f = doubtful("ask");
+        let c = f.cases().remove(0);
+        let notice = f.letters_named("toewijzing").remove(0);
+        f.receive(&mail(
+            COORDINATOR,
+            &f.reply_address(&c),
+            "t1@org.example",
+            "Re: toegewezen",
+            &format!("In-Reply-To: <{}>\n", notice.message_id),
+            "#vraag\nBeste Anna, de monteur komt donderdag.\n\nGroet,\nPiet",
+        ));
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::Gesloten);
+        assert_eq!(c.relabelled.as_deref(), Some("vraag"));
+        assert!(!c.is_complaint());
+        let letter = f
+            .letters()
+            .into_iter()
+            .find(|l| l.to == "anna@voorbeeld.nl" && l.parts.iter().any(|p| p == "geen-klacht"))
+            .or_else(|| f.letters_named("geen-klacht").into_iter().next())
+            .expect("the sender hears it is no complaint");
+        let text = f.text(&letter);
+        assert!(text.contains("gaat het om een vraag"), "{text}");
+        assert!(text.contains("de monteur komt donderdag"), "{text}");
+        let kept = corrections::all(&f.store).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].label, "vraag");
+        let (examples, gone) = corrections::examples(&f.store).unwrap();
+        assert_eq!((examples.len(), gone), (1, 0));
+        assert!(examples[0].body.contains("monteur"));
+        // Settled once: a second correction is refused.
+        f.receive(&mail(
+            COORDINATOR,
+            &f.reply_address(&c),
+            "t2@org.example",
+            "Re: toegewezen",
+            "",
+            "#klacht",
+        ));
+        assert_eq!(f.cases().remove(0).relabelled.as_deref(), Some("vraag"));
     }
 }

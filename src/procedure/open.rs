@@ -134,6 +134,19 @@ pub fn open_case(
     let mut vars = vars::case(ctx, change.case());
     vars["message"] = vars::message(ctx, k.entry, m, sender, k.verdict);
     vars["vervolg_op"] = json!(k.follow_up_of.map(|p| p.to_string()).unwrap_or_default());
+    vars["triage"] = json!(k.verdict.doubtful);
+    if k.verdict.doubtful {
+        change.record(
+            now,
+            KLACHTD,
+            EventKind::Note {
+                text: format!(
+                    "twijfelgeval (klachtscore {:.1}): als klacht bevestigd aan de klager; de coördinator bevestigt met #klacht of corrigeert met #geen-klacht, #vraag, #compliment of #idee",
+                    k.verdict.scores.get("klacht").copied().unwrap_or(0.0)
+                ),
+            },
+        );
+    }
     acknowledge(store, ctx, batch, &mut change, k, &vars)?;
     notify_staff(store, ctx, batch, &mut change, &vars)?;
     let c = change.write(batch);
@@ -239,6 +252,23 @@ fn notify_staff(
             LetterRequest::to_staff(ctx.org(), &handler, "toewijzing", notice_vars)
                 .reply_to(ctx.reply_address(id)),
         )?;
+    }
+    // A doubtful complaint: the coordinator confirms or corrects it (in
+    // the assignment notice when the coordinator handles it).
+    let coordinator = ctx.coordinator().map(str::to_string);
+    let handles = |h: &Option<String>| {
+        h.as_deref()
+            .zip(coordinator.as_deref())
+            .is_some_and(|(h, c)| h.eq_ignore_ascii_case(c))
+    };
+    if vars["triage"] == json!(true) && !handles(&change.case().handler) {
+        if let Some(coordinator) = &coordinator {
+            notify(
+                change,
+                LetterRequest::to_staff(ctx.org(), coordinator, "triage", vars.clone())
+                    .reply_to(ctx.reply_address(id)),
+            )?;
+        }
     }
     for role in &ctx.policy.notify_roles {
         let Some(addr) = ctx

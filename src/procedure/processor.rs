@@ -12,7 +12,7 @@ use crate::cases::change::Change;
 use crate::cases::policy::Action;
 
 use crate::cases::thread;
-use crate::intake::classify::Verdict;
+use crate::intake::classify::{self, Verdict};
 use crate::intake::inbound::{Correspondent, Inbound};
 use crate::intake::journal::{self, Entry, Status};
 use crate::letters::outbox;
@@ -200,6 +200,8 @@ fn decide(
         let outcome = reply::on_case(store, ctx, &r, &c, batch)?;
         return Ok((outcome, Some(verdict)));
     }
+    // A new message: the doubt policy decides what a doubtful one is.
+    let verdict = classify::apply_doubt(&ctx.config.doubt, verdict);
     let outcome = match ctx.policy.actions.for_label(&verdict.label) {
         Action::Case => {
             let complaint = Complaint::by_mail(entry, m, &sender, &verdict);

@@ -35,6 +35,8 @@ pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
         .local_date(ctx.policy.decision_due(c, ctx.calendar));
     let mut v = base(ctx);
     v["deel"] = json!(false);
+    // A doubtful complaint the coordinator is asked to confirm (at opening).
+    v["triage"] = json!(false);
     v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
     v["policy"]["appeal"] = json!(ctx.policy.appeal(&c.language));
     v["case"] = json!({

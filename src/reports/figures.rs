@@ -571,7 +571,12 @@ pub fn make(
     anonymised: bool,
 ) -> Result<Report, StoreError> {
     let cal = scope.calendar;
-    let all = lookup::all(store)?;
+    // A case withdrawn as no complaint (`#geen-klacht`, `#vraag`, …) is
+    // not in the figures.
+    let all: Vec<Case> = lookup::all(store)?
+        .into_iter()
+        .filter(Case::is_complaint)
+        .collect();
     let length = (to - from).num_days().max(0) as u64 + 1;
     let (before_from, before_to) = (from - Days::new(length), from - Days::new(1));
     let in_period: Vec<&Case> = all
@@ -644,7 +649,12 @@ pub fn agenda(
     now: DateTime<Utc>,
     anonymised: bool,
 ) -> Result<Agenda, StoreError> {
-    let all = lookup::all(store)?;
+    // A case withdrawn as no complaint (`#geen-klacht`, `#vraag`, …) is
+    // not in the figures.
+    let all: Vec<Case> = lookup::all(store)?
+        .into_iter()
+        .filter(Case::is_complaint)
+        .collect();
     let known = known_names(all.iter(), scope);
     let prepared = anonymiser(&known);
     let anon = anonymised.then_some(&prepared);

@@ -240,6 +240,7 @@ fn message(store: &Store, n: usize, at: DateTime<Utc>, label: &str, auto: bool, 
         auto_generated: auto,
         auto_reason: None,
         rules: Vec::new(),
+        doubtful: false,
     };
     let mut b = Batch::new();
     journal::settle(

@@ -7,29 +7,28 @@
 //! text they matched. All rules are compiled once (Aho-Corasick for words and
 //! phrases, a `RegexSet` for patterns), not per message.
 
+mod doubt;
+mod eval;
+mod lexicon;
+mod tone;
+mod verdict;
+
+pub use doubt::apply_doubt;
+pub use eval::{read_examples, Evaluation, Example, LabelScore};
+pub use lexicon::{Lexicon, Taal, BUILTIN_LEXICON};
+pub use verdict::{label_index, Fired, Verdict, CATEGORIES, LABELS};
+
 use crate::intake::automated;
 use crate::intake::inbound::Inbound;
 use crate::text::normalize;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The built-in rules (the file admins copy and edit).
-pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
-
-/// The labels a message can get.
-pub const LABELS: &[&str] = &["klacht", "compliment", "idee", "vraag", "overig"];
-
-/// Complaint categories.
-pub const CATEGORIES: &[&str] = &[
-    "dienstverlening",
-    "product",
-    "medewerker",
-    "advies_informatie",
-    "termijn",
-];
+pub const BUILTIN_RULES: &str = include_str!("../../../config/rules.toml");
 
 /// Whether a rule's label is one the classifier knows.
 fn check_label(label: &str) -> Result<(), String> {
@@ -92,48 +91,38 @@ struct Settings {
     /// Weight for vraag when the new text asks a question (`?`).
     #[serde(default)]
     question_weight: f32,
+    /// A complaints mailbox leans towards klacht: a message whose klacht
+    /// score reaches its minimum is a klacht unless compliment or vraag scores
+    /// more than this many times as much (1 = plain highest score); idee and
+    /// overig (newsletters, applications, receipts) are not leaned over.
+    #[serde(default = "one")]
+    klacht_lean: f32,
+    /// The klacht score from which the lean applies (the word klacht
+    /// alone in a question about the procedure does not lean).
+    #[serde(default)]
+    lean_from: f32,
+    /// The overig rules name kinds of mail (newsletter, phishing,
+    /// application, invitation, receipt) whatever their tone: overig wins
+    /// when it reaches its minimum and this many times its score reaches
+    /// klacht's ("kon niet worden bezorgd" in a phishing mail is no reproach).
+    #[serde(default = "one")]
+    kind_weight: f32,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
     settings: Settings,
+    /// Absent in rules files written before the tone existed: the
+    /// built-in tone applies.
+    #[serde(default)]
+    tone: Option<tone::ToneFile>,
     #[serde(rename = "rule")]
     rules: Vec<RawRule>,
-}
-
-/// A rule that fired, with what it matched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fired {
-    /// Rule id.
-    pub id: String,
-    /// What it counts for (`klacht`, `categorie:product`, `urgent`, …).
-    pub label: String,
-    /// Its weight.
-    pub weight: f32,
-    /// The (normalised) text it matched.
-    pub matched: Vec<String>,
-}
-
-/// The verdict on one message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    /// `klacht`, `compliment`, `idee`, `vraag` or `overig`.
-    pub label: String,
-    /// Score of that label.
-    pub score: f32,
-    /// Scores of all labels.
-    pub scores: BTreeMap<String, f32>,
-    /// Category, for complaints.
-    pub category: Option<String>,
-    /// Urgent (danger, safety, imminent damage).
-    pub urgent: bool,
-    /// Automatic mail (auto-reply, bounce, list, …).
-    pub auto_generated: bool,
-    /// Why it counts as automatic.
-    pub auto_reason: Option<String>,
-    /// Every rule that fired.
-    pub rules: Vec<Fired>,
 }
 
 /// A problem in a rules file.
@@ -171,6 +160,7 @@ pub struct Classifier {
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     regex_rule: Vec<usize>,
+    tone: tone::Tone,
 }
 
 /// Text prepared for classification.
@@ -178,8 +168,14 @@ pub struct Classifier {
 pub struct Prepared {
     /// Normalised subject, padded with spaces.
     pub subject: String,
-    /// Normalised new text, padded with spaces.
+    /// Normalised new text, padded with spaces; sentences are separated
+    /// by two spaces.
     pub text: String,
+    /// Byte offset in `text` where each sentence starts.
+    sentence_starts: Vec<usize>,
+    /// Whether each sentence is a question.
+    questions: Vec<bool>,
+    taal: Option<Taal>,
     exclamation: bool,
     shouting: bool,
     question: bool,
@@ -193,18 +189,71 @@ pub fn prepare(subject: &str, body: &str) -> Prepared {
     let letters: Vec<char> = both.chars().filter(|c| c.is_alphabetic()).collect();
     let upper = letters.iter().filter(|c| c.is_uppercase()).count();
     let shouting = letters.len() >= 20 && upper * 10 >= letters.len() * 6;
-    let exclamation = both.contains("!!") || both.matches('!').count() >= 3;
+    let exclamation =
+        ["!!", "??", "?!", "!?"].iter().any(|p| both.contains(p)) || both.matches('!').count() >= 3;
+    let mut text = String::with_capacity(new.len() + 8);
+    let mut sentence_starts = Vec::new();
+    let mut questions = Vec::new();
+    for sentence in sentences(&new) {
+        let n = normalize(sentence);
+        if n.trim().is_empty() {
+            continue;
+        }
+        sentence_starts.push(text.len());
+        questions.push(sentence.trim_end().ends_with('?'));
+        text.push_str(&n);
+    }
+    if text.is_empty() {
+        text.push(' ');
+    }
+    let taal = match crate::text::language(&both) {
+        Some("nl") => Some(Taal::Nl),
+        Some("en") => Some(Taal::En),
+        _ => None,
+    };
     Prepared {
         subject: normalize(subject),
-        text: normalize(&new),
+        text,
+        sentence_starts,
+        questions,
+        taal,
         exclamation,
         shouting,
         question: new.contains('?'),
     }
 }
 
-fn label_index(l: &str) -> Option<usize> {
-    LABELS.iter().position(|x| *x == l)
+/// The `[tone]` of the built-in rules.
+fn builtin_tone() -> tone::ToneFile {
+    #[derive(Deserialize)]
+    struct OnlyTone {
+        tone: tone::ToneFile,
+    }
+    toml::from_str::<OnlyTone>(BUILTIN_RULES)
+        .expect("built-in rules have a valid [tone] (tested)")
+        .tone
+}
+
+/// The sentences of a text: split after `.`, `!`, `?` and `;` followed by
+/// white space, and at blank lines (a wrapped line is not a sentence end).
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut out = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        let next = bytes.get(i + 1).copied();
+        let end = match b {
+            b'.' | b'!' | b'?' | b';' => next.is_none_or(|n| n.is_ascii_whitespace()),
+            b'\n' => next == Some(b'\n'),
+            _ => false,
+        };
+        if end {
+            out.push(&text[start..=i]);
+            start = i + 1;
+        }
+    }
+    out.push(&text[start..]);
+    out.into_iter()
 }
 
 /// What is wrong with the `[settings]` of a rules file.
@@ -352,6 +401,13 @@ impl Classifier {
             regex_set,
             regexes,
             regex_rule,
+            tone: tone::Tone::compile(
+                match file.tone {
+                    Some(t) => t,
+                    None => builtin_tone(),
+                },
+                Lexicon::builtin(),
+            ),
         })
     }
 
@@ -375,7 +431,119 @@ impl Classifier {
 
     fn classify_with(&self, subject: &str, body: &str, auto: Option<String>) -> Verdict {
         let p = prepare(subject, body);
+        let (mut fired, subjects) = self.fire_rules(&p);
+        let mut sentences: Vec<(&str, bool)> = vec![(p.subject.as_str(), false)];
+        let mut starts = p.sentence_starts.clone();
+        starts.push(p.text.len());
+        sentences.extend(
+            starts
+                .windows(2)
+                .zip(&p.questions)
+                .map(|(w, q)| (&p.text[w[0]..w[1]], *q)),
+        );
+        let reading = self.tone.read(&sentences, p.taal);
+        self.fire_tone(&reading, &mut fired);
+        self.fire_features(&p, &reading, &mut fired);
+
+        let mut scores: BTreeMap<String, f32> =
+            LABELS.iter().map(|l| (l.to_string(), 0.0)).collect();
+        let mut cats = [0f32; 5];
+        let mut urgent = 0f32;
+        for f in &fired {
+            if let Some(c) = f.label.strip_prefix("categorie:") {
+                if let Some(i) = CATEGORIES.iter().position(|x| *x == c) {
+                    cats[i] += f.weight;
+                }
+            } else if f.label == "urgent" {
+                urgent += f.weight;
+            } else if let Some(s) = scores.get_mut(&f.label) {
+                *s += f.weight;
+            }
+        }
+        // The subject of a negative judgement: a category word in a
+        // sentence with negative tone weighs that category more.
+        for (cat, sentence) in subjects {
+            cats[cat] += reading
+                .negative_per_sentence
+                .get(sentence)
+                .copied()
+                .unwrap_or(0.0);
+        }
+        let auto_generated = auto.is_some();
+        let label = if auto_generated {
+            "overig".to_string()
+        } else {
+            self.decide(&scores)
+        };
+        let category = (label == "klacht").then(|| {
+            let (i, s) =
+                cats.iter().enumerate().fold(
+                    (0, 0f32),
+                    |acc, (i, s)| if *s > acc.1 { (i, *s) } else { acc },
+                );
+            if s > 0.0 {
+                CATEGORIES[i].to_string()
+            } else {
+                "dienstverlening".to_string()
+            }
+        });
+        Verdict {
+            score: scores.get(&label).copied().unwrap_or(0.0),
+            label,
+            scores,
+            category,
+            urgent: !auto_generated && urgent >= self.settings.urgent_threshold,
+            auto_generated,
+            auto_reason: auto,
+            rules: fired,
+            doubtful: false,
+        }
+    }
+
+    /// The label with the highest score that reaches its minimum; otherwise
+    /// the default label.
+    fn decide(&self, scores: &BTreeMap<String, f32>) -> String {
+        let mut best: Option<(&str, f32)> = None;
+        for l in LABELS {
+            let s = scores[*l];
+            let min = self.settings.min_score.get(*l).copied().unwrap_or(0.01);
+            if s >= min && best.is_none_or(|(_, b)| s > b) {
+                best = Some((l, s));
+            }
+        }
+        let klacht = scores["klacht"];
+        let overig = scores["overig"];
+        let overig_min = self
+            .settings
+            .min_score
+            .get("overig")
+            .copied()
+            .unwrap_or(0.01);
+        if overig >= overig_min && overig * self.settings.kind_weight >= klacht {
+            return "overig".to_string();
+        }
+        let klacht_min = self
+            .settings
+            .min_score
+            .get("klacht")
+            .copied()
+            .unwrap_or(0.01);
+        let leans = best.is_some_and(|(l, b)| {
+            matches!(l, "klacht" | "compliment" | "vraag")
+                && klacht * self.settings.klacht_lean >= b
+        });
+        if klacht >= klacht_min.max(self.settings.lean_from) && leans {
+            return "klacht".to_string();
+        }
+        best.map(|(l, _)| l.to_string())
+            .unwrap_or_else(|| self.settings.default_label.clone())
+    }
+
+    /// The word and regex rules that fire, and for each category word in
+    /// the text, `(category, sentence)` (sentence 0 is the subject).
+    fn fire_rules(&self, p: &Prepared) -> (Vec<Fired>, Vec<(usize, usize)>) {
         let mut fired: Vec<Fired> = Vec::new();
+        let mut subjects = Vec::new();
         let hit = |rule: usize, text: &str, fired: &mut Vec<Fired>| {
             let r = &self.rules[rule];
             let text = text.trim().to_string();
@@ -399,6 +567,15 @@ impl Classifier {
                 let rs = self.rules[rule].scope;
                 if rs == Scope::All || rs == scope {
                     hit(rule, &hay[m.start()..m.end()], &mut fired);
+                    if let Some(c) = self.rules[rule].label.strip_prefix("categorie:") {
+                        let sentence = match scope {
+                            Scope::Subject => 0,
+                            _ => p.sentence_starts.partition_point(|s| *s <= m.start()),
+                        };
+                        if let Some(cat) = CATEGORIES.iter().position(|x| *x == c) {
+                            subjects.push((cat, sentence));
+                        }
+                    }
                 }
             }
             for i in self.regex_set.matches(hay) {
@@ -411,197 +588,105 @@ impl Classifier {
                 }
             }
         }
-        if p.exclamation && self.settings.exclamation_weight != 0.0 {
-            fired.push(Fired {
-                id: "uitroeptekens".into(),
-                label: "klacht".into(),
-                weight: self.settings.exclamation_weight,
-                matched: vec!["!!".into()],
-            });
-        }
-        if p.question && self.settings.question_weight != 0.0 {
-            fired.push(Fired {
-                id: "vraagteken".into(),
-                label: "vraag".into(),
-                weight: self.settings.question_weight,
-                matched: vec!["?".into()],
-            });
-        }
-        if p.shouting && self.settings.capitals_weight != 0.0 {
-            fired.push(Fired {
-                id: "hoofdletters".into(),
-                label: "klacht".into(),
-                weight: self.settings.capitals_weight,
-                matched: vec!["HOOFDLETTERS".into()],
-            });
-        }
+        (fired, subjects)
+    }
 
-        let mut scores: BTreeMap<String, f32> =
-            LABELS.iter().map(|l| (l.to_string(), 0.0)).collect();
-        let mut cats = [0f32; 5];
-        let mut urgent = 0f32;
-        for f in &fired {
-            if let Some(c) = f.label.strip_prefix("categorie:") {
-                if let Some(i) = CATEGORIES.iter().position(|x| *x == c) {
-                    cats[i] += f.weight;
-                }
-            } else if f.label == "urgent" {
-                urgent += f.weight;
-            } else if let Some(s) = scores.get_mut(&f.label) {
-                *s += f.weight;
-            }
-        }
-        let auto_generated = auto.is_some();
-        let label = if auto_generated {
-            "overig".to_string()
-        } else {
-            let mut best: Option<(&str, f32)> = None;
-            for l in LABELS {
-                let s = scores[*l];
-                let min = self.settings.min_score.get(*l).copied().unwrap_or(0.01);
-                if s >= min && best.is_none_or(|(_, b)| s > b) {
-                    best = Some((l, s));
-                }
-            }
-            best.map(|(l, _)| l.to_string())
-                .unwrap_or_else(|| self.settings.default_label.clone())
+    /// The tone as two rules: `toon-negatief` for klacht and
+    /// `toon-positief` for compliment, with the words that counted.
+    fn fire_tone(&self, reading: &tone::Reading, fired: &mut Vec<Fired>) {
+        let words = |negative: bool| {
+            let mut hits: Vec<&tone::Hit> = reading
+                .hits
+                .iter()
+                .filter(|h| (h.value < 0.0) == negative)
+                .collect();
+            hits.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+            hits.iter()
+                .take(6)
+                .map(|h| format!("{} ({:+.2})", h.words, h.value))
+                .collect::<Vec<_>>()
         };
-        let category = (label == "klacht").then(|| {
-            let (i, s) =
-                cats.iter().enumerate().fold(
-                    (0, 0f32),
-                    |acc, (i, s)| if *s > acc.1 { (i, *s) } else { acc },
-                );
-            if s > 0.0 {
-                CATEGORIES[i].to_string()
-            } else {
-                "dienstverlening".to_string()
-            }
-        });
-        Verdict {
-            score: scores.get(&label).copied().unwrap_or(0.0),
-            label,
-            scores,
-            category,
-            urgent: !auto_generated && urgent >= self.settings.urgent_threshold,
-            auto_generated,
-            auto_reason: auto,
-            rules: fired,
+        if reading.negative > 0.0 && self.tone.negative_weight != 0.0 {
+            fired.push(Fired {
+                id: "toon-negatief".into(),
+                label: "klacht".into(),
+                weight: reading.negative.min(self.tone.cap) * self.tone.negative_weight,
+                matched: words(true),
+            });
+        }
+        let ironic = fired.iter().any(|f| self.tone.irony.contains(&f.id));
+        if reading.positive > 0.0 && self.tone.positive_weight != 0.0 && !ironic {
+            fired.push(Fired {
+                id: "toon-positief".into(),
+                label: "compliment".into(),
+                weight: reading.positive.min(self.tone.cap) * self.tone.positive_weight,
+                matched: words(false),
+            });
         }
     }
-}
 
-/// One labelled example (`eval` input line).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Example {
-    /// Example id.
-    pub id: String,
-    /// Expected label.
-    pub label: String,
-    /// Subject.
-    #[serde(default)]
-    pub subject: String,
-    /// Body.
-    #[serde(default)]
-    pub body: String,
-}
-
-/// Precision, recall and F1 of one label.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct LabelScore {
-    /// Label.
-    pub label: String,
-    /// Correct among predicted.
-    pub precision: f64,
-    /// Found among expected.
-    pub recall: f64,
-    /// Harmonic mean.
-    pub f1: f64,
-    /// Number expected.
-    pub support: usize,
-}
-
-/// The result of evaluating the rules on labelled examples.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Evaluation {
-    /// Per label, in `LABELS` order.
-    pub labels: Vec<LabelScore>,
-    /// `confusion[expected][predicted]`, in `LABELS` order.
-    pub confusion: Vec<Vec<usize>>,
-    /// `(id, expected, predicted)` of every miss.
-    pub misclassified: Vec<(String, String, String)>,
-    /// Examples evaluated.
-    pub total: usize,
-}
-
-impl Evaluation {
-    /// The score of one label.
-    pub fn label(&self, l: &str) -> Option<&LabelScore> {
-        self.labels.iter().find(|s| s.label == l)
+    /// Exclamation marks, a question mark and shouting. Exclamation and
+    /// shouting strengthen a reproach ("Bravo!!" is not one), so they count
+    /// only beside a klacht rule or a tone more negative than positive.
+    fn fire_features(&self, p: &Prepared, reading: &tone::Reading, fired: &mut Vec<Fired>) {
+        let s = &self.settings;
+        let reproach = reading.negative > reading.positive
+            || fired
+                .iter()
+                .any(|f| f.label == "klacht" && f.weight > 0.0 && !f.id.starts_with("toon-"));
+        let features = [
+            (
+                p.exclamation && reproach,
+                "uitroeptekens",
+                "klacht",
+                s.exclamation_weight,
+                "!!",
+            ),
+            (p.question, "vraagteken", "vraag", s.question_weight, "?"),
+            (
+                p.shouting && reproach,
+                "hoofdletters",
+                "klacht",
+                s.capitals_weight,
+                "HOOFDLETTERS",
+            ),
+        ];
+        for (present, id, label, weight, matched) in features {
+            if present && weight != 0.0 {
+                fired.push(Fired {
+                    id: id.into(),
+                    label: label.into(),
+                    weight,
+                    matched: vec![matched.into()],
+                });
+            }
+        }
     }
 }
 
 impl Classifier {
-    /// Classifies every example and scores the result.
+    /// Classifies every example and scores the result, overall and per language.
     pub fn evaluate(&self, examples: &[Example]) -> Evaluation {
-        let n = LABELS.len();
-        let mut confusion = vec![vec![0usize; n]; n];
-        let mut misclassified = Vec::new();
-        for e in examples {
-            let v = self.classify_text(&e.subject, &e.body);
-            let (Some(want), Some(got)) = (label_index(&e.label), label_index(&v.label)) else {
-                continue;
-            };
-            confusion[want][got] += 1;
-            if want != got {
-                misclassified.push((e.id.clone(), e.label.clone(), v.label.clone()));
-            }
-        }
-        let labels = (0..n)
-            .map(|i| {
-                let tp = confusion[i][i] as f64;
-                let predicted: usize = (0..n).map(|r| confusion[r][i]).sum();
-                let support: usize = confusion[i].iter().sum();
-                let precision = if predicted == 0 {
-                    1.0
-                } else {
-                    tp / predicted as f64
-                };
-                let recall = if support == 0 {
-                    1.0
-                } else {
-                    tp / support as f64
-                };
-                let f1 = if precision + recall == 0.0 {
-                    0.0
-                } else {
-                    2.0 * precision * recall / (precision + recall)
-                };
-                LabelScore {
-                    label: LABELS[i].to_string(),
-                    precision,
-                    recall,
-                    f1,
-                    support,
-                }
-            })
+        let verdicts: Vec<(&Example, String)> = examples
+            .iter()
+            .map(|e| (e, self.classify_text(&e.subject, &e.body).label))
             .collect();
-        Evaluation {
-            labels,
-            confusion,
-            misclassified,
-            total: examples.len(),
+        let mut evaluation = eval::score(&verdicts);
+        let mut languages: Vec<&str> = examples.iter().filter_map(|e| e.lang.as_deref()).collect();
+        languages.sort_unstable();
+        languages.dedup();
+        for lang in languages {
+            let subset: Vec<(&Example, String)> = verdicts
+                .iter()
+                .filter(|(e, _)| e.lang.as_deref() == Some(lang))
+                .cloned()
+                .collect();
+            evaluation
+                .by_language
+                .insert(lang.to_string(), eval::score(&subset));
         }
+        evaluation
     }
-}
-
-/// Reads JSON Lines of examples; a bad line is an error naming its number.
-pub fn read_examples(text: &str) -> Result<Vec<Example>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
-        .collect()
 }
 
 #[cfg(test)]
