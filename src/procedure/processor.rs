@@ -202,7 +202,14 @@ fn decide(
     }
     // A new message: the doubt policy decides what a doubtful one is.
     let verdict = classify::apply_doubt(&ctx.config.doubt, verdict);
-    let outcome = match ctx.policy.actions.for_label(&verdict.label) {
+    // A person's message in which nothing was recognised reaches a person.
+    let action = match ctx.policy.actions.for_label(&verdict.label) {
+        Action::Record if verdict.label == "overig" && !verdict.of_a_named_kind() => {
+            Action::Forward
+        }
+        action => action,
+    };
+    let outcome = match action {
         Action::Case => {
             let complaint = Complaint::by_mail(entry, m, &sender, &verdict);
             Outcome::NewCase(open_case(store, ctx, batch, &complaint)?.id)
@@ -362,6 +369,36 @@ mod tests {
             "the term's timers are planned with the case"
         );
         assert!(journal::pending(&f.store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_message_nothing_is_recognised_in_reaches_the_coordinator_and_a_newsletter_does_not() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        f.receive(&mail(
+            "Kees <kees@voorbeeld.nl>",
+            COMPLAINTS,
+            "o1@voorbeeld.nl",
+            "Foto's",
+            "",
+            "Hierbij de foto's van gisteren, zoals afgesproken.\n\nKees",
+        ));
+        let forwarded = f.letters_named("doorsturen");
+        assert_eq!(forwarded.len(), 1, "a person's mail reaches a person");
+        assert_eq!(forwarded[0].to, COORDINATOR);
+        assert!(f.cases().is_empty());
+        f.receive(&mail(
+            "Nieuws <nieuws@winkel.example>",
+            COMPLAINTS,
+            "n1@winkel.example",
+            "Onze nieuwsbrief van december",
+            "",
+            "Bekijk deze e-mail in je browser. Uitschrijven kan onderaan.",
+        ));
+        assert_eq!(
+            f.letters_named("doorsturen").len(),
+            1,
+            "newsletters are recorded"
+        );
     }
 
     #[test]

@@ -37,6 +37,35 @@ fn dev_corpus_meets_the_complaint_figures() {
     assert_complaint_figures(&corpus.join("labelled-dev.jsonl"));
 }
 
+/// Real texts nobody here wrote (`../shared/corpus/labelled-real-dev.jsonl`),
+/// per language. Issue 13 asks 0.90 for precision and recall; the rules reach
+/// about 0.86 and 0.91 (see the issue's closing note), so this guards that
+/// level until they do better.
+#[test]
+fn real_texts_meet_the_complaint_floor_per_language() {
+    let Some(corpus) = crate::harness::corpus() else {
+        println!("SKIPPED: ../shared/corpus is absent");
+        return;
+    };
+    let text = std::fs::read_to_string(corpus.join("labelled-real-dev.jsonl")).unwrap();
+    let ev = Classifier::builtin().evaluate(&read_examples(&text).unwrap());
+    assert!(ev.by_language.len() >= 2, "{:?}", ev.by_language.keys());
+    for (lang, sub) in &ev.by_language {
+        let k = sub.label("klacht").unwrap();
+        println!(
+            "{lang}: klacht precision {:.3} recall {:.3} ({} examples)",
+            k.precision, k.recall, k.support
+        );
+        assert!(
+            k.precision >= 0.85 && k.recall >= 0.85,
+            "{lang}: klacht precision {:.3} recall {:.3}; misclassified: {:?}",
+            k.precision,
+            k.recall,
+            sub.misclassified
+        );
+    }
+}
+
 #[test]
 fn own_fixtures_meet_the_complaint_figures() {
     assert_complaint_figures(&crate::harness::root().join("tests/fixtures/classify.jsonl"));

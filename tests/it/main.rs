@@ -18,3 +18,4 @@ mod presets;
 mod report;
 mod staff;
 mod terms;
+mod triage;

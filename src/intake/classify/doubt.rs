@@ -14,8 +14,7 @@ use crate::config::{Doubt, DoubtMode};
 /// …) are never doubtful.
 pub fn apply_doubt(doubt: &Doubt, mut v: Verdict) -> Verdict {
     let klacht = v.scores.get("klacht").copied().unwrap_or(0.0);
-    let of_a_kind = v.label == "overig" && v.scores.get("overig").is_some_and(|s| *s > 0.0);
-    if v.auto_generated || of_a_kind || klacht < doubt.band.0 || klacht >= doubt.band.1 {
+    if v.auto_generated || v.of_a_named_kind() || klacht < doubt.band.0 || klacht >= doubt.band.1 {
         return v;
     }
     if v.label != "klacht" {

@@ -383,12 +383,18 @@ impl Classifier {
                     message: e.to_string(),
                 }]
             })?;
-        let regex_set = RegexSet::new(&regex_src).map_err(|e| {
-            vec![RuleError {
-                rule: "regex".into(),
-                message: e.to_string(),
-            }]
-        })?;
+        // A lazy DFA cache large enough for all patterns at once: a small one
+        // is cleared on every message and the search falls back to the slow
+        // PikeVM.
+        let regex_set = regex::RegexSetBuilder::new(&regex_src)
+            .dfa_size_limit(32 << 20)
+            .build()
+            .map_err(|e| {
+                vec![RuleError {
+                    rule: "regex".into(),
+                    message: e.to_string(),
+                }]
+            })?;
         let regexes = regex_src
             .iter()
             .filter_map(|r| Regex::new(r).ok())
@@ -473,7 +479,7 @@ impl Classifier {
         let label = if auto_generated {
             "overig".to_string()
         } else {
-            self.decide(&scores)
+            self.decide(&scores, &fired)
         };
         let category = (label == "klacht").then(|| {
             let (i, s) =
@@ -501,38 +507,33 @@ impl Classifier {
     }
 
     /// The label with the highest score that reaches its minimum; otherwise
-    /// the default label.
-    fn decide(&self, scores: &BTreeMap<String, f32>) -> String {
+    /// the default label. Mail of a kind the overig rules name stays
+    /// overig; a reproach (a klacht rule, not tone alone) beside praise or
+    /// a question leans towards klacht.
+    fn decide(&self, scores: &BTreeMap<String, f32>, fired: &[Fired]) -> String {
+        let min = |l: &str| self.settings.min_score.get(l).copied().unwrap_or(0.01);
         let mut best: Option<(&str, f32)> = None;
         for l in LABELS {
             let s = scores[*l];
-            let min = self.settings.min_score.get(*l).copied().unwrap_or(0.01);
-            if s >= min && best.is_none_or(|(_, b)| s > b) {
+            if s >= min(l) && best.is_none_or(|(_, b)| s > b) {
                 best = Some((l, s));
             }
         }
-        let klacht = scores["klacht"];
-        let overig = scores["overig"];
-        let overig_min = self
-            .settings
-            .min_score
-            .get("overig")
-            .copied()
-            .unwrap_or(0.01);
-        if overig >= overig_min && overig * self.settings.kind_weight >= klacht {
+        let (klacht, overig) = (scores["klacht"], scores["overig"]);
+        if overig >= min("overig") && overig * self.settings.kind_weight >= klacht {
             return "overig".to_string();
         }
-        let klacht_min = self
-            .settings
-            .min_score
-            .get("klacht")
-            .copied()
-            .unwrap_or(0.01);
+        let reproach = fired.iter().any(|f| {
+            f.label == "klacht"
+                && f.weight > 0.0
+                && !f.id.starts_with("toon-")
+                && !matches!(f.id.as_str(), "uitroeptekens" | "hoofdletters")
+        });
         let leans = best.is_some_and(|(l, b)| {
             matches!(l, "klacht" | "compliment" | "vraag")
                 && klacht * self.settings.klacht_lean >= b
         });
-        if klacht >= klacht_min.max(self.settings.lean_from) && leans {
+        if reproach && klacht >= min("klacht").max(self.settings.lean_from) && leans {
             return "klacht".to_string();
         }
         best.map(|(l, _)| l.to_string())
@@ -606,20 +607,23 @@ impl Classifier {
                 .map(|h| format!("{} ({:+.2})", h.words, h.value))
                 .collect::<Vec<_>>()
         };
-        if reading.negative > 0.0 && self.tone.negative_weight != 0.0 {
+        let ironic = fired.iter().any(|f| self.tone.irony.contains(&f.id));
+        let positive = if ironic { 0.0 } else { reading.positive };
+        let negative = reading.negative.min(self.tone.cap);
+        let positive = positive.min(self.tone.cap);
+        if negative > 0.0 && self.tone.negative_weight != 0.0 {
             fired.push(Fired {
                 id: "toon-negatief".into(),
                 label: "klacht".into(),
-                weight: reading.negative.min(self.tone.cap) * self.tone.negative_weight,
+                weight: negative * self.tone.negative_weight,
                 matched: words(true),
             });
         }
-        let ironic = fired.iter().any(|f| self.tone.irony.contains(&f.id));
-        if reading.positive > 0.0 && self.tone.positive_weight != 0.0 && !ironic {
+        if positive > 0.0 && self.tone.positive_weight != 0.0 {
             fired.push(Fired {
                 id: "toon-positief".into(),
                 label: "compliment".into(),
-                weight: reading.positive.min(self.tone.cap) * self.tone.positive_weight,
+                weight: positive * self.tone.positive_weight,
                 matched: words(false),
             });
         }

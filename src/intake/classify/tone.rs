@@ -26,6 +26,9 @@ pub(crate) struct ToneFile {
     failure_value: f32,
     /// Valence of excess ("te laat", "too slow").
     excess_value: f32,
+    /// The least valence of negated praise ("niet duidelijk": -0.5).
+    #[serde(default)]
+    negated_praise: f32,
     /// How many words before a judgement a negator still reaches.
     negation_window: usize,
     negators: Vec<String>,
@@ -42,6 +45,9 @@ pub(crate) struct ToneFile {
     measures: Vec<String>,
     failing: Vec<String>,
     expected: Vec<String>,
+    /// Words after a problem that say it is solved ("probleem opgelost").
+    #[serde(default)]
+    resolved: Vec<String>,
     /// Rules that make praise ironic: when one fires, positive tone does not count.
     #[serde(default)]
     irony: Vec<String>,
@@ -59,6 +65,7 @@ pub(crate) struct Tone {
     pub cap: f32,
     failure_value: f32,
     excess_value: f32,
+    negated_praise: f32,
     window: usize,
     negators: HashSet<String>,
     verb_negators: HashSet<String>,
@@ -71,6 +78,7 @@ pub(crate) struct Tone {
     measures: HashSet<String>,
     failing: HashSet<String>,
     expected: HashSet<String>,
+    resolved: HashSet<String>,
     lexicon: Lexicon,
 }
 
@@ -116,6 +124,7 @@ impl Tone {
             cap: file.cap,
             failure_value: file.failure_value,
             excess_value: file.excess_value,
+            negated_praise: file.negated_praise,
             window: file.negation_window,
             negators: set(&file.negators),
             verb_negators: set(&file.verb_negators),
@@ -128,14 +137,18 @@ impl Tone {
             measures: set(&file.measures),
             failing: set(&file.failing),
             expected: set(&file.expected),
+            resolved: set(&file.resolved),
             lexicon,
         }
     }
 
-    /// Whether token `i` is one of `negators` or the `t` of "didn't".
+    /// Whether token `i` is one of `negators`, the `t` of "didn't" or the
+    /// `one` of "no one".
     fn negator(negators: &HashSet<String>, toks: &[&str], i: usize) -> bool {
+        let prev = |p: &str| i > 0 && toks[i - 1] == p;
         negators.contains(toks[i])
             || (toks[i] == "t" && i > 0 && toks[i - 1].ends_with('n') && toks[i - 1].len() > 2)
+            || (toks[i] == "one" && prev("no") && negators.contains("nobody"))
     }
 
     /// Whether a negator stands within `before` words before `i` or `after`
@@ -207,11 +220,23 @@ impl Tone {
             }
             let mut v = base;
             let mut words = t.to_string();
+            let solved = toks[i + 1..toks.len().min(i + 3)]
+                .iter()
+                .find(|n| self.resolved.contains(**n));
+            if let (true, Some(n)) = (v < 0.0, solved) {
+                return Some((format!("{t} {n}"), 0.3));
+            }
             if after_excess {
                 v = -(v.abs().max(-self.excess_value));
                 words = format!("{} {t}", toks[i - 1]);
             } else if self.negated(&self.negators, toks, i, (self.window, 0)) {
-                v *= -0.75;
+                // "niet duidelijk", "not happy": a plain reproach; "niet
+                // slecht" only mild praise.
+                v = if v > 0.0 {
+                    -(v * 0.75).max(self.negated_praise)
+                } else {
+                    -v * 0.75
+                };
                 words = format!("niet {t}");
             }
             let modifier = (1..=2)
@@ -264,6 +289,12 @@ mod tests {
         assert!(read("de factuur is veel te hoog").negative > 0.0);
         assert!(read("nog altijd geen reactie ontvangen").negative > 0.0);
         assert!(read("my parcel never arrived").negative > 0.0);
+        assert!(read("no one told us").negative > 0.0);
+        let solved = read("super help, problem solved");
+        assert!(
+            solved.negative == 0.0 && solved.positive > 0.0,
+            "{solved:?}"
+        );
     }
 
     #[test]

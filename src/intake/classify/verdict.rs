@@ -57,3 +57,12 @@ pub struct Verdict {
 pub fn label_index(l: &str) -> Option<usize> {
     LABELS.iter().position(|x| *x == l)
 }
+
+impl Verdict {
+    /// An `overig` message of a kind an overig rule names (newsletter,
+    /// phishing, application, invitation, receipt), as against one that is
+    /// `overig` only because nothing was recognised in it.
+    pub fn of_a_named_kind(&self) -> bool {
+        self.label == "overig" && self.scores.get("overig").is_some_and(|s| *s > 0.0)
+    }
+}
