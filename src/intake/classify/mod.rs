@@ -706,6 +706,80 @@ mod tests {
     }
 
     #[test]
+    fn the_procedures_signs_in_everyday_words_are_complaints() {
+        let c = Classifier::builtin();
+        let cases = [
+            (
+                "De bezorger was ontzettend grof tegen mijn moeder.",
+                Some("medewerker"),
+            ),
+            ("Rude driver, shouted at me.", Some("medewerker")),
+            (
+                "Ik heb drie keer gebeld en er is nog steeds niets gebeurd.",
+                None,
+            ),
+            ("Het duurde veel te lang voor er iemand kwam.", None),
+            ("De soep was lauw en de bediening traag.", None),
+            ("The charger stopped working after a week.", None),
+            ("Verkeerde kleur geleverd.", None),
+            (
+                "De factuur is veel te hoog. Ik verwacht dat u dit oplost en eis een vergoeding.",
+                None,
+            ),
+            (
+                "De monteur was vriendelijk, maar de lekkage is er nog steeds.",
+                None,
+            ),
+            (
+                "Kunt u uitleggen waarom ik twee keer ben afgeschreven?",
+                None,
+            ),
+        ];
+        for (text, category) in cases {
+            let v = c.classify_text("", text);
+            assert_eq!(v.label, "klacht", "{text}: {v:?}");
+            if let Some(cat) = category {
+                assert_eq!(v.category.as_deref(), Some(cat), "{text}");
+            }
+        }
+        let danger = c.classify_text(
+            "",
+            "Er hangt een losse dakpan boven de ingang, kom AUB direct.",
+        );
+        assert!(danger.label == "klacht" && danger.urgent, "{danger:?}");
+    }
+
+    #[test]
+    fn a_message_without_a_question_or_signs_is_overig_not_vraag() {
+        let c = Classifier::builtin();
+        assert_eq!(
+            c.classify_text("Foto's", "Hierbij de foto's van gisteren.")
+                .label,
+            "overig"
+        );
+        assert_eq!(
+            c.classify_text("Pas", "Wanneer krijg ik mijn nieuwe pas?")
+                .label,
+            "vraag"
+        );
+    }
+
+    #[test]
+    fn explain_names_the_tone_words() {
+        let v = Classifier::builtin()
+            .classify_text("", "Het eten was niet lekker en de ober was onbeleefd.");
+        let tone = v
+            .rules
+            .iter()
+            .find(|f| f.id == "toon-negatief")
+            .expect("tone fired");
+        assert!(
+            tone.matched.iter().any(|m| m.contains("niet lekker")),
+            "{tone:?}"
+        );
+    }
+
+    #[test]
     fn builtin_rules_compile() {
         let c = Classifier::builtin();
         assert!(!c.rules.is_empty());
