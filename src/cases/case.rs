@@ -334,6 +334,11 @@ impl Case {
                 }
                 if *to == State::InBehandeling {
                     self.resolved = None;
+                    // Reopened after a correction: the sender insisted, so
+                    // it is a complaint after all.
+                    if self.relabelled.as_deref().is_some_and(|l| l != "klacht") {
+                        self.relabelled = Some("klacht".into());
+                    }
                 }
                 if *to == State::NietInBehandeling {
                     self.outcome = e.reason.clone();

@@ -671,5 +671,17 @@ mod triage {
             "#klacht",
         ));
         assert_eq!(f.cases().remove(0).relabelled.as_deref(), Some("vraag"));
+        // The sender insists: the case reopens as a complaint.
+        f.receive(&mail(
+            "Anna de Vries <anna@voorbeeld.nl>",
+            COMPLAINTS,
+            "d2@voorbeeld.nl",
+            "Re: Geen klacht",
+            &format!("In-Reply-To: <{}>\n", letter.message_id),
+            "Ik ben het er niet mee eens: ik wacht al drie weken, dit is wel een klacht.",
+        ));
+        let c = f.cases().remove(0);
+        assert_eq!(c.state, State::InBehandeling, "reopened");
+        assert!(c.is_complaint(), "{:?}", c.relabelled);
     }
 }

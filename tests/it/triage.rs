@@ -67,7 +67,7 @@ fn a_doubtful_message_is_acknowledged_with_its_term_and_the_coordinator_decides(
     smtp_send(&coordinator, &[to], &answer);
     inst.once_after(1);
 
-    let letter = newest(&customer, "geen klacht");
+    let letter = newest(&customer, "Geen klacht");
     let (_, letter_text) = subject_and_text(&letter);
     assert!(
         letter_text.contains("niet om een klacht") && letter_text.contains("antwoord"),
