@@ -53,19 +53,6 @@ fn inbox(addr: &str, n: usize) -> Vec<Vec<u8>> {
     fetch_all(addr, "INBOX")
 }
 
-/// The newest mail in `addr`'s INBOX whose subject contains `what`.
-fn newest(addr: &str, what: &str) -> Vec<u8> {
-    let mut found = None;
-    wait_until(Duration::from_secs(10), || {
-        found = fetch_all(addr, "INBOX")
-            .into_iter()
-            .rev()
-            .find(|m| subject_and_text(m).0.contains(what));
-        found.is_some()
-    });
-    found.unwrap_or_else(|| panic!("no mail '{what}' for {addr}"))
-}
-
 /// A reply to `to_mail` from `from`, sent to its Reply-To (else From), In-Reply-To
 /// it, with `body` (the quote shape is the caller's).
 fn reply(d: &Desk, from: &str, to_mail: &[u8], n: &str, body: &str) {

@@ -427,6 +427,19 @@ pub fn append_all(user: &str, folder: &str, messages: &[Vec<u8>]) {
     })
 }
 
+/// The newest mail in `addr`'s INBOX whose subject contains `what`.
+pub fn newest(addr: &str, what: &str) -> Vec<u8> {
+    let mut found = None;
+    wait_until(Duration::from_secs(10), || {
+        found = fetch_all(addr, "INBOX")
+            .into_iter()
+            .rev()
+            .find(|m| subject_and_text(m).0.contains(what));
+        found.is_some()
+    });
+    found.unwrap_or_else(|| panic!("no mail '{what}' for {addr}"))
+}
+
 /// Waits until `f` holds, up to `timeout`.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();

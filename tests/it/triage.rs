@@ -5,19 +5,6 @@
 //! `klachtd eval --corrections`.
 
 use crate::harness::*;
-use std::time::Duration;
-
-fn newest(addr: &str, what: &str) -> Vec<u8> {
-    let mut found = None;
-    wait_until(Duration::from_secs(10), || {
-        found = fetch_all(addr, "INBOX")
-            .into_iter()
-            .rev()
-            .find(|m| subject_and_text(m).0.contains(what));
-        found.is_some()
-    });
-    found.unwrap_or_else(|| panic!("no mail '{what}' for {addr}"))
-}
 
 #[test]
 fn a_doubtful_message_is_acknowledged_with_its_term_and_the_coordinator_decides() {
