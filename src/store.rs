@@ -133,6 +133,15 @@ pub enum StoreError {
         /// How often it was tried.
         attempts: u32,
     },
+    /// The store cannot be read consistently, or holds fewer changes than
+    /// were written to it (damaged data, or a copy put back).
+    #[error("the store at {path} is damaged ({why}); stop klachtd, move that folder aside and restore the store: `klachtd import` from the last `klachtd export`, or put back the last backup of the folder; then start klachtd again")]
+    Damaged {
+        /// The store directory.
+        path: PathBuf,
+        /// What was found.
+        why: String,
+    },
     /// The store directory could not be prepared.
     #[error("cannot prepare store directory {path}: {source}; check the path and its permissions")]
     Dir {
@@ -141,6 +150,35 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// A sled error, with corruption named as damage.
+fn sled_error(path: &Path, source: sled::Error) -> StoreError {
+    match source {
+        sled::Error::Corruption { at, .. } => StoreError::Damaged {
+            path: path.to_path_buf(),
+            why: match at {
+                Some(at) => format!("corrupted data at {at:?}"),
+                None => "corrupted data".into(),
+            },
+        },
+        sled::Error::ReportableBug(what) => StoreError::Damaged {
+            path: path.to_path_buf(),
+            why: what,
+        },
+        source => StoreError::Sled {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// The key in `Meta` counting commits, and the marker file beside the store.
+const COMMITS_KEY: &[u8] = b"commits";
+const COMMITS_FILE: &str = "commits";
+
+fn u64_of(v: &[u8]) -> u64 {
+    v.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
 
 /// How often [`Store::transact`] decides before it gives up.
@@ -222,10 +260,7 @@ impl Store {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(dir_err)?;
         }
-        let sled_err = |source| StoreError::Sled {
-            path: dir.to_path_buf(),
-            source,
-        };
+        let sled_err = |source| sled_error(dir, source);
         let db = sled::Config::new()
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
@@ -243,17 +278,63 @@ impl Store {
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(sled_err)?;
-        Ok(Store {
+        let store = Store {
             db,
             trees,
             path: dir.to_path_buf(),
-        })
+        };
+        if let (held, Some(written)) = store.commits()? {
+            if held < written {
+                return Err(StoreError::Damaged {
+                    path: dir.to_path_buf(),
+                    why: format!(
+                        "it holds {held} changes but {written} were written; the newest were lost"
+                    ),
+                });
+            }
+        }
+        Ok(store)
+    }
+
+    /// Reads every key and value of the store's own records (not the raw
+    /// messages, which are read one by one when needed): a damaged store is
+    /// found at start, not halfway through a decision.
+    pub fn verify(&self) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for t in Tree::ALL.iter().filter(|t| **t != Tree::Raw) {
+            for item in self.tree(*t).iter() {
+                item.map_err(|e| self.sled_err(e))?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     fn sled_err(&self, source: sled::Error) -> StoreError {
-        StoreError::Sled {
-            path: self.path.clone(),
-            source,
+        sled_error(&self.path, source)
+    }
+
+    /// The number of commits the store holds, and the number the marker
+    /// file beside it says were written (`None` for a store without one).
+    fn commits(&self) -> Result<(u64, Option<u64>), StoreError> {
+        let held = self
+            .tree(Tree::Meta)
+            .get(COMMITS_KEY)
+            .map_err(|e| self.sled_err(e))?
+            .map(|v| u64_of(&v))
+            .unwrap_or(0);
+        let written = std::fs::read_to_string(self.path.join(COMMITS_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        Ok((held, written))
+    }
+
+    /// Records outside sled how many commits were flushed (not synced: a
+    /// marker behind the store is harmless, one ahead of it is damage).
+    fn mark_commits(&self, n: u64) {
+        let tmp = self.path.join(format!("{COMMITS_FILE}.tmp"));
+        if std::fs::write(&tmp, n.to_string()).is_ok() {
+            let _ = std::fs::rename(&tmp, self.path.join(COMMITS_FILE));
         }
     }
 
@@ -380,14 +461,19 @@ impl Store {
                     }
                 }
             }
-            Ok(())
+            let meta = &tx[Tree::Meta.index()];
+            let n = meta.get(COMMITS_KEY)?.map(|v| u64_of(&v)).unwrap_or(0) + 1;
+            meta.insert(COMMITS_KEY, &n.to_be_bytes())?;
+            Ok(n)
         });
-        match result {
-            Ok(()) => {}
+        let n = match result {
+            Ok(n) => n,
             Err(TransactionError::Abort(what)) => return Err(StoreError::Conflict(what)),
             Err(TransactionError::Storage(e)) => return Err(self.sled_err(e)),
-        }
-        self.flush()
+        };
+        self.flush()?;
+        self.mark_commits(n);
+        Ok(())
     }
 
     /// Flushes everything written so far to disk.
@@ -444,6 +530,10 @@ impl Store {
         let mut n = 0;
         for t in Tree::ALL {
             for (k, v) in self.scan_raw(t, b"")? {
+                // The commit count belongs to this store's files, not its data.
+                if t == Tree::Meta && k == COMMITS_KEY {
+                    continue;
+                }
                 let line = Line {
                     tree: t.name().to_string(),
                     key: b64.encode(&k),

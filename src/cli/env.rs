@@ -46,14 +46,10 @@ impl Env {
     }
 }
 
-/// Opens the store at `path`, saying what to do when that fails.
+/// Opens the store at `path`; the error says what to do (another process
+/// holds it, it is damaged, the folder cannot be made).
 pub fn open_store(path: &Path) -> Result<Store> {
-    Store::open(path).with_context(|| {
-        format!(
-            "opening the store at {} (is a klachtd daemon running? the store allows one process at a time)",
-            path.display()
-        )
-    })
+    Ok(Store::open(path)?)
 }
 
 /// A runtime for the async parts (IMAP, SMTP).

@@ -93,8 +93,10 @@ fn default_poll() -> u64 {
 fn default_io_timeout() -> u64 {
     60
 }
+/// Short: a notification a server never sent (or that came during a
+/// batch) costs at most this long.
 fn default_idle_renew() -> u64 {
-    25 * 60
+    2 * 60
 }
 
 /// `[mailbox]`: the IMAP mailbox klachtd reads.
@@ -237,10 +239,18 @@ pub struct Outbox {
     /// before it is sent again.
     #[serde(default = "default_witness_wait")]
     pub witness_wait_secs: u64,
+    /// After SIGTERM, how long sending may go on before the daemon exits
+    /// (keep it below the unit's `TimeoutStopSec`); what is left goes out
+    /// after the restart.
+    #[serde(default = "default_drain")]
+    pub drain_secs: u64,
 }
 
 fn default_attempts() -> u32 {
     8
+}
+fn default_drain() -> u64 {
+    10
 }
 fn default_witness_wait() -> u64 {
     120
@@ -252,6 +262,7 @@ impl Default for Outbox {
             max_attempts: default_attempts(),
             witness: true,
             witness_wait_secs: default_witness_wait(),
+            drain_secs: default_drain(),
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Daemon {
     transport: Transport,
     watcher: Watcher,
     wake_worker: Notify,
+    /// Wakes the sender when letters were queued.
+    wake_sender: Notify,
     /// Ends the watcher's wait when it has work (server copies to delete).
     wake_watcher: Notify,
 }
@@ -87,6 +89,7 @@ impl Daemon {
     pub fn open(config: Config, clock: SharedClock) -> Result<Daemon, DaemonError> {
         let rules = Rules::load(&config).map_err(DaemonError::Checks)?;
         let store = Store::open(&config.store.path)?;
+        store.verify()?;
         let signer = Signer::load_or_create(&store)?;
         let calendar = config.calendar.clone();
         let sender = Sender {
@@ -111,6 +114,7 @@ impl Daemon {
             transport,
             watcher,
             wake_worker: Notify::new(),
+            wake_sender: Notify::new(),
             wake_watcher: Notify::new(),
         })
     }
@@ -239,39 +243,92 @@ impl Daemon {
         })
     }
 
-    /// Serves until `shutdown` turns true; then drains (processes and sends
-    /// what is journalled) and returns.
+    /// Serves until `shutdown` turns true; then drains (processes what is
+    /// journalled, sends for at most `outbox.drain_secs`) and returns.
+    /// Intake, processing and sending run side by side: a slow mail server
+    /// holds up none of the others.
     pub async fn serve(
         self: Arc<Self>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), DaemonError> {
-        let watcher = tokio::spawn(self.clone().watch_loop(shutdown.clone()));
-        let worker = self.clone().work_loop(shutdown.clone()).await;
-        let _ = watcher.await;
+        let mut watcher = tokio::spawn(self.clone().watch_loop(shutdown.clone()));
+        let sender = tokio::spawn(self.clone().send_loop(shutdown.clone()));
+        // A damaged store ends the daemon at once, loudly (systemd restarts
+        // or shows it); otherwise both loops end at shutdown.
+        let worker = tokio::select! {
+            w = self.clone().work_loop(shutdown.clone()) => w,
+            watched = &mut watcher => {
+                watched.unwrap_or(Ok(()))?;
+                Ok(())
+            }
+        };
         worker?;
-        // Drain.
+        if !watcher.is_finished() {
+            watcher.await.unwrap_or(Ok(()))?;
+        }
+        let _ = sender.await;
+        // Drain: what is journalled is decided; sending gets a bounded time,
+        // what is left goes out after the restart (exactly once: the outbox).
         let p = self.process()?;
-        let s = self.send().await?;
-        tracing::info!(processed = ?p, sent = ?s, "drained, stopping");
+        let bound = Duration::from_secs(self.config.outbox.drain_secs);
+        match tokio::time::timeout(bound, self.send()).await {
+            Ok(Ok(s)) => tracing::info!(processed = ?p, sent = ?s, "drained, stopping"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "sending failed while stopping; the letters go out after the restart")
+            }
+            Err(_) => tracing::warn!(
+                after = ?bound,
+                "the mail server is slow; stopping with letters still in the outbox (they go out after the restart)"
+            ),
+        }
         Ok(())
     }
 
-    async fn watch_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// Sends whatever is due, woken by processing or each second, until shutdown.
+    async fn send_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                r = self.send() => if let Err(e) = r {
+                    tracing::error!(error = %e, "sending failed; will retry");
+                },
+                _ = shutdown.changed() => return,
+            }
+            tokio::select! {
+                _ = self.wake_sender.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Watches the mailbox until shutdown; reconnects after a failure
+    /// (IMAP or store, each named as itself); a damaged store ends it.
+    async fn watch_loop(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), DaemonError> {
         let mut failures = 0u32;
         while !*shutdown.borrow() {
             match self.watch_session(&mut shutdown).await {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
+                Err(WatchError::Store(e)) if is_damage(&e) => return Err(e.into()),
                 Err(e) => {
                     failures += 1;
                     let delay = crate::intake::watcher::reconnect_backoff(failures);
-                    tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost");
+                    match &e {
+                        WatchError::Store(store) => {
+                            tracing::error!(error = %store, retry_in = ?delay, "the store cannot take new mail; it stays on the server")
+                        }
+                        e => tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost"),
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.changed() => return,
+                        _ = shutdown.changed() => return Ok(()),
                     }
                 }
             }
         }
+        Ok(())
     }
 
     async fn watch_session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), WatchError> {
@@ -285,13 +342,19 @@ impl Daemon {
         let mut full = true;
         loop {
             self.delete_server_copies(&mut session).await;
-            let n = self
+            let mut n = self
                 .watcher
                 .sync(&mut session, &self.store, self.clock.as_ref(), full)
                 .await?;
             full = false;
-            if n > 0 {
+            // Mail that arrived during a batch is not announced by the next
+            // IDLE: look again until a look finds nothing.
+            while n > 0 {
                 self.wake_worker.notify_one();
+                n = self
+                    .watcher
+                    .sync(&mut session, &self.store, self.clock.as_ref(), false)
+                    .await?;
             }
             let (s, wake) = self
                 .watcher
@@ -310,21 +373,37 @@ impl Daemon {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), DaemonError> {
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut failures = 0u32;
         loop {
             let me = self.clone();
             match tokio::task::spawn_blocking(move || me.process().and_then(|_| me.fire_timers()))
                 .await
             {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "processing failed; will retry"),
+                Ok(Ok(_)) => {
+                    if failures > 0 {
+                        tracing::info!("the store takes writes again; processing resumed");
+                    }
+                    failures = 0;
+                }
+                Ok(Err(e)) if is_damage(&e) => return Err(e.into()),
+                Ok(Err(e)) => {
+                    // One ERROR when it starts, then quiet retries with backoff.
+                    if failures == 0 {
+                        tracing::error!(error = %e, "the store cannot be written (disk full?); processing waits and retries by itself");
+                    }
+                    failures += 1;
+                }
                 Err(e) => tracing::error!(error = %e, "processing task failed; will retry"),
             }
-            if let Err(e) = self.send().await {
-                tracing::error!(error = %e, "sending failed; will retry");
-            }
+            self.wake_sender.notify_one();
+            let pause = if failures == 0 {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(1u64 << failures.min(5))
+            };
             tokio::select! {
-                _ = self.wake_worker.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = self.wake_worker.notified(), if failures == 0 => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => {
                     match self.reload() {
                         Ok(()) => tracing::info!("reloaded templates and policy"),
@@ -339,6 +418,12 @@ impl Daemon {
             }
         }
     }
+}
+
+/// Whether a store error is damage (the daemon must stop) rather than a
+/// passing fault (a full disk: retry).
+fn is_damage(e: &StoreError) -> bool {
+    matches!(e, StoreError::Damaged { .. })
 }
 
 /// Logs a failed deletion of server copies; they stay queued for the next round.

@@ -55,12 +55,10 @@ pub fn detect(m: &Inbound) -> Option<String> {
     if m.return_path.as_deref() == Some("") {
         return Some("null envelope sender (Return-Path: <>)".into());
     }
-    if let Some(from) = &m.from {
-        if is_automatic_sender(from) {
-            return Some(format!("automatic sender ({from})"));
-        }
-    } else {
-        return Some("no sender address".into());
+    // No usable sender is no sign of a machine: a person's message
+    // without one goes to the coordinator.
+    if let Some(from) = m.from.as_deref().filter(|f| is_automatic_sender(f)) {
+        return Some(format!("automatic sender ({from})"));
     }
     if let Some(reason) = out_of_office_text(&m.subject, &m.text) {
         return Some(reason);

@@ -67,6 +67,7 @@ pub struct Inbound {
 
 /// Headers kept for loop detection, threading and authentication.
 const KEPT_HEADERS: &[&str] = &[
+    "from",
     "auto-submitted",
     "precedence",
     "list-id",
@@ -167,15 +168,11 @@ impl Inbound {
             })
             .collect();
         let return_path = return_path(&msg);
+        let (from, from_name) = sender(&msg, return_path.as_deref());
         Some(Inbound {
             message_id: msg.message_id().map(clean_id).filter(|s| !s.is_empty()),
-            from: first(msg.from()),
-            from_name: msg
-                .from()
-                .and_then(|a| a.first())
-                .and_then(|a| a.name.as_deref())
-                .map(|n| address::header_safe(n, 100))
-                .filter(|n| !n.is_empty()),
+            from,
+            from_name,
             reply_to: first(msg.reply_to()),
             to: all(msg.to()),
             cc: all(msg.cc()),
@@ -303,6 +300,75 @@ fn return_path(msg: &mail_parser::Message<'_>) -> Option<String> {
             .header_raw("Return-Path")
             .map(|v| clean_id(v).to_ascii_lowercase()),
     }
+}
+
+/// The sender as mail clients find it, with the display name: From, else
+/// an address in a From that does not parse (`Jan ( de Vries <v@…>`), else
+/// Reply-To, Sender, Return-Path.
+fn sender(
+    msg: &mail_parser::Message<'_>,
+    return_path: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let first = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .and_then(|a| a.address.as_deref())
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| address::is_valid(s))
+    };
+    let raw_from = msg.header_raw("From").map(unfold);
+    if let Some(from) = first(msg.from()) {
+        let name = msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.name.as_deref())
+            .map(|n| address::header_safe(n, 100))
+            .filter(|n| !n.is_empty());
+        return (Some(from), name);
+    }
+    let from = raw_from
+        .as_deref()
+        .and_then(address_in)
+        .or_else(|| first(msg.reply_to()))
+        .or_else(|| first(msg.sender()))
+        .or_else(|| msg.header_raw("Sender").and_then(address_in))
+        .or_else(|| return_path.filter(|r| r.contains('@')).map(str::to_string));
+    (from, raw_from.as_deref().and_then(name_in))
+}
+
+/// The mail address in a header value that does not parse as an address
+/// list: the last `<…@…>`, else the first word with an `@`.
+fn address_in(raw: &str) -> Option<String> {
+    let bracketed = raw
+        .rsplit('<')
+        .next()
+        .filter(|_| raw.contains('<'))
+        .and_then(|r| r.split('>').next())
+        .filter(|a| a.contains('@'));
+    let word = || {
+        raw.split(|c: char| {
+            c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"')
+        })
+        .find(|w| w.contains('@'))
+    };
+    bracketed
+        .or_else(word)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| crate::address::is_valid(a))
+}
+
+/// The display name in a From that does not parse: the text before `<`
+/// without brackets and quotes.
+fn name_in(raw: &str) -> Option<String> {
+    let before = raw.split('<').next().unwrap_or("");
+    let name: String = before
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | '"'))
+        .collect::<String>()
+        .split_whitespace()
+        .filter(|w| !w.contains('@'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(address::header_safe(&name, 100)).filter(|n| !n.is_empty())
 }
 
 fn clean_id(s: &str) -> String {

@@ -118,6 +118,39 @@ pub fn journal_id(raw: &[u8], message_id: Option<&str>) -> String {
     crate::store::hex(&h.finish().as_ref()[..12])
 }
 
+/// A digest of a message's body (line endings normalised): the same
+/// message fetched twice has the same body, whatever headers the way added.
+fn body_digest(raw: &[u8]) -> Vec<u8> {
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    for chunk in raw[find_header_end(raw)..].split(|b| *b == b'\r') {
+        h.update(chunk);
+    }
+    h.finish().as_ref().to_vec()
+}
+
+/// The journal id for `raw` given what the store holds: the Message-ID's
+/// id, unless a message with a different body already has it (a sender or
+/// tool that reuses Message-IDs); then an id from the Message-ID and the
+/// body, so the second message is kept as its own entry.
+fn id_for(store: &Store, raw: &[u8], message_id: Option<&str>) -> Result<String, StoreError> {
+    let id = journal_id(raw, message_id);
+    let Some(mid) = message_id else {
+        return Ok(id);
+    };
+    let Some(stored) = store.get_raw(Tree::Raw, id.as_bytes())? else {
+        // New, or erased (privacy): the Message-ID decides.
+        return Ok(id);
+    };
+    if body_digest(&stored) == body_digest(raw) {
+        return Ok(id);
+    }
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    h.update(b"mid+body:");
+    h.update(mid.as_bytes());
+    h.update(&body_digest(raw));
+    Ok(crate::store::hex(&h.finish().as_ref()[..12]))
+}
+
 /// Stores a fetched message (idempotent) and flushes before returning.
 pub fn record(
     store: &Store,
@@ -126,8 +159,8 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<Recorded, StoreError> {
     let message_id = message_id_of(raw);
-    let id = journal_id(raw, message_id.as_deref());
     store.transact(|store| {
+        let id = id_for(store, raw, message_id.as_deref())?;
         let existing = store.get_raw(Tree::Journal, id.as_bytes())?;
         let mut batch = Batch::new();
         batch.expect(Tree::Journal, id.as_bytes(), existing.clone());
@@ -263,6 +296,28 @@ mod tests {
         assert_eq!(second, Recorded::Duplicate(first.id().to_string()));
         assert_eq!(pending(&store).unwrap().len(), 1);
         assert_eq!(entry(&store, first.id()).unwrap().unwrap().deliveries, 2);
+    }
+
+    #[test]
+    fn a_reused_message_id_with_another_body_is_its_own_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let a = b"Message-ID: <same@b.nl>\r\nSubject: x\r\n\r\nfirst\r\n";
+        let b = b"Message-ID: <same@b.nl>\r\nSubject: y\r\n\r\nsecond\r\n";
+        // The first again, as another route delivers it (a header added, LF).
+        let a_again = b"Received: from mx2\nMessage-ID: <same@b.nl>\nSubject: x\n\nfirst\n";
+        let first = record(&store, a, "INBOX/1", now).unwrap();
+        let second = record(&store, b, "INBOX/2", now).unwrap();
+        let third = record(&store, a_again, "INBOX/3", now).unwrap();
+        assert!(matches!(second, Recorded::New(_)), "{second:?}");
+        assert_ne!(first.id(), second.id());
+        assert_eq!(third, Recorded::Duplicate(first.id().to_string()));
+        assert_eq!(
+            record(&store, b, "INBOX/4", now).unwrap(),
+            Recorded::Duplicate(second.id().to_string())
+        );
+        assert_eq!(pending(&store).unwrap().len(), 2);
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub const REQUIRED: &[&str] = &[
     "beroep-ontvangen",
     "triage",
     "geen-klacht",
+    "zonder-afzender",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -51,6 +52,7 @@ pub const MESSAGE_LETTERS: &[&str] = &[
     "waarschuwing",
     "rapportage",
     "uitleg",
+    "zonder-afzender",
 ];
 
 /// Languages letters may be written in.

@@ -170,10 +170,7 @@ fn decide(
         return Ok((outcome, Some(verdict)));
     }
     let Some(from) = m.from.clone().filter(|f| address::is_valid(f)) else {
-        return Ok((
-            Outcome::Recorded("no usable sender address".into()),
-            Some(verdict),
-        ));
+        return Ok((no_sender(ctx, (entry, m), &verdict, batch)?, Some(verdict)));
     };
     if address::normalize(&from) == address::normalize(&ctx.org().complaints_address) {
         return Ok((
@@ -271,6 +268,36 @@ fn automatic(
         return Ok(Outcome::AddedToCase(c.id));
     }
     Ok(Outcome::Recorded(format!("automatic mail: {reason}")))
+}
+
+/// A person's message without any address to answer: the coordinator gets
+/// it, so a person can act (`#nieuw` with the sender's details).
+fn no_sender(
+    ctx: &Context<'_>,
+    (entry, m): (&Entry, &Inbound),
+    verdict: &Verdict,
+    batch: &mut Batch,
+) -> Result<Outcome, ProcessError> {
+    let Some(coordinator) = ctx.coordinator() else {
+        tracing::warn!(journal = %entry.id, "a message without a usable sender address and no coordinator to tell");
+        return Ok(Outcome::Recorded("no usable sender address".into()));
+    };
+    let nobody = Correspondent::address("");
+    let mut vars = vars::base(ctx);
+    vars["message"] = vars::message(ctx, entry, m, &nobody, verdict);
+    vars["alert"] = serde_json::json!({
+        "from": m.header("from").map(|f| address::header_safe(f, 200)).unwrap_or_else(|| "(geen)".into()),
+        "received": ctx.calendar.long_moment(entry.received_at, &ctx.org().language),
+        "journal_id": entry.id,
+        "reason": "no usable sender address",
+        "subject": address::header_safe(&m.subject, 250),
+    });
+    let req = LetterRequest::to_staff(ctx.org(), coordinator, "zonder-afzender", vars)
+        .about(format!("M-{}", entry.id), 1);
+    post::queue(ctx, batch, &req)?;
+    Ok(Outcome::Recorded(
+        "no usable sender address: sent to the coordinator".into(),
+    ))
 }
 
 /// Compliments, ideas and questions: answered and passed on to staff, no case.
@@ -398,6 +425,34 @@ mod tests {
             f.letters_named("doorsturen").len(),
             1,
             "newsletters are recorded"
+        );
+    }
+
+    #[test]
+    fn a_sender_is_found_as_mail_clients_find_it_and_without_one_a_person_is_told() {
+        let f = Fixture::new("generiek", MONDAY, "");
+        // No From, but a Reply-To: a case for that address.
+        f.receive(&format!(
+            "To: {COMPLAINTS}\nReply-To: jan@voorbeeld.nl\nMessage-ID: <nf1@voorbeeld.nl>\nSubject: Monteur\n\nDe monteur is niet gekomen, ik ben zeer ontevreden.\n"
+        ));
+        // A display name with an unbalanced parenthesis.
+        f.receive(&format!(
+            "From: Jan ( de Vries <v@voorbeeld.nl>\nTo: {COMPLAINTS}\nMessage-ID: <nf2@voorbeeld.nl>\nSubject: Meter\n\nDe meter is kapot en niemand reageert. Onacceptabel.\n"
+        ));
+        let complainants: Vec<String> = f.cases().into_iter().map(|c| c.complainant).collect();
+        assert_eq!(complainants, ["jan@voorbeeld.nl", "v@voorbeeld.nl"]);
+        // Nothing usable at all: the coordinator gets the message.
+        f.receive(&format!(
+            "From: Jan de Vries\nTo: {COMPLAINTS}\nMessage-ID: <nf3@voorbeeld.nl>\nSubject: Lekkage\n\nHet dak lekt nog steeds, niemand is gekomen.\n"
+        ));
+        assert_eq!(f.cases().len(), 2);
+        let notice = f.letters_named("zonder-afzender");
+        assert_eq!(notice.len(), 1);
+        assert_eq!(notice[0].to, COORDINATOR);
+        let text = f.text(&notice[0]);
+        assert!(
+            text.contains("Het dak lekt nog steeds") && text.contains("Jan de Vries"),
+            "{text}"
         );
     }
 
