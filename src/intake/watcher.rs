@@ -269,8 +269,8 @@ fn warn_unsearchable(copies: &[ServerCopy]) {
 
 /// Reconnect delay: 1 s doubling to 5 minutes, with ±25 % jitter.
 pub fn reconnect_backoff(failures: u32) -> Duration {
-    // Capped at a minute: a server that comes back is used within about one.
-    let base = (1u64 << failures.min(9)).min(60);
+    // Capped (30–50 s with jitter): a server that comes back is used within a minute.
+    let base = (1u64 << failures.min(9)).min(40);
     let ms = base * 1000;
     let jitter = fastrand::u64(0..=ms / 2);
     Duration::from_millis(ms - ms / 4 + jitter)
@@ -283,6 +283,6 @@ mod tests {
     #[test]
     fn backoff_is_bounded() {
         assert!(reconnect_backoff(0) <= Duration::from_millis(1250));
-        assert!(reconnect_backoff(50) <= Duration::from_secs(75));
+        assert!(reconnect_backoff(50) <= Duration::from_secs(50));
     }
 }

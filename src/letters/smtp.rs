@@ -37,6 +37,38 @@ pub struct Transport {
     timeout: std::time::Duration,
     max_attempts: u32,
     witness_wait: Duration,
+    /// The relay as a whole: when it cannot be reached no letter is tried
+    /// until `until`; the first success sends everything waiting.
+    server: std::sync::Arc<std::sync::Mutex<ServerState>>,
+}
+
+/// Whether the relay can be reached, shared by every letter.
+#[derive(Debug, Default)]
+struct ServerState {
+    failures: u32,
+    until: Option<DateTime<Utc>>,
+}
+
+/// How an SMTP attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The relay refused this letter for good (5xx).
+    Permanent,
+    /// The relay refused this letter for now (4xx): this letter waits.
+    Transient,
+    /// The relay could not be reached or did not answer: every letter waits
+    /// for the relay, and this attempt does not count against the letter.
+    Server,
+}
+
+/// Letters sent at the same time (over the connection pool).
+const PARALLEL_SENDS: usize = 4;
+
+/// Wait before the relay is tried again after `failures` failures in a
+/// row: 2 s doubling, at most 10 s, so letters go out within seconds of its
+/// return.
+fn server_backoff(failures: u32) -> Duration {
+    Duration::seconds((2i64 << failures.saturating_sub(1).min(3)).min(10))
 }
 
 impl std::fmt::Debug for Transport {
@@ -104,13 +136,19 @@ impl Transport {
             timeout: smtp.timeout,
             max_attempts: max_attempts.max(1),
             witness_wait: Duration::from_std(witness_wait).unwrap_or(Duration::minutes(2)),
+            server: Default::default(),
         })
     }
 
     /// Sends every item that is due. Each item's state is committed (and
     /// flushed) before and after its SMTP attempt.
     pub async fn send_due(&self, store: &Store, clock: &dyn Clock) -> Result<Report, SendError> {
+        use futures_util::StreamExt;
         let mut report = Report::default();
+        if self.relay_down(clock.now()) {
+            return Ok(report);
+        }
+        let mut due = Vec::new();
         for key in store.keys(Tree::OutboxQueue, b"")? {
             let id = String::from_utf8_lossy(&key).into_owned();
             let Some(it) = outbox::item(store, &id)? else {
@@ -136,10 +174,25 @@ impl Transport {
                     continue;
                 }
             }
-            let id = it.id.clone();
-            match self.attempt(store, it, clock).await {
+            due.push(it);
+        }
+        // A few letters at a time over the connection pool; once the relay
+        // is found unreachable the rest wait for it instead of each timing out.
+        let attempts: Vec<(String, Result<Attempt, SendError>)> =
+            futures_util::stream::iter(due.into_iter().map(|it| async move {
+                let id = it.id.clone();
+                if self.relay_down(clock.now()) {
+                    return (id, Ok(Attempt::ServerDown));
+                }
+                (id, self.attempt(store, it, clock).await)
+            }))
+            .buffer_unordered(PARALLEL_SENDS)
+            .collect()
+            .await;
+        for (id, attempt) in attempts {
+            match attempt {
                 Ok(Attempt::Sent) => report.sent += 1,
-                Ok(Attempt::Deferred) => report.deferred += 1,
+                Ok(Attempt::Deferred) | Ok(Attempt::ServerDown) => report.deferred += 1,
                 Ok(Attempt::Failed) => {
                     report.failed += 1;
                     report.failed_items.push(id);
@@ -150,6 +203,14 @@ impl Transport {
             }
         }
         Ok(report)
+    }
+
+    /// Whether the relay is known unreachable until after `now`.
+    fn relay_down(&self, now: DateTime<Utc>) -> bool {
+        self.server
+            .lock()
+            .map(|s| s.until.is_some_and(|u| u > now))
+            .unwrap_or(false)
     }
 
     async fn attempt(
@@ -171,6 +232,7 @@ impl Transport {
         store.commit(&b)?;
         // 2. Send, bounded in time (lettre's own timeout covers only connect).
         let result = self.send(&sending, &raw).await;
+        self.note_server(&result, clock.now());
         // 3. Record the outcome durably, unless the witness copy was first.
         let t = clock.now();
         store.transact(|store| {
@@ -183,9 +245,7 @@ impl Transport {
                     outbox::mark_sent(store, &mut b, &sending, t)?;
                     Attempt::Sent
                 }
-                Err((permanent, reason)) => {
-                    self.failed(store, &mut b, &sending, *permanent, reason, t)?
-                }
+                Err((how, reason)) => self.failed(store, &mut b, &sending, *how, reason, t)?,
             };
             Ok::<_, SendError>((b, attempt))
         })
@@ -194,6 +254,7 @@ impl Transport {
             (Attempt::Failed, Err((_, reason))) => {
                 tracing::error!(outbox = %it.id, to = %it.to, %reason, "giving up on mail")
             }
+            (Attempt::ServerDown, _) => {}
             (Attempt::Deferred, Err((_, reason))) => {
                 tracing::warn!(outbox = %it.id, attempt = sending.attempts, %reason, "send failed, will retry")
             }
@@ -201,8 +262,8 @@ impl Transport {
         })
     }
 
-    /// One SMTP transaction for `it`: `Err((permanent, reason))` on failure.
-    async fn send(&self, it: &Item, raw: &[u8]) -> Result<(), (bool, String)> {
+    /// One SMTP transaction for `it`: `Err((how, reason))` on failure.
+    async fn send(&self, it: &Item, raw: &[u8]) -> Result<(), (Failure, String)> {
         let envelope = lettre::address::Envelope::new(
             it.envelope_from.parse().ok(),
             it.recipients
@@ -210,14 +271,42 @@ impl Transport {
                 .filter_map(|r| r.parse().ok())
                 .collect(),
         )
-        .map_err(|e| (true, format!("envelope: {e}")))?;
-        match tokio::time::timeout(self.timeout, self.inner.send_raw(&envelope, raw)).await {
-            Err(_) => Err((
-                false,
-                format!("SMTP send timed out after {:?}", self.timeout),
-            )),
-            Ok(Err(e)) => Err((e.is_permanent(), e.to_string())),
-            Ok(Ok(_)) => Ok(()),
+        .map_err(|e| (Failure::Permanent, format!("envelope: {e}")))?;
+        let result =
+            match tokio::time::timeout(self.timeout, self.inner.send_raw(&envelope, raw)).await {
+                Err(_) => Err((
+                    Failure::Server,
+                    format!("SMTP send timed out after {:?}", self.timeout),
+                )),
+                Ok(Err(e)) if e.is_permanent() => Err((Failure::Permanent, e.to_string())),
+                Ok(Err(e)) if e.is_transient() => Err((Failure::Transient, e.to_string())),
+                Ok(Err(e)) => Err((Failure::Server, e.to_string())),
+                Ok(Ok(_)) => Ok(()),
+            };
+        result
+    }
+
+    /// Keeps the relay's state: a server failure starts (or lengthens) the
+    /// wait for every letter; any answer ends it.
+    fn note_server(&self, result: &Result<(), (Failure, String)>, now: DateTime<Utc>) {
+        let Ok(mut s) = self.server.lock() else {
+            return;
+        };
+        match result {
+            Err((Failure::Server, reason)) => {
+                s.failures += 1;
+                let wait = server_backoff(s.failures);
+                if s.failures == 1 {
+                    tracing::warn!(%reason, retry_in = %wait, "the SMTP relay cannot be reached; letters wait for it");
+                }
+                s.until = Some(now + wait);
+            }
+            _ => {
+                if s.failures > 0 {
+                    tracing::info!("the SMTP relay answers again; sending what waited");
+                }
+                *s = ServerState::default();
+            }
         }
     }
 
@@ -228,14 +317,22 @@ impl Transport {
         store: &Store,
         b: &mut Batch,
         sending: &Item,
-        permanent: bool,
+        how: Failure,
         reason: &str,
         t: DateTime<Utc>,
     ) -> Result<Attempt, StoreError> {
         let mut next = sending.clone();
         next.last_error = Some(reason.to_string());
         expect_item(b, sending);
-        let give_up = permanent || next.attempts >= self.max_attempts;
+        if how == Failure::Server {
+            // Not the letter's fault: it goes as soon as the relay answers.
+            next.status = Status::Queued;
+            next.attempts = next.attempts.saturating_sub(1);
+            next.next_attempt = t;
+            b.put(Tree::Outbox, sending.id.as_bytes(), &next);
+            return Ok(Attempt::ServerDown);
+        }
+        let give_up = how == Failure::Permanent || next.attempts >= self.max_attempts;
         if give_up {
             next.status = Status::Failed {
                 at: t,
@@ -280,6 +377,8 @@ enum Attempt {
     Deferred,
     Failed,
     Skipped,
+    /// The relay could not be reached; the letter waits for it.
+    ServerDown,
 }
 
 /// Retry delay after `attempts` failures: 30 s doubling, capped at 1 hour,

@@ -10,6 +10,7 @@ mod cli;
 mod conversation;
 mod corpus;
 mod crash;
+mod faults;
 mod harness;
 mod learning;
 mod mailloop;

@@ -1,0 +1,369 @@
+//! Faults of the neighbours (issue 15), against the real mail stack: a
+//! slow or broken neighbour must not stop complaint handling, and every
+//! fault ends in recovery or a loud exit.
+
+use crate::harness::*;
+use std::time::{Duration, Instant};
+
+/// Points the instance's `[smtp]` at `port`.
+fn smtp_port(inst: &Instance, port: u16) {
+    set_port(inst, "[smtp]", port);
+}
+
+/// Sets the `port` of a section of the instance's config.
+fn set_port(inst: &Instance, section: &str, port: u16) {
+    let text = std::fs::read_to_string(&inst.config).unwrap();
+    let (head, tail) = text.split_once(section).unwrap();
+    let mut lines: Vec<String> = tail.lines().map(str::to_string).collect();
+    for l in lines.iter_mut() {
+        if l.starts_with("port = ") {
+            *l = format!("port = {port}");
+            break;
+        }
+    }
+    std::fs::write(
+        &inst.config,
+        format!("{head}{section}{}\n", lines.join("\n")),
+    )
+    .unwrap();
+}
+
+fn run_log(inst: &Instance) -> String {
+    std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap_or_default()
+}
+
+#[test]
+fn a_hung_smtp_server_holds_up_no_complaint_and_sigterm_ends_in_seconds() {
+    let inst = Instance::new("hungsmtp");
+    // An SMTP server that accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    smtp_port(&inst, hung);
+    let mut child = inst.spawn_run();
+    let customers: Vec<String> = (1..=3).map(|n| inst.customer(n)).collect();
+    for (n, c) in customers.iter().enumerate() {
+        inst.send_complaint(
+            c,
+            &format!("h{n}"),
+            "Monteur niet gekomen",
+            "De monteur is niet gekomen en niemand heeft gebeld. Ik ben zeer ontevreden.",
+        );
+    }
+    // Complaints keep becoming cases while every letter waits on the server.
+    assert!(
+        wait_until(Duration::from_secs(30), || run_log(&inst)
+            .matches("new case KL-")
+            .count()
+            >= 3),
+        "complaints did not become cases while SMTP hung:\n{}",
+        run_log(&inst)
+    );
+    // SIGTERM ends it within 15 s, with exit 0.
+    let asked = Instant::now();
+    kill(&mut child, "TERM");
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(15),
+            "still running 15 s after SIGTERM:\n{}",
+            run_log(&inst)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}\n{}", run_log(&inst));
+    // A working server again: every letter goes out exactly once.
+    smtp_port(&inst, stack().smtp_port);
+    inst.once();
+    inst.once();
+    for c in &customers {
+        assert!(
+            wait_until(Duration::from_secs(10), || !fetch_all(c, "INBOX")
+                .is_empty()),
+            "{c} got no acknowledgement"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            fetch_all(c, "INBOX").len(),
+            1,
+            "{c}: exactly one acknowledgement"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_store_stops_run_and_once_with_the_recovery() {
+    let inst = Instance::new("damaged");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "d1",
+        "Monteur",
+        "De monteur is niet gekomen. Onacceptabel!",
+    );
+    inst.once_after(1);
+    assert_eq!(inst.cases().len(), 1);
+    // The store lost its newest changes (a copy put back, a damaged log).
+    let marker = inst.store_path().join("commits");
+    let n: u64 = std::fs::read_to_string(&marker)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::write(&marker, (n + 5).to_string()).unwrap();
+    for args in [&["once"][..], &["run"][..]] {
+        let out = inst.klachtd(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} must fail: {err}");
+        assert!(
+            err.contains("is damaged") && err.contains(&inst.store_path().display().to_string()),
+            "{err}"
+        );
+        assert!(
+            err.contains("klachtd import") && err.contains("backup"),
+            "{err}"
+        );
+        assert!(!err.contains("another klachtd"), "{err}");
+    }
+}
+
+/// A relay in front of Postfix that refuses every connection while `down`.
+fn flaky_relay(down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            if down.load(Ordering::SeqCst) {
+                drop(client);
+                continue;
+            }
+            let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", stack().smtp_port))
+            else {
+                continue;
+            };
+            let (mut c1, mut u1) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            let (mut c2, mut u2) = (client, upstream);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c1, &mut u1);
+                let _ = u1.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+/// Postfix refusing for a while with letters waiting: once it answers
+/// again every letter is out within 15 s, once. `KLACHTD_FAULT_FULL=1`
+/// runs the issue's size (100 complaints, two minutes); the default is 20
+/// complaints and 20 s.
+#[test]
+fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let full = std::env::var_os("KLACHTD_FAULT_FULL").is_some();
+    let (n, outage) = if full { (100, 120) } else { (20, 20) };
+    let inst = Instance::new("relaydown");
+    let down = std::sync::Arc::new(AtomicBool::new(true));
+    smtp_port(&inst, flaky_relay(down.clone()));
+    let mut child = inst.spawn_run();
+    let customers: Vec<String> = (1..=n).map(|i| inst.customer(i)).collect();
+    for (i, c) in customers.iter().enumerate() {
+        inst.send_complaint(
+            c,
+            &format!("r{i}"),
+            "Meter kapot",
+            "De meter is kapot en niemand komt. Onacceptabel.",
+        );
+    }
+    assert!(
+        wait_until(Duration::from_secs(60), || run_log(&inst)
+            .matches("new case KL-")
+            .count()
+            >= n as usize),
+        "{}",
+        run_log(&inst)
+    );
+    std::thread::sleep(Duration::from_secs(outage));
+    down.store(false, Ordering::SeqCst);
+    let back = Instant::now();
+    let all_out = wait_until(Duration::from_secs(15), || {
+        customers.iter().all(|c| !fetch_all(c, "INBOX").is_empty())
+    });
+    let took = back.elapsed();
+    kill(&mut child, "TERM");
+    let _ = child.wait();
+    assert!(
+        all_out,
+        "not every letter was out 15 s after the relay returned:\n{}",
+        run_log(&inst)
+    );
+    println!("{n} acknowledgements out {took:?} after the relay returned ({outage} s outage)");
+    std::thread::sleep(Duration::from_millis(500));
+    for c in &customers {
+        assert_eq!(
+            fetch_all(c, "INBOX").len(),
+            1,
+            "{c}: exactly one acknowledgement"
+        );
+    }
+}
+
+/// Rewrites a `key = value` line of the instance's config (`None` drops it).
+fn config_line(inst: &Instance, key: &str, value: Option<&str>) {
+    let text = std::fs::read_to_string(&inst.config).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            if l.starts_with(&format!("{key} = ")) {
+                value.map(|v| format!("{key} = {v}"))
+            } else {
+                Some(l.to_string())
+            }
+        })
+        .collect();
+    std::fs::write(&inst.config, lines.join("\n") + "\n").unwrap();
+}
+
+/// An IMAP proxy in front of Dovecot: while `down`, it cuts every open
+/// connection and refuses new ones (Dovecot restarting, as the daemon sees it).
+fn flaky_imap(down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Default::default();
+    let (cut, d) = (open.clone(), down.clone());
+    std::thread::spawn(move || loop {
+        if d.load(Ordering::SeqCst) {
+            for s in cut.lock().unwrap().drain(..) {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            if down.load(Ordering::SeqCst) {
+                continue;
+            }
+            let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", stack().imap_port))
+            else {
+                continue;
+            };
+            open.lock().unwrap().push(client.try_clone().unwrap());
+            open.lock().unwrap().push(upstream.try_clone().unwrap());
+            let (mut c1, mut u1) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            let (mut c2, mut u2) = (client, upstream);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c1, &mut u1);
+                let _ = u1.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn after_the_imap_server_restarts_the_daemon_is_back_within_70_seconds() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let inst = Instance::new("imapdown");
+    let down = std::sync::Arc::new(AtomicBool::new(false));
+    set_port(&inst, "[mailbox]", flaky_imap(down.clone()));
+    let mut child = inst.spawn_run();
+    assert!(wait_until(Duration::from_secs(15), || run_log(&inst)
+        .contains("IMAP connected")));
+    // Dovecot goes away for 20 s, during IDLE.
+    down.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(20));
+    down.store(false, Ordering::SeqCst);
+    let back = Instant::now();
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "i1",
+        "Meter",
+        "De meter is kapot en niemand reageert. Onacceptabel.",
+    );
+    let handled = wait_until(Duration::from_secs(70), || {
+        !fetch_all(&customer, "INBOX").is_empty()
+    });
+    let took = back.elapsed();
+    kill(&mut child, "TERM");
+    let _ = child.wait();
+    assert!(handled, "not back within 70 s:\n{}", run_log(&inst));
+    println!("back and answering {took:?} after the IMAP server returned");
+    assert_eq!(
+        run_log(&inst).matches("IMAP connected").count(),
+        2,
+        "{}",
+        run_log(&inst)
+    );
+}
+
+/// `KLACHTD_FAULT_FULL=1` runs the issue's batch of 300; the default is 100
+/// (the suite's other tests share the mail stack).
+#[test]
+fn mail_that_arrives_during_a_batch_is_handled_without_further_mail() {
+    let inst = Instance::new("batchrace");
+    // The default IDLE renewal: a missed notification would cost minutes.
+    config_line(&inst, "idle_renew_secs", None);
+    let n = if std::env::var_os("KLACHTD_FAULT_FULL").is_some() {
+        300
+    } else {
+        100
+    };
+    for i in 0..n {
+        inst.send_complaint(
+            &inst.customer(i),
+            &format!("b{i}"),
+            "Meter",
+            "De meter is kapot. Onacceptabel.",
+        );
+    }
+    assert!(wait_until(Duration::from_secs(60), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        >= n as usize));
+    let mut child = inst.spawn_run();
+    // While the batch is being processed, one more complaint.
+    assert!(wait_until(Duration::from_secs(60), || run_log(&inst)
+        .contains("new case KL-")));
+    let late = inst.customer(9999);
+    inst.send_complaint(
+        &late,
+        "late",
+        "Nog een",
+        "Ook bij mij is de meter kapot. Onacceptabel.",
+    );
+    let handled = wait_until(Duration::from_secs(60), || {
+        run_log(&inst).matches("new case KL-").count() > n as usize
+    });
+    kill(&mut child, "TERM");
+    let _ = child.wait();
+    assert!(
+        handled,
+        "the late complaint waited for a wake-up:\n{}",
+        run_log(&inst)
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
