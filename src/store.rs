@@ -142,6 +142,24 @@ pub enum StoreError {
         /// What was found.
         why: String,
     },
+    /// The store refused writes for longer than `store.stalled_exit_secs`.
+    #[error("the store at {path} has refused writes for {secs} s ({cause}); klachtd exits so that the service manager starts it again once there is space (free disk space first); mail stays on the server meanwhile")]
+    Stalled {
+        /// The store directory.
+        path: PathBuf,
+        /// How long it was retried.
+        secs: u64,
+        /// The last error.
+        cause: String,
+    },
+    /// The store is being reopened after a write failure.
+    #[error(
+        "the store at {path} is being reopened after a write failure; the next round tries again"
+    )]
+    Reopening {
+        /// The store directory.
+        path: PathBuf,
+    },
     /// The store directory could not be prepared.
     #[error("cannot prepare store directory {path}: {source}; check the path and its permissions")]
     Dir {
@@ -150,6 +168,29 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// Opens the sled database in `dir` with every tree.
+fn open_sled(dir: &Path) -> Result<Sled, StoreError> {
+    let sled_err = |source| sled_error(dir, source);
+    let db = sled::Config::new()
+        .path(dir.join("db"))
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|e| match &e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::InUse {
+                    path: dir.to_path_buf(),
+                }
+            }
+            _ => sled_err(e),
+        })?;
+    let trees = Tree::ALL
+        .iter()
+        .map(|t| db.open_tree(t.name()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sled_err)?;
+    Ok(Sled { db, trees })
 }
 
 /// A sled error, with corruption named as damage.
@@ -235,9 +276,16 @@ impl Batch {
 /// The store.
 #[derive(Clone)]
 pub struct Store {
+    /// The open sled database; `None` for a moment while it is reopened.
+    /// (Shared by clones: a reopen is seen by every holder.)
+    sled: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<Sled>>>>,
+    path: PathBuf,
+}
+
+/// One open sled database with its trees.
+struct Sled {
     db: sled::Db,
     trees: Vec<sled::Tree>,
-    path: PathBuf,
 }
 
 impl std::fmt::Debug for Store {
@@ -260,27 +308,10 @@ impl Store {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(dir_err)?;
         }
-        let sled_err = |source| sled_error(dir, source);
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match &e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::InUse {
-                        path: dir.to_path_buf(),
-                    }
-                }
-                _ => sled_err(e),
-            })?;
-        let trees = Tree::ALL
-            .iter()
-            .map(|t| db.open_tree(t.name()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sled_err)?;
         let store = Store {
-            db,
-            trees,
+            sled: std::sync::Arc::new(std::sync::RwLock::new(Some(std::sync::Arc::new(
+                open_sled(dir)?,
+            )))),
             path: dir.to_path_buf(),
         };
         if let (held, Some(written)) = store.commits()? {
@@ -302,7 +333,7 @@ impl Store {
     pub fn verify(&self) -> Result<u64, StoreError> {
         let mut n = 0;
         for t in Tree::ALL.iter().filter(|t| **t != Tree::Raw) {
-            for item in self.tree(*t).iter() {
+            for item in self.tree(*t)?.iter() {
                 item.map_err(|e| self.sled_err(e))?;
                 n += 1;
             }
@@ -318,7 +349,7 @@ impl Store {
     /// file beside it says were written (`None` for a store without one).
     fn commits(&self) -> Result<(u64, Option<u64>), StoreError> {
         let held = self
-            .tree(Tree::Meta)
+            .tree(Tree::Meta)?
             .get(COMMITS_KEY)
             .map_err(|e| self.sled_err(e))?
             .map(|v| u64_of(&v))
@@ -338,14 +369,48 @@ impl Store {
         }
     }
 
-    fn tree(&self, t: Tree) -> &sled::Tree {
-        &self.trees[t.index()]
+    /// The open database (an error while it is being reopened).
+    fn sled(&self) -> Result<std::sync::Arc<Sled>, StoreError> {
+        let guard = self.sled.read().unwrap_or_else(|p| p.into_inner());
+        guard.clone().ok_or_else(|| StoreError::Reopening {
+            path: self.path.clone(),
+        })
+    }
+
+    /// Closes and opens the database again: after an I/O error (a full
+    /// disk) sled takes no more writes in this process, a fresh open does
+    /// once there is space. Waits (a few seconds at most) for operations
+    /// still holding the old one.
+    pub fn reopen(&self) -> Result<(), StoreError> {
+        let mut guard = self.sled.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = guard.take() {
+            let mut old = old;
+            for _ in 0..100 {
+                match std::sync::Arc::try_unwrap(old) {
+                    Ok(last) => {
+                        drop(last);
+                        break;
+                    }
+                    Err(shared) => {
+                        old = shared;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                }
+            }
+        }
+        let fresh = open_sled(&self.path)?;
+        *guard = Some(std::sync::Arc::new(fresh));
+        Ok(())
+    }
+
+    fn tree(&self, t: Tree) -> Result<sled::Tree, StoreError> {
+        Ok(self.sled()?.trees[t.index()].clone())
     }
 
     /// Raw bytes at `key`.
     pub fn get_raw(&self, t: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .tree(t)
+            .tree(t)?
             .get(key)
             .map_err(|e| self.sled_err(e))?
             .map(|v| v.to_vec()))
@@ -361,7 +426,7 @@ impl Store {
 
     /// Every `(key, value)` under a prefix, in key order.
     pub fn scan_raw(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
-        self.tree(t)
+        self.tree(t)?
             .scan_prefix(prefix)
             .map(|r| {
                 r.map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -373,7 +438,7 @@ impl Store {
     /// Every `(key, value)` with a key below `end`, in key order (a due index
     /// read up to "now" without touching what lies beyond).
     pub fn scan_below(&self, t: Tree, end: &[u8]) -> Result<Vec<Entry>, StoreError> {
-        self.tree(t)
+        self.tree(t)?
             .range(..end)
             .map(|r| {
                 r.map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -392,7 +457,7 @@ impl Store {
 
     /// Keys under a prefix.
     pub fn keys(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.tree(t)
+        self.tree(t)?
             .scan_prefix(prefix)
             .keys()
             .map(|r| r.map(|k| k.to_vec()).map_err(|e| self.sled_err(e)))
@@ -439,7 +504,8 @@ impl Store {
         if batch.writes.is_empty() {
             return Ok(());
         }
-        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
+        let sled = self.sled()?;
+        let trees: Vec<&sled::Tree> = sled.trees.iter().collect();
         let result = trees.as_slice().transaction(|tx| {
             for (t, key, expected) in &batch.expects {
                 let actual = tx[t.index()].get(key)?;
@@ -478,7 +544,11 @@ impl Store {
 
     /// Flushes everything written so far to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+        self.sled()?
+            .db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| self.sled_err(e))
     }
 
     /// The store directory.
@@ -489,12 +559,12 @@ impl Store {
     /// A number larger than every one this store handed out before (sled's
     /// id generator: cheap, monotonic across restarts).
     pub fn next_sequence(&self) -> Result<u64, StoreError> {
-        self.db.generate_id().map_err(|e| self.sled_err(e))
+        self.sled()?.db.generate_id().map_err(|e| self.sled_err(e))
     }
 
     /// Atomically increments a counter in `Meta` and returns the new value.
     pub fn next_counter(&self, key: &str) -> Result<u64, StoreError> {
-        let tree = self.tree(Tree::Meta);
+        let tree = self.tree(Tree::Meta)?;
         let new = tree
             .update_and_fetch(key.as_bytes(), |old| {
                 let n = old

@@ -173,6 +173,7 @@ impl Config {
             .and_then(|s| s.check(&mut c));
         let store = c.section::<Store>(&table, "store", true).map(|s| Store {
             path: c.path(&s.path),
+            ..s
         });
         let policy: Option<PolicyRef> = c.section(&table, "policy", false);
         policy.iter().for_each(|p| p.check(&mut c));

@@ -178,6 +178,15 @@ pub struct Smtp {
 pub struct Store {
     /// Directory of the embedded store (created owner-only).
     pub path: PathBuf,
+    /// How long the daemon retries (and reopens) a store that cannot be
+    /// written (a full disk) before it exits non-zero, so the service
+    /// manager sees it. Mail stays on the server meanwhile.
+    #[serde(default = "default_stalled_exit")]
+    pub stalled_exit_secs: u64,
+}
+
+fn default_stalled_exit() -> u64 {
+    600
 }
 
 /// `[policy]`: which procedure applies.

@@ -284,6 +284,18 @@ impl Daemon {
         Ok(())
     }
 
+    /// Reopens the store after a write failure (sled takes no writes again
+    /// in a process after an I/O error; a fresh open does once there is
+    /// space). A failure to reopen is the next round's problem.
+    async fn reopen_store(self: &Arc<Self>) {
+        let me = self.clone();
+        match tokio::task::spawn_blocking(move || me.store.reopen()).await {
+            Ok(Ok(())) => tracing::debug!("store reopened"),
+            Ok(Err(e)) => tracing::debug!(error = %e, "store not reopened yet"),
+            Err(e) => tracing::debug!(error = %e, "store reopen task failed"),
+        }
+    }
+
     /// Sends whatever is due, woken by processing or each second, until shutdown.
     async fn send_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         loop {
@@ -308,19 +320,33 @@ impl Daemon {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), DaemonError> {
         let mut failures = 0u32;
+        let mut stalled = Stalled::default();
         while !*shutdown.borrow() {
             match self.watch_session(&mut shutdown).await {
                 Ok(()) => return Ok(()),
                 Err(WatchError::Store(e)) if is_damage(&e) => return Err(e.into()),
+                Err(WatchError::Store(e)) if stalled.too_long(&self.config.store) => {
+                    return Err(stalled_exit(&self.config.store, e).into())
+                }
                 Err(e) => {
                     failures += 1;
                     let delay = crate::intake::watcher::reconnect_backoff(failures);
-                    match &e {
+                    let delay = match &e {
                         WatchError::Store(store) => {
-                            tracing::error!(error = %store, retry_in = ?delay, "the store cannot take new mail; it stays on the server")
+                            let delay = delay.min(Duration::from_secs(10));
+                            if stalled.0.is_none() {
+                                tracing::error!(error = %store, retry_in = ?delay, "the store cannot take new mail; it stays on the server");
+                            }
+                            stalled.start();
+                            self.reopen_store().await;
+                            delay
                         }
-                        e => tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost"),
-                    }
+                        e => {
+                            stalled = Stalled::default();
+                            tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost");
+                            delay
+                        }
+                    };
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
                         _ = shutdown.changed() => return Ok(()),
@@ -374,19 +400,26 @@ impl Daemon {
     ) -> Result<(), DaemonError> {
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         let mut failures = 0u32;
+        let mut stalled = Stalled::default();
         loop {
             let me = self.clone();
             match tokio::task::spawn_blocking(move || me.process().and_then(|_| me.fire_timers()))
                 .await
             {
                 Ok(Ok(_)) => {
+                    stalled = Stalled::default();
                     if failures > 0 {
                         tracing::info!("the store takes writes again; processing resumed");
                     }
                     failures = 0;
                 }
                 Ok(Err(e)) if is_damage(&e) => return Err(e.into()),
+                Ok(Err(e)) if stalled.too_long(&self.config.store) => {
+                    return Err(stalled_exit(&self.config.store, e).into())
+                }
                 Ok(Err(e)) => {
+                    stalled.start();
+                    self.reopen_store().await;
                     // One ERROR when it starts, then quiet retries with backoff.
                     if failures == 0 {
                         tracing::error!(error = %e, "the store cannot be written (disk full?); processing waits and retries by itself");
@@ -417,6 +450,31 @@ impl Daemon {
                 _ = shutdown.changed() => return Ok(()),
             }
         }
+    }
+}
+
+/// Since when the store has refused writes.
+#[derive(Debug, Default)]
+struct Stalled(Option<std::time::Instant>);
+
+impl Stalled {
+    fn start(&mut self) {
+        self.0.get_or_insert_with(std::time::Instant::now);
+    }
+
+    /// Whether the store has refused writes longer than the config allows.
+    fn too_long(&self, store: &crate::config::Store) -> bool {
+        self.0
+            .is_some_and(|t| t.elapsed() >= Duration::from_secs(store.stalled_exit_secs))
+    }
+}
+
+/// The error a daemon exits with when the store stayed unwritable.
+fn stalled_exit(store: &crate::config::Store, e: StoreError) -> StoreError {
+    StoreError::Stalled {
+        path: store.path.clone(),
+        secs: store.stalled_exit_secs,
+        cause: e.to_string(),
     }
 }
 

@@ -367,3 +367,209 @@ fn mail_that_arrives_during_a_batch_is_handled_without_further_mail() {
             .join("\n")
     );
 }
+
+/// A small tmpfs for the store (root only: skipped, saying so, otherwise).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(dir.to_path_buf()))
+    }
+
+    /// Fills the disk to the last byte.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.0.join("filler")).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let small = [0u8; 512];
+        while f.write_all(&small).is_ok() {}
+        let _ = f.sync_all();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.0.join("filler")).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A full disk: mail stays on the server, the daemon says what is wrong
+/// (the store, not IMAP), retries, and after `store.stalled_exit_secs`
+/// exits non-zero so the service manager restarts it (sled takes no
+/// writes again in a process that met an I/O error); started again with
+/// space, it takes everything.
+#[test]
+fn a_full_disk_keeps_mail_on_the_server_and_ends_in_a_loud_exit_then_recovery() {
+    let inst = Instance::new("fulldisk");
+    let mnt = inst.dir.path().join("disk");
+    let Some(disk) = SmallDisk::mount(&mnt, "16m") else {
+        println!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    config_line(
+        &inst,
+        "path",
+        Some(&format!(
+            "\"{}\"\nstalled_exit_secs = 10",
+            mnt.join("store").display()
+        )),
+    );
+    let mut child = inst.spawn_run();
+    let first = inst.customer(1);
+    inst.send_complaint(&first, "f1", "Meter", "De meter is kapot. Onacceptabel.");
+    assert!(
+        wait_until(Duration::from_secs(20), || !fetch_all(&first, "INBOX")
+            .is_empty()),
+        "{}",
+        run_log(&inst)
+    );
+    disk.fill();
+    let later: Vec<String> = (2..=4).map(|n| inst.customer(n)).collect();
+    let mids: Vec<String> = later
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            inst.send_complaint(
+                c,
+                &format!("f{}", i + 2),
+                "Meter",
+                "Ook mijn meter is kapot. Onacceptabel.",
+            )
+        })
+        .collect();
+    // A loud exit, non-zero, naming the store.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the daemon sat still with a full disk:\n{}",
+            run_log(&inst)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let log = run_log(&inst);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("refused writes") && log.contains("free disk space"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("IMAP connection lost"),
+        "store faults are named as such:\n{log}"
+    );
+    assert_eq!(
+        log.matches("the store cannot take new mail").count(),
+        1,
+        "one ERROR, not one per retry:\n{log}"
+    );
+    let inbox: Vec<String> = fetch_all(&inst.complaints, "INBOX")
+        .iter()
+        .filter_map(|m| header(m, "Message-ID"))
+        .collect();
+    for mid in &mids {
+        assert!(
+            inbox.iter().any(|h| h.contains(mid.as_str())),
+            "{mid} must stay on the server while the store cannot take it:\n{log}"
+        );
+    }
+    // Space again, started again (as systemd does): everything is handled.
+    disk.free();
+    let mut child = inst.spawn_run();
+    let handled = wait_until(Duration::from_secs(60), || {
+        later.iter().all(|c| fetch_all(c, "INBOX").len() == 1)
+    });
+    kill(&mut child, "TERM");
+    let _ = child.wait();
+    assert!(
+        handled,
+        "not recovered after the restart:\n{}",
+        run_log(&inst)
+    );
+    assert_eq!(fetch_all(&first, "INBOX").len(), 1, "nothing twice");
+}
+
+#[test]
+fn a_full_disk_keeps_mail_on_the_server_and_the_same_process_resumes() {
+    let inst = Instance::new("fullresume");
+    let mnt = inst.dir.path().join("disk");
+    let Some(disk) = SmallDisk::mount(&mnt, "16m") else {
+        println!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    config_line(
+        &inst,
+        "path",
+        Some(&format!("\"{}\"", mnt.join("store").display())),
+    );
+    let mut child = inst.spawn_run();
+    let first = inst.customer(1);
+    inst.send_complaint(&first, "g1", "Meter", "De meter is kapot. Onacceptabel.");
+    assert!(
+        wait_until(Duration::from_secs(20), || !fetch_all(&first, "INBOX")
+            .is_empty()),
+        "{}",
+        run_log(&inst)
+    );
+    disk.fill();
+    let later: Vec<String> = (2..=4).map(|n| inst.customer(n)).collect();
+    let mids: Vec<String> = later
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            inst.send_complaint(
+                c,
+                &format!("g{}", i + 2),
+                "Meter",
+                "Ook mijn meter is kapot. Onacceptabel.",
+            )
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(6));
+    let inbox: Vec<String> = fetch_all(&inst.complaints, "INBOX")
+        .iter()
+        .filter_map(|m| header(m, "Message-ID"))
+        .collect();
+    for mid in &mids {
+        assert!(
+            inbox.iter().any(|h| h.contains(mid.as_str())),
+            "{mid} must stay on the server while the store cannot take it:\n{}",
+            run_log(&inst)
+        );
+    }
+    // Space again: the same process takes it all within a minute.
+    disk.free();
+    let freed = Instant::now();
+    let handled = wait_until(Duration::from_secs(60), || {
+        later.iter().all(|c| fetch_all(c, "INBOX").len() == 1)
+    });
+    let took = freed.elapsed();
+    let running = child.try_wait().unwrap().is_none();
+    kill(&mut child, "TERM");
+    let status = child.wait().unwrap();
+    let log = run_log(&inst);
+    assert!(handled && running, "not resumed by itself:\n{log}");
+    assert!(status.success(), "{log}");
+    println!("resumed {took:?} after space was freed");
+    assert!(
+        !log.contains("IMAP connection lost"),
+        "store faults are named as such:\n{log}"
+    );
+    assert_eq!(fetch_all(&first, "INBOX").len(), 1, "nothing twice");
+}
