@@ -3,6 +3,7 @@
 //! fault ends in recovery or a loud exit.
 
 use crate::harness::*;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Points the instance's `[smtp]` at `port`.
@@ -407,28 +408,24 @@ impl Drop for SmallDisk {
     }
 }
 
-/// A full disk: mail stays on the server, the daemon says what is wrong
-/// (the store, not IMAP), retries, and after `store.stalled_exit_secs`
-/// exits non-zero so the service manager restarts it (sled takes no
-/// writes again in a process that met an I/O error); started again with
-/// space, it takes everything.
-#[test]
-fn a_full_disk_keeps_mail_on_the_server_and_ends_in_a_loud_exit_then_recovery() {
-    let inst = Instance::new("fulldisk");
+/// A daemon on a tmpfs that is then filled, with three complaints sent
+/// after: they must stay on the server. `None` (skipped) without root.
+fn full_disk(
+    name: &str,
+    store_extra: &str,
+) -> Option<(Instance, SmallDisk, Child, String, Vec<String>)> {
+    let inst = Instance::new(name);
     let mnt = inst.dir.path().join("disk");
     let Some(disk) = SmallDisk::mount(&mnt, "16m") else {
         println!("SKIPPED: mounting a tmpfs needs root");
-        return;
+        return None;
     };
     config_line(
         &inst,
         "path",
-        Some(&format!(
-            "\"{}\"\nstalled_exit_secs = 10",
-            mnt.join("store").display()
-        )),
+        Some(&format!("\"{}\"{store_extra}", mnt.join("store").display())),
     );
-    let mut child = inst.spawn_run();
+    let child = inst.spawn_run();
     let first = inst.customer(1);
     inst.send_complaint(&first, "f1", "Meter", "De meter is kapot. Onacceptabel.");
     assert!(
@@ -451,7 +448,61 @@ fn a_full_disk_keeps_mail_on_the_server_and_ends_in_a_loud_exit_then_recovery() 
             )
         })
         .collect();
-    // A loud exit, non-zero, naming the store.
+    std::thread::sleep(Duration::from_secs(6));
+    let inbox: Vec<String> = fetch_all(&inst.complaints, "INBOX")
+        .iter()
+        .filter_map(|m| header(m, "Message-ID"))
+        .collect();
+    for mid in &mids {
+        assert!(
+            inbox.iter().any(|h| h.contains(mid.as_str())),
+            "{mid} must stay on the server while the store cannot take it:\n{}",
+            run_log(&inst)
+        );
+    }
+    Some((inst, disk, child, first, later))
+}
+
+#[test]
+fn a_full_disk_keeps_mail_on_the_server_and_the_same_process_resumes() {
+    let Some((inst, disk, mut child, first, later)) = full_disk("fullresume", "") else {
+        return;
+    };
+    // Space again: the same process takes it all within a minute.
+    disk.free();
+    let freed = Instant::now();
+    let handled = wait_until(Duration::from_secs(60), || {
+        later.iter().all(|c| fetch_all(c, "INBOX").len() == 1)
+    });
+    let took = freed.elapsed();
+    let running = child.try_wait().unwrap().is_none();
+    kill(&mut child, "TERM");
+    let status = child.wait().unwrap();
+    let log = run_log(&inst);
+    assert!(handled && running, "not resumed by itself:\n{log}");
+    assert!(status.success(), "{log}");
+    println!("resumed {took:?} after space was freed");
+    assert!(
+        !log.contains("IMAP connection lost"),
+        "store faults are named as such:\n{log}"
+    );
+    assert_eq!(
+        log.matches("the store cannot take new mail").count(),
+        1,
+        "one ERROR, not one per retry:\n{log}"
+    );
+    assert_eq!(fetch_all(&first, "INBOX").len(), 1, "nothing twice");
+}
+
+/// With `store.stalled_exit_secs` passed, a loud exit naming the store;
+/// started again with space (as systemd does), it takes everything.
+#[test]
+fn a_full_disk_that_lasts_ends_in_a_loud_exit_then_recovery() {
+    let Some((inst, disk, mut child, first, later)) =
+        full_disk("fulldisk", "\nstalled_exit_secs = 10")
+    else {
+        return;
+    };
     let started = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -470,26 +521,6 @@ fn a_full_disk_keeps_mail_on_the_server_and_ends_in_a_loud_exit_then_recovery() 
         log.contains("refused writes") && log.contains("free disk space"),
         "{log}"
     );
-    assert!(
-        !log.contains("IMAP connection lost"),
-        "store faults are named as such:\n{log}"
-    );
-    assert_eq!(
-        log.matches("the store cannot take new mail").count(),
-        1,
-        "one ERROR, not one per retry:\n{log}"
-    );
-    let inbox: Vec<String> = fetch_all(&inst.complaints, "INBOX")
-        .iter()
-        .filter_map(|m| header(m, "Message-ID"))
-        .collect();
-    for mid in &mids {
-        assert!(
-            inbox.iter().any(|h| h.contains(mid.as_str())),
-            "{mid} must stay on the server while the store cannot take it:\n{log}"
-        );
-    }
-    // Space again, started again (as systemd does): everything is handled.
     disk.free();
     let mut child = inst.spawn_run();
     let handled = wait_until(Duration::from_secs(60), || {
@@ -501,75 +532,6 @@ fn a_full_disk_keeps_mail_on_the_server_and_ends_in_a_loud_exit_then_recovery() 
         handled,
         "not recovered after the restart:\n{}",
         run_log(&inst)
-    );
-    assert_eq!(fetch_all(&first, "INBOX").len(), 1, "nothing twice");
-}
-
-#[test]
-fn a_full_disk_keeps_mail_on_the_server_and_the_same_process_resumes() {
-    let inst = Instance::new("fullresume");
-    let mnt = inst.dir.path().join("disk");
-    let Some(disk) = SmallDisk::mount(&mnt, "16m") else {
-        println!("SKIPPED: mounting a tmpfs needs root");
-        return;
-    };
-    config_line(
-        &inst,
-        "path",
-        Some(&format!("\"{}\"", mnt.join("store").display())),
-    );
-    let mut child = inst.spawn_run();
-    let first = inst.customer(1);
-    inst.send_complaint(&first, "g1", "Meter", "De meter is kapot. Onacceptabel.");
-    assert!(
-        wait_until(Duration::from_secs(20), || !fetch_all(&first, "INBOX")
-            .is_empty()),
-        "{}",
-        run_log(&inst)
-    );
-    disk.fill();
-    let later: Vec<String> = (2..=4).map(|n| inst.customer(n)).collect();
-    let mids: Vec<String> = later
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            inst.send_complaint(
-                c,
-                &format!("g{}", i + 2),
-                "Meter",
-                "Ook mijn meter is kapot. Onacceptabel.",
-            )
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(6));
-    let inbox: Vec<String> = fetch_all(&inst.complaints, "INBOX")
-        .iter()
-        .filter_map(|m| header(m, "Message-ID"))
-        .collect();
-    for mid in &mids {
-        assert!(
-            inbox.iter().any(|h| h.contains(mid.as_str())),
-            "{mid} must stay on the server while the store cannot take it:\n{}",
-            run_log(&inst)
-        );
-    }
-    // Space again: the same process takes it all within a minute.
-    disk.free();
-    let freed = Instant::now();
-    let handled = wait_until(Duration::from_secs(60), || {
-        later.iter().all(|c| fetch_all(c, "INBOX").len() == 1)
-    });
-    let took = freed.elapsed();
-    let running = child.try_wait().unwrap().is_none();
-    kill(&mut child, "TERM");
-    let status = child.wait().unwrap();
-    let log = run_log(&inst);
-    assert!(handled && running, "not resumed by itself:\n{log}");
-    assert!(status.success(), "{log}");
-    println!("resumed {took:?} after space was freed");
-    assert!(
-        !log.contains("IMAP connection lost"),
-        "store faults are named as such:\n{log}"
     );
     assert_eq!(fetch_all(&first, "INBOX").len(), 1, "nothing twice");
 }
