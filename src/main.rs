@@ -28,11 +28,17 @@ fn main() {
     }
 }
 
+/// Logs to standard error: the filter from `RUST_LOG` (what every Rust
+/// operator tries first), else `KLACHTD_LOG`, else `info`; colours only on
+/// a terminal (a file or the journal gets plain text).
 fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KLACHTD_LOG")
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("KLACHTD_LOG"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();

@@ -80,6 +80,10 @@ fn a_hung_smtp_server_holds_up_no_complaint_and_sigterm_ends_in_seconds() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}\n{}", run_log(&inst));
+    assert!(
+        !run_log(&inst).contains('\u{1b}'),
+        "a log written to a file has no escape codes"
+    );
     // A working server again: every letter goes out exactly once.
     smtp_port(&inst, stack().smtp_port);
     inst.once();
