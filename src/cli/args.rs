@@ -156,7 +156,7 @@ pub enum CasesCommand {
         /// Print JSON (one array).
         #[arg(long)]
         json: bool,
-        /// Only cases in this state.
+        /// Only cases in this state (ontvangen, in_behandeling, …) or group (open, closed).
         #[arg(long)]
         state: Option<String>,
         /// Only cases of this handler.

@@ -10,6 +10,7 @@ use klachtd::cases::event::Event;
 use klachtd::cases::id::CaseId;
 use klachtd::cases::lookup;
 use klachtd::cases::policy::Policy;
+use klachtd::cases::state::State;
 use klachtd::deadline::Calendar;
 use klachtd::letters::outbox;
 use klachtd::procedure::{conversation, timers};
@@ -50,6 +51,34 @@ pub fn cases(env: &Env, command: &CasesCommand) -> Result<i32> {
     }
 }
 
+/// The states `--state` names: one state (`in_behandeling`, also written
+/// `in-behandeling`), or a group: `open` (not closed) or `closed`/`gesloten`
+/// groups (closed or not taken into treatment). Anything else is an error
+/// that lists what is accepted.
+fn states(s: &str) -> Result<Vec<State>> {
+    let s = s.trim().to_lowercase().replace('-', "_");
+    let group = |closed: bool| {
+        State::ALL
+            .into_iter()
+            .filter(|x| x.is_closed() == closed)
+            .collect()
+    };
+    match s.as_str() {
+        "open" | "lopend" => Ok(group(false)),
+        "closed" | "dicht" | "afgesloten" => Ok(group(true)),
+        _ => State::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .map(|x| vec![x])
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--state {s}: use open, closed or one of {}",
+                    State::ALL.map(|x| x.as_str()).join(", ")
+                )
+            }),
+    }
+}
+
 /// The cases, filtered by state, handler and being overdue.
 fn list(
     v: &View<'_>,
@@ -58,7 +87,8 @@ fn list(
 ) -> Result<i32> {
     let mut all = lookup::all(v.store)?;
     if let Some(s) = state {
-        all.retain(|c| c.state.as_str() == s);
+        let wanted = states(s)?;
+        all.retain(|c| wanted.contains(&c.state));
     }
     if let Some(h) = handler {
         all.retain(|c| {
@@ -253,4 +283,25 @@ fn timeline(events: &[Event]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_filters_take_every_state_and_the_groups_and_refuse_the_rest() {
+        assert_eq!(states("in-behandeling").unwrap(), [State::InBehandeling]);
+        assert_eq!(states("gesloten").unwrap(), [State::Gesloten]);
+        let open = states("open").unwrap();
+        assert!(open.contains(&State::Ontvangen) && !open.contains(&State::Gesloten));
+        assert!(states("closed")
+            .unwrap()
+            .contains(&State::NietInBehandeling));
+        let err = states("bezig").unwrap_err().to_string();
+        assert!(
+            err.contains("open, closed") && err.contains("wacht_op_klager"),
+            "{err}"
+        );
+    }
 }
