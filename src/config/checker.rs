@@ -101,6 +101,25 @@ impl Checker {
         if let Some(file) = source.file {
             let key = format!("{section}.password_file");
             let full = self.readable_file(&key, file)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&full)
+                    .map(|m| m.permissions().mode())
+                    .unwrap_or(0);
+                if mode & 0o077 != 0 {
+                    self.problem(
+                        key,
+                        format!(
+                            "{} can be read by others (mode {:o}); run `chmod 600 {}`",
+                            full.display(),
+                            mode & 0o777,
+                            full.display()
+                        ),
+                    );
+                    return None;
+                }
+            }
             return match std::fs::read_to_string(&full) {
                 Ok(s) => {
                     let s = s.trim_end_matches(['\r', '\n']).to_string();

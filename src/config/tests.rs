@@ -5,6 +5,11 @@ use super::*;
 
 fn write_password(dir: &Path) {
     std::fs::write(dir.join("pw"), "geheim\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("pw"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
 }
 
 fn text(org_section: &str, extra: &str) -> String {
@@ -117,4 +122,25 @@ fn staff_are_known_by_address_domain_and_directory_name() {
         Some("ruud@org.nl")
     );
     assert_eq!(c.staff_named_in("niemand"), None);
+}
+
+#[test]
+fn a_password_file_others_can_read_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    write_password(dir.path());
+    std::fs::set_permissions(
+        dir.path().join("pw"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let r = Config::from_str_at(
+        &text("organisation", ""),
+        &dir.path().join("k.toml"),
+        dir.path(),
+    );
+    let p = problems(r).to_string();
+    assert!(
+        p.contains("mailbox.password_file") && p.contains("chmod 600"),
+        "{p}"
+    );
 }

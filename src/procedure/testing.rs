@@ -46,6 +46,11 @@ impl Fixture {
     pub fn new(preset: &str, now: &str, staff_extra: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pw"), "geheim\n").unwrap();
+        std::fs::set_permissions(
+            dir.path().join("pw"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         let text = format!(
             r#"[organisation]

@@ -167,6 +167,11 @@ fn explain_names_rules_and_matched_text() {
 
 fn config_with_rules(dir: &Path, rules: &str) -> std::path::PathBuf {
     std::fs::write(dir.join("pw"), "x\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("pw"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     std::fs::write(dir.join("rules.toml"), rules).unwrap();
     let cfg = format!(
         "[organization]\nname = \"T\"\ncomplaints_address = \"klachten@example.test\"\n[mailbox]\nhost = \"127.0.0.1\"\nport = 143\ntls = \"none\"\nusername = \"k\"\npassword_file = \"pw\"\n[smtp]\nhost = \"127.0.0.1\"\nport = 25\ntls = \"none\"\nfrom = \"K <klachten@example.test>\"\n[store]\npath = \"store\"\n[templates]\ndir = \"{}\"\n[classifier]\nrules = \"rules.toml\"\n",

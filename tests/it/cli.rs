@@ -14,6 +14,11 @@ fn klachtd(config: &Path, args: &[&str]) -> std::process::Output {
 
 fn good_config(dir: &Path) -> std::path::PathBuf {
     std::fs::write(dir.join("pw"), "geheim-wachtwoord-123\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("pw"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let text = format!(
         r#"[organization]
 name = "T"

@@ -128,6 +128,11 @@ impl Instance {
             format!("{}\n", s.password),
         )
         .unwrap();
+        std::fs::set_permissions(
+            dir.path().join("imap-password"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let port = if opts.tls == "tls" {
             s.imaps_port
         } else {
