@@ -321,10 +321,16 @@ impl Daemon {
     ) -> Result<(), DaemonError> {
         let mut failures = 0u32;
         let mut stalled = Stalled::default();
+        let mut ever_connected = false;
         while !*shutdown.borrow() {
-            match self.watch_session(&mut shutdown).await {
+            match self.watch_session(&mut shutdown, &mut ever_connected).await {
                 Ok(()) => return Ok(()),
                 Err(WatchError::Store(e)) if is_damage(&e) => return Err(e.into()),
+                // A wrong password or certificate at start-up will not mend
+                // itself: exit non-zero so the service manager shows it.
+                Err(e @ (WatchError::Login { .. } | WatchError::Tls(_))) if !ever_connected => {
+                    return Err(e.into())
+                }
                 Err(WatchError::Store(e)) if stalled.too_long(&self.config.store) => {
                     return Err(stalled_exit(&self.config.store, e).into())
                 }
@@ -357,8 +363,13 @@ impl Daemon {
         Ok(())
     }
 
-    async fn watch_session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), WatchError> {
+    async fn watch_session(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+        ever_connected: &mut bool,
+    ) -> Result<(), WatchError> {
         let mut session = self.watcher.connect().await?;
+        *ever_connected = true;
         tracing::info!(
             idle = session.caps.idle,
             r#move = session.caps.r#move,

@@ -539,3 +539,34 @@ fn a_full_disk_that_lasts_ends_in_a_loud_exit_then_recovery() {
     );
     assert_eq!(fetch_all(&first, "INBOX").len(), 1, "nothing twice");
 }
+
+#[test]
+fn run_with_a_wrong_password_exits_non_zero_naming_the_keys() {
+    let inst = Instance::new("wrongpw");
+    std::fs::write(
+        inst.dir.path().join("imap-password"),
+        "niet-het-wachtwoord\n",
+    )
+    .unwrap();
+    let mut child = inst.spawn_run();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            kill(&mut child, "KILL");
+            panic!(
+                "still running 30 s with a wrong password:\n{}",
+                run_log(&inst)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let log = run_log(&inst);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("mailbox.username") && log.contains("password"),
+        "{log}"
+    );
+}
