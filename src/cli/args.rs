@@ -47,7 +47,11 @@ pub enum Command {
     /// One full cycle (fetch, process, send), then exit.
     Once,
     /// Validate config, policy and templates; exit non-zero on problems.
-    Check,
+    Check {
+        /// Also log in to IMAP (both folders) and open an SMTP session, without sending.
+        #[arg(long)]
+        connect: bool,
+    },
     /// Classify raw messages (FILE or - for standard input); built-in rules without a config.
     Classify {
         /// One JSON object per input line.

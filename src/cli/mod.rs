@@ -25,7 +25,7 @@ pub fn dispatch(env: &Env) -> Result<i32> {
     match &env.cli.command {
         Command::Run => run::run(env),
         Command::Once => run::once(env),
-        Command::Check => check::check(env),
+        Command::Check { connect } => check::check(env, *connect),
         Command::Classify {
             json,
             explain,

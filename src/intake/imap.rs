@@ -123,6 +123,16 @@ impl Session {
         Ok(())
     }
 
+    /// Examines `folder` read-only (it must exist; nothing is created).
+    pub async fn examine(&mut self, folder: &str) -> Result<(), WatchError> {
+        self.selected = None;
+        self.inner
+            .examine(folder)
+            .await
+            .map(|_| ())
+            .map_err(cmd_err("EXAMINE"))
+    }
+
     /// Selects `folder` (always anew: SELECT reports what is there now).
     pub async fn select(&mut self, folder: &str) -> Result<async_imap::types::Mailbox, WatchError> {
         self.selected = None;
@@ -227,7 +237,23 @@ impl Session {
 pub(crate) fn cmd_err(command: &str) -> impl Fn(async_imap::error::Error) -> WatchError + '_ {
     move |e| WatchError::Command {
         command: command.to_string(),
-        reason: e.to_string(),
+        reason: server_words(&e),
+    }
+}
+
+/// What the server said, as words (a NO or BAD carries its text; the
+/// error's own Display would print a Rust struct).
+fn server_words(e: &async_imap::error::Error) -> String {
+    match e {
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+            // async-imap writes the response as `Outcome { code: …,
+            // information: Some("…") }`: keep the server's sentence.
+            text.split_once("information: Some(\"")
+                .and_then(|(_, rest)| rest.rsplit_once("\")"))
+                .map(|(words, _)| words.replace("\\\"", "\""))
+                .unwrap_or_else(|| text.clone())
+        }
+        other => other.to_string(),
     }
 }
 

@@ -205,6 +205,17 @@ impl Transport {
         Ok(report)
     }
 
+    /// Opens an SMTP session (EHLO, STARTTLS and AUTH as configured) and
+    /// closes it without sending: the server's words on failure.
+    pub async fn test_connection(&self) -> Result<(), String> {
+        match tokio::time::timeout(self.timeout, self.inner.test_connection()).await {
+            Err(_) => Err(format!("no answer within {:?}", self.timeout)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Ok(false)) => Err("the server did not answer NOOP".into()),
+            Ok(Ok(true)) => Ok(()),
+        }
+    }
+
     /// Whether the relay is known unreachable until after `now`.
     fn relay_down(&self, now: DateTime<Utc>) -> bool {
         self.server

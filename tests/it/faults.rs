@@ -570,3 +570,72 @@ fn run_with_a_wrong_password_exits_non_zero_naming_the_keys() {
         "{log}"
     );
 }
+
+/// `check --connect` against the real servers: 0 on the good config; for
+/// each fault a non-zero exit naming the key.
+#[test]
+fn check_connect_names_the_key_of_each_fault() {
+    let check = |inst: &Instance| {
+        let out = inst.klachtd(&["check", "--connect"]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let good = Instance::new("checkgood");
+    let (ok, text) = check(&good);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("mailbox.folder") && text.contains("SMTP"),
+        "{text}"
+    );
+
+    let wrong_pw = Instance::new("checkpw");
+    std::fs::write(wrong_pw.dir.path().join("imap-password"), "fout\n").unwrap();
+    let (ok, text) = check(&wrong_pw);
+    assert!(!ok && text.contains("mailbox.username"), "{text}");
+
+    let wrong_port = Instance::new("checkport");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    set_port(&wrong_port, "[mailbox]", closed);
+    let (ok, text) = check(&wrong_port);
+    assert!(
+        !ok && text.contains("mailbox.port") && text.contains(&closed.to_string()),
+        "{text}"
+    );
+
+    let no_folder = Instance::new("checkfolder");
+    let conf = std::fs::read_to_string(&no_folder.config).unwrap();
+    std::fs::write(
+        &no_folder.config,
+        conf.replacen("[mailbox]\n", "[mailbox]\nfolder = \"Bestaat-niet\"\n", 1),
+    )
+    .unwrap();
+    let (ok, text) = check(&no_folder);
+    assert!(
+        !ok && text.contains("mailbox.folder") && text.contains("Bestaat-niet"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Outcome {"),
+        "the server's words, not a Rust struct: {text}"
+    );
+
+    let s = stack();
+    let wrong_ca = Instance::with(
+        "checkca",
+        Options {
+            tls: "tls",
+            ca: Some(s.other_ca.clone()),
+            ..Options::default()
+        },
+    );
+    let (ok, text) = check(&wrong_ca);
+    assert!(!ok && text.contains("mailbox.ca_file"), "{text}");
+}
