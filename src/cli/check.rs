@@ -13,11 +13,21 @@ pub fn check(env: &Env, connect: bool) -> Result<i32> {
     let path = env.config_path();
     let problems = match Config::load(&path) {
         Ok(config) => match Rules::load(&config) {
-            Ok(_) => {
+            Ok(rules) => {
                 println!(
                     "{}: configuration, policy and templates are valid",
                     path.display()
                 );
+                let own = rules.letters.overridden();
+                if own.is_empty() {
+                    println!("templates: the built-in ones");
+                } else {
+                    println!(
+                        "templates: built in, overridden by {}: {}",
+                        rules.letters.dir().display(),
+                        own.join(", ")
+                    );
+                }
                 for note in &config.renamed {
                     println!("note: {note}");
                 }

@@ -10,6 +10,10 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The release's templates, built into the binary.
+static BUILTIN: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates");
+
 /// Letters klachtd needs in every language it writes.
 pub const REQUIRED: &[&str] = &[
     "ontvangstbevestiging",
@@ -99,10 +103,13 @@ pub struct Letters {
     env: Environment<'static>,
     sources: BTreeMap<String, String>,
     dir: PathBuf,
+    overridden: Vec<String>,
 }
 
 impl Letters {
-    /// Loads every `<lang>/<name>.txt.j2` under `dir`; a syntax error fails.
+    /// The built-in templates, overridden file by file by every
+    /// `<lang>/<name>.txt.j2` under `dir` (which need not exist); a syntax
+    /// error fails.
     pub fn load(dir: &Path) -> Result<Letters, LetterError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -110,7 +117,24 @@ impl Letters {
         env.add_filter("datum", filter_datum);
         env.add_filter("wrap", filter_wrap);
         env.add_filter("termijn", filter_termijn);
-        let mut sources = BTreeMap::new();
+        // The release's templates are built in; the folder overrides them
+        // file by file (and may add languages' letters of its own).
+        let mut all: BTreeMap<String, String> = BTreeMap::new();
+        for lang in LANGUAGES {
+            for f in BUILTIN
+                .get_dir(lang)
+                .map(|d| d.files())
+                .into_iter()
+                .flatten()
+            {
+                let file = f.path().file_name().unwrap_or_default().to_string_lossy();
+                if let (Some(stem), Some(text)) = (file.strip_suffix(".txt.j2"), f.contents_utf8())
+                {
+                    all.insert(format!("{lang}/{stem}"), text.to_string());
+                }
+            }
+        }
+        let mut overridden = Vec::new();
         let read_dir = |p: &Path| {
             std::fs::read_dir(p).map_err(|source| LetterError::Read {
                 path: p.to_path_buf(),
@@ -135,21 +159,34 @@ impl Letters {
                     })?;
                 let file = path.file_name().unwrap_or_default().to_string_lossy();
                 let name = format!("{lang}/{}", file.trim_end_matches(".txt.j2"));
-                // Subject line and body are separate templates, so nothing a
-                // variable holds (a newline, say) can move text between them.
-                let (subject, body) = split_source(&name, &source)?;
-                env.add_template_owned(format!("{name}#subject"), subject)
-                    .map_err(|e| template_error(&name, &e))?;
-                env.add_template_owned(format!("{name}#body"), body)
-                    .map_err(|e| template_error(&name, &e))?;
-                sources.insert(name, source);
+                if all.get(&name).is_some_and(|b| *b != source) {
+                    overridden.push(name.clone());
+                }
+                all.insert(name, source);
             }
+        }
+        let mut sources = BTreeMap::new();
+        for (name, source) in all {
+            // Subject line and body are separate templates, so nothing a
+            // variable holds (a newline, say) can move text between them.
+            let (subject, body) = split_source(&name, &source)?;
+            env.add_template_owned(format!("{name}#subject"), subject)
+                .map_err(|e| template_error(&name, &e))?;
+            env.add_template_owned(format!("{name}#body"), body)
+                .map_err(|e| template_error(&name, &e))?;
+            sources.insert(name, source);
         }
         Ok(Letters {
             env,
             sources,
             dir: dir.to_path_buf(),
+            overridden,
         })
+    }
+
+    /// The templates the folder changes from the built-in ones.
+    pub fn overridden(&self) -> &[String] {
+        &self.overridden
     }
 
     /// The directory the letters came from.
@@ -589,9 +626,14 @@ mod tests {
     }
 
     #[test]
-    fn missing_required_letter_is_reported() {
+    fn an_empty_folder_gets_every_required_letter_built_in_and_a_file_overrides_one() {
         let d = tempfile::tempdir().unwrap();
-        let p = Letters::check_dir(d.path(), "nl");
-        assert!(p.iter().any(|p| p.message.contains("ontvangstbevestiging")));
+        assert!(Letters::check_dir(d.path(), "nl").is_empty());
+        assert!(Letters::check_dir(&d.path().join("absent"), "en").is_empty());
+        let d = dir_with("bedankt", "Subject: Dank!\n\nDank u wel.\n");
+        let l = Letters::load(d.path()).unwrap();
+        assert_eq!(l.overridden(), ["nl/bedankt"]);
+        let r = l.render("nl", "bedankt", &sample_context()).unwrap();
+        assert_eq!(r.subject, "Dank!");
     }
 }

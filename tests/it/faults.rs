@@ -639,3 +639,56 @@ fn check_connect_names_the_key_of_each_fault() {
     let (ok, text) = check(&wrong_ca);
     assert!(!ok && text.contains("mailbox.ca_file"), "{text}");
 }
+
+/// The binary copied alone to an empty folder, with a config that names no
+/// templates folder: the built-in templates pass `check` and write the
+/// acknowledgement.
+#[test]
+fn the_binary_alone_checks_and_acknowledges_with_its_built_in_templates() {
+    let inst = Instance::new("alone");
+    let bin = inst.dir.path().join("klachtd");
+    std::fs::copy(env!("CARGO_BIN_EXE_klachtd"), &bin).unwrap();
+    let text = std::fs::read_to_string(&inst.config).unwrap();
+    let without: Vec<&str> = text
+        .lines()
+        .filter(|l| *l != "[templates]" && !l.starts_with("dir = "))
+        .collect();
+    std::fs::write(&inst.config, without.join("\n") + "\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&bin)
+            .arg("--config")
+            .arg(&inst.config)
+            .args(args)
+            .current_dir(inst.dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["check"]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("built-in"), "{said}");
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "a1",
+        "Monteur",
+        "De monteur is niet gekomen. Onacceptabel.",
+    );
+    assert!(wait_until(Duration::from_secs(10), || !fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .is_empty()));
+    let out = run(&["once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || !fetch_all(&customer, "INBOX")
+            .is_empty()),
+        "no acknowledgement"
+    );
+}
