@@ -58,6 +58,8 @@ pub struct Daemon {
     wake_worker: Notify,
     /// Wakes the sender when letters were queued.
     wake_sender: Notify,
+    /// What this process did since it started (logged at stop).
+    totals: Totals,
     /// Ends the watcher's wait when it has work (server copies to delete).
     wake_watcher: Notify,
 }
@@ -115,6 +117,7 @@ impl Daemon {
             watcher,
             wake_worker: Notify::new(),
             wake_sender: Notify::new(),
+            totals: Totals::default(),
             wake_watcher: Notify::new(),
         })
     }
@@ -132,7 +135,9 @@ impl Daemon {
 
     /// Processes every pending journal entry.
     pub fn process(&self) -> Result<processor::Report, StoreError> {
-        self.with_context(|ctx| processor::process_pending(&self.store, ctx))
+        let r = self.with_context(|ctx| processor::process_pending(&self.store, ctx))?;
+        self.totals.add_processed(&r);
+        Ok(r)
     }
 
     /// Runs `f` with the decision context of the current rules.
@@ -199,6 +204,7 @@ impl Daemon {
             .transport
             .send_due(&self.store, self.clock.as_ref())
             .await?;
+        self.totals.add_sent(&report);
         // Letters refused for good: the coordinator is told.
         for id in &report.failed_items {
             self.with_context(|ctx| bounce::undeliverable(&self.store, ctx, id))?;
@@ -269,10 +275,10 @@ impl Daemon {
         let _ = sender.await;
         // Drain: what is journalled is decided; sending gets a bounded time,
         // what is left goes out after the restart (exactly once: the outbox).
-        let p = self.process()?;
+        self.process()?;
         let bound = Duration::from_secs(self.config.outbox.drain_secs);
         match tokio::time::timeout(bound, self.send()).await {
-            Ok(Ok(s)) => tracing::info!(processed = ?p, sent = ?s, "drained, stopping"),
+            Ok(Ok(_)) => tracing::info!(since_start = %self.totals, "drained, stopping"),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "sending failed while stopping; the letters go out after the restart")
             }
@@ -461,6 +467,47 @@ impl Daemon {
                 _ = shutdown.changed() => return Ok(()),
             }
         }
+    }
+}
+
+/// What the daemon did since it started.
+#[derive(Debug, Default)]
+struct Totals {
+    cases: std::sync::atomic::AtomicU64,
+    messages: std::sync::atomic::AtomicU64,
+    dead: std::sync::atomic::AtomicU64,
+    sent: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
+}
+
+impl Totals {
+    fn add_processed(&self, r: &processor::Report) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.cases.fetch_add(r.new_cases.into(), Relaxed);
+        let all = r.new_cases + r.added + r.recorded + r.witnessed + r.dead;
+        self.messages.fetch_add(all.into(), Relaxed);
+        self.dead.fetch_add(r.dead.into(), Relaxed);
+    }
+
+    fn add_sent(&self, r: &smtp::Report) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.sent.fetch_add(r.sent.into(), Relaxed);
+        self.failed.fetch_add(r.failed.into(), Relaxed);
+    }
+}
+
+impl std::fmt::Display for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::sync::atomic::Ordering::Relaxed;
+        write!(
+            f,
+            "{} messages processed, {} cases opened, {} dead letters, {} letters sent, {} given up",
+            self.messages.load(Relaxed),
+            self.cases.load(Relaxed),
+            self.dead.load(Relaxed),
+            self.sent.load(Relaxed),
+            self.failed.load(Relaxed)
+        )
     }
 }
 

@@ -214,6 +214,12 @@ fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
         run_log(&inst)
     );
     println!("{n} acknowledgements out {took:?} after the relay returned ({outage} s outage)");
+    let log = run_log(&inst);
+    assert!(
+        log.contains(&format!("{n} cases opened")),
+        "the totals at stop count what was done: {}",
+        log.lines().last().unwrap_or("")
+    );
     std::thread::sleep(Duration::from_millis(500));
     for c in &customers {
         assert_eq!(
