@@ -129,7 +129,12 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
     };
     let events = lookup::events(v.store, id)?;
     let letters = outbox::items(v.store, Some(id))?;
-    let timers = timers::pending(v.store, id)?;
+    // A closed case has no live terms (leftover timers fire as no-ops).
+    let timers = if c.state.is_closed() {
+        Vec::new()
+    } else {
+        timers::pending(v.store, id)?
+    };
     let conversation = conversation::of_case(v.store, v.calendar, v.org, id)?;
     if json {
         println!(
@@ -142,7 +147,7 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
         return Ok(0);
     }
     header(v, &c);
-    registers(&c);
+    registers(&c, v.calendar);
     println!("  summary:      {}", c.summary);
     for t in &timers {
         println!(
@@ -154,7 +159,7 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
             t.at.with_timezone(&v.calendar.tz).format("%Y-%m-%d %H:%M")
         );
     }
-    timeline(&events)?;
+    timeline(&events, v.calendar)?;
     println!("conversation:");
     for t in &conversation {
         let who = if t.richting == "in" {
@@ -182,12 +187,15 @@ fn header(v: &View<'_>, c: &Case) {
             .unwrap_or_default(),
         format_args!("<{}>", c.complainant)
     );
-    println!("  received:     {}", c.received.to_rfc3339());
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&v.calendar.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    println!("  received:     {}", local(c.received));
     println!(
         "  acknowledged: {}",
-        c.acknowledged
-            .map(|a| a.to_rfc3339())
-            .unwrap_or_else(|| "-".into())
+        c.acknowledged.map(local).unwrap_or_else(|| "-".into())
     );
     println!("  handler:      {}", c.handler.as_deref().unwrap_or("-"));
     println!(
@@ -211,7 +219,7 @@ fn header(v: &View<'_>, c: &Case) {
 
 /// Judgement, offers, people involved, extensions and the improvement
 /// register.
-fn registers(c: &Case) {
+fn registers(c: &Case, calendar: &Calendar) {
     if let Some(j) = c.justified {
         println!(
             "  judged:       {}",
@@ -246,12 +254,15 @@ fn registers(c: &Case) {
         println!("  measure:      {m}");
     }
     if let Some(r) = c.resolved {
-        println!("  resolved:     {}", r.to_rfc3339());
+        println!(
+            "  resolved:     {}",
+            r.with_timezone(&calendar.tz).format("%Y-%m-%d %H:%M")
+        );
     }
 }
 
 /// Every event, oldest first, with its details.
-fn timeline(events: &[Event]) -> Result<()> {
+fn timeline(events: &[Event], calendar: &Calendar) -> Result<()> {
     println!("timeline:");
     for e in events {
         let what = serde_json::to_value(&e.kind)?;
@@ -276,7 +287,7 @@ fn timeline(events: &[Event]) -> Result<()> {
             .collect();
         println!(
             "  {}  {:<16} {:<24} {}",
-            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.at.with_timezone(&calendar.tz).format("%Y-%m-%d %H:%M"),
             kind,
             e.actor,
             detail.join(" ")

@@ -63,6 +63,14 @@ fn a_doubtful_message_is_acknowledged_with_its_term_and_the_coordinator_decides(
     let case = &inst.cases()[0];
     assert_eq!(case["state"], "gesloten", "{case}");
     assert_eq!(case["relabelled"], "overig", "{case}");
+    // `cases show` of the withdrawn case: local minutes, no live timers.
+    let id = case["id"].as_str().unwrap().to_string();
+    let shown = String::from_utf8_lossy(&inst.klachtd(&["cases", "show", &id]).stdout).to_string();
+    assert!(!shown.contains("timer:"), "{shown}");
+    assert!(
+        !shown.contains("+00:00") && !shown.contains("Z "),
+        "{shown}"
+    );
     let result = newest(&coordinator, "Uitgevoerd");
     assert!(subject_and_text(&result).1.contains("#geen-klacht"));
 
