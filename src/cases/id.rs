@@ -60,20 +60,23 @@ impl CaseId {
     /// Finds the first `KL-YYYY-NNNN` in a text (a subject, say).
     pub fn find_in(text: &str) -> Option<CaseId> {
         let bytes = text.as_bytes();
-        let mut i = 0;
-        while let Some(pos) = text[i..].find(['K', 'k']) {
-            let start = i + pos;
-            let tail = &text[start..];
-            if tail.len() >= 12 && tail[..3].eq_ignore_ascii_case("KL-") {
-                let digits_end = 8 + tail[8..].bytes().take_while(|b| b.is_ascii_digit()).count();
-                if let Ok(id) = CaseId::from_str(&format!("KL-{}", &tail[3..digits_end.max(8)])) {
-                    let before_ok = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
-                    if before_ok {
-                        return Some(id);
-                    }
-                }
+        for start in 0..bytes.len() {
+            let tail = &bytes[start..];
+            // Bytes, not string slices: a `K` before a multi-byte letter
+            // must not split it.
+            if tail.len() < 12 || !tail[..3].eq_ignore_ascii_case(b"KL-") {
+                continue;
             }
-            i = start + 1;
+            if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            let id_end = 8 + tail[8..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let Ok(candidate) = std::str::from_utf8(&tail[3..id_end]) else {
+                continue;
+            };
+            if let Ok(id) = CaseId::from_str(&format!("KL-{candidate}")) {
+                return Some(id);
+            }
         }
         None
     }
@@ -100,6 +103,12 @@ mod tests {
         );
         assert_eq!(CaseId::find_in("XKL-2026-0042"), None);
         assert_eq!(CaseId::find_in("KL-26-1"), None);
+        // Found by the fuzzer: a K before a multi-byte letter split it.
+        assert_eq!(CaseId::find_in("KLé€€€€€€€€€€"), None);
+        assert_eq!(
+            CaseId::find_in("Kü€€ klacht KL-2026-0042").map(|c| c.to_string()),
+            Some("KL-2026-0042".into())
+        );
         assert!("KL-2026-42".parse::<CaseId>().is_err());
         assert_eq!(
             CaseId {
