@@ -202,8 +202,10 @@ fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
     std::thread::sleep(Duration::from_secs(outage));
     down.store(false, Ordering::SeqCst);
     let back = Instant::now();
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
     let all_out = wait_until(Duration::from_secs(15), || {
         customers.iter().all(|c| !fetch_all(c, "INBOX").is_empty())
+            && fetch_all(&coordinator, "INBOX").len() >= n as usize
     });
     let took = back.elapsed();
     kill(&mut child, "TERM");
@@ -213,7 +215,7 @@ fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
         "not every letter was out 15 s after the relay returned:\n{}",
         run_log(&inst)
     );
-    println!("{n} acknowledgements out {took:?} after the relay returned ({outage} s outage)");
+    println!("{n} acknowledgements and {n} assignment notices out {took:?} after the relay returned ({outage} s outage)");
     let log = run_log(&inst);
     assert!(
         log.contains(&format!("{n} cases opened")),
@@ -228,6 +230,11 @@ fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
             "{c}: exactly one acknowledgement"
         );
     }
+    assert_eq!(
+        fetch_all(&coordinator, "INBOX").len(),
+        n as usize,
+        "exactly one assignment notice per case"
+    );
 }
 
 /// Rewrites a `key = value` line of the instance's config (`None` drops it).
