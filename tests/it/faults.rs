@@ -139,31 +139,42 @@ fn a_damaged_store_stops_run_and_once_with_the_recovery() {
     }
 }
 
-/// A relay in front of Postfix that refuses every connection while `down`.
-fn flaky_relay(down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+/// A TCP proxy to `upstream` on loopback that, while `down`, cuts every
+/// open connection and refuses new ones (a mail server going away, as
+/// klachtd sees it).
+fn flaky_proxy(upstream: u16, down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
     use std::sync::atomic::Ordering;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Default::default();
+    let (cut, d) = (open.clone(), down.clone());
+    std::thread::spawn(move || loop {
+        if d.load(Ordering::SeqCst) {
+            for s in cut.lock().unwrap().drain(..) {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
             if down.load(Ordering::SeqCst) {
-                drop(client);
                 continue;
             }
-            let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", stack().smtp_port))
-            else {
+            let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
                 continue;
             };
-            let (mut c1, mut u1) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
-            let (mut c2, mut u2) = (client, upstream);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut c1, &mut u1);
-                let _ = u1.shutdown(std::net::Shutdown::Write);
-            });
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut u2, &mut c2);
-                let _ = c2.shutdown(std::net::Shutdown::Write);
-            });
+            open.lock().unwrap().push(client.try_clone().unwrap());
+            open.lock().unwrap().push(server.try_clone().unwrap());
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
         }
     });
     port
@@ -180,7 +191,7 @@ fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
     let (n, outage) = if full { (100, 120) } else { (20, 20) };
     let inst = Instance::new("relaydown");
     let down = std::sync::Arc::new(AtomicBool::new(true));
-    smtp_port(&inst, flaky_relay(down.clone()));
+    smtp_port(&inst, flaky_proxy(stack().smtp_port, down.clone()));
     let mut child = inst.spawn_run();
     let customers: Vec<String> = (1..=n).map(|i| inst.customer(i)).collect();
     for (i, c) in customers.iter().enumerate() {
@@ -253,54 +264,16 @@ fn config_line(inst: &Instance, key: &str, value: Option<&str>) {
     std::fs::write(&inst.config, lines.join("\n") + "\n").unwrap();
 }
 
-/// An IMAP proxy in front of Dovecot: while `down`, it cuts every open
-/// connection and refuses new ones (Dovecot restarting, as the daemon sees it).
-fn flaky_imap(down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
-    use std::sync::atomic::Ordering;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Default::default();
-    let (cut, d) = (open.clone(), down.clone());
-    std::thread::spawn(move || loop {
-        if d.load(Ordering::SeqCst) {
-            for s in cut.lock().unwrap().drain(..) {
-                let _ = s.shutdown(std::net::Shutdown::Both);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    });
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            if down.load(Ordering::SeqCst) {
-                continue;
-            }
-            let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", stack().imap_port))
-            else {
-                continue;
-            };
-            open.lock().unwrap().push(client.try_clone().unwrap());
-            open.lock().unwrap().push(upstream.try_clone().unwrap());
-            let (mut c1, mut u1) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
-            let (mut c2, mut u2) = (client, upstream);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut c1, &mut u1);
-                let _ = u1.shutdown(std::net::Shutdown::Both);
-            });
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut u2, &mut c2);
-                let _ = c2.shutdown(std::net::Shutdown::Both);
-            });
-        }
-    });
-    port
-}
-
 #[test]
 fn after_the_imap_server_restarts_the_daemon_is_back_within_70_seconds() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let inst = Instance::new("imapdown");
     let down = std::sync::Arc::new(AtomicBool::new(false));
-    set_port(&inst, "[mailbox]", flaky_imap(down.clone()));
+    set_port(
+        &inst,
+        "[mailbox]",
+        flaky_proxy(stack().imap_port, down.clone()),
+    );
     let mut child = inst.spawn_run();
     assert!(wait_until(Duration::from_secs(15), || run_log(&inst)
         .contains("IMAP connected")));
