@@ -18,6 +18,7 @@ fn main() {
     let env = cli::Env {
         cli,
         clock: klachtd::clock::from_env(),
+        daemon: None,
     };
     match cli::dispatch(&env) {
         Ok(code) => std::process::exit(code),

@@ -18,6 +18,7 @@ use klachtd::store::Store;
 
 /// What `cases` commands read with.
 struct View<'a> {
+    env: &'a Env,
     store: &'a Store,
     policy: &'a Policy,
     calendar: &'a Calendar,
@@ -30,6 +31,7 @@ pub fn cases(env: &Env, command: &CasesCommand) -> Result<i32> {
     let (config, store) = env.store()?;
     let policy = Policy::from_config(&config)?;
     let view = View {
+        env,
         store: &store,
         policy: &policy,
         calendar: &config.calendar,
@@ -101,15 +103,20 @@ fn list(
         all.retain(|c| v.policy.overdue(c, v.calendar, v.now));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        outln!(v.env, "{}", serde_json::to_string_pretty(&all)?);
         return Ok(0);
     }
-    println!(
+    outln!(
+        v.env,
         "{:<14} {:<20} {:<17} {:<32} SUBJECT",
-        "CASE", "STATE", "RECEIVED", "COMPLAINANT"
+        "CASE",
+        "STATE",
+        "RECEIVED",
+        "COMPLAINANT"
     );
     for c in all {
-        println!(
+        outln!(
+            v.env,
             "{:<14} {:<20} {:<17} {:<32} {}",
             c.id.to_string(),
             c.state.as_str(),
@@ -137,7 +144,8 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
     };
     let conversation = conversation::of_case(v.store, v.calendar, v.org, id)?;
     if json {
-        println!(
+        outln!(
+            v.env,
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "case": c, "events": events, "outbox": letters, "timers": timers,
@@ -147,10 +155,11 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
         return Ok(0);
     }
     header(v, &c);
-    registers(&c, v.calendar);
-    println!("  summary:      {}", c.summary);
+    registers(v, &c);
+    outln!(v.env, "  summary:      {}", c.summary);
     for t in &timers {
-        println!(
+        outln!(
+            v.env,
             "  timer:        {} at {}",
             serde_json::to_value(&t.kind)?
                 .get("kind")
@@ -159,17 +168,17 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
             t.at.with_timezone(&v.calendar.tz).format("%Y-%m-%d %H:%M")
         );
     }
-    timeline(&events, v.calendar)?;
-    println!("conversation:");
+    timeline(v, &events)?;
+    outln!(v.env, "conversation:");
     for t in &conversation {
         let who = if t.richting == "in" {
             format!("from {}", t.van)
         } else {
             "to the complainant".to_string()
         };
-        println!("  {}  {who}: {}", t.wanneer, t.onderwerp);
+        outln!(v.env, "  {}  {who}: {}", t.wanneer, t.onderwerp);
         for line in t.tekst.lines() {
-            println!("    {line}");
+            outln!(v.env, "    {line}");
         }
     }
     Ok(0)
@@ -177,9 +186,10 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
 
 /// Number, state, people, dates and the term.
 fn header(v: &View<'_>, c: &Case) {
-    println!("{}  {}", c.id, c.subject);
-    println!("  state:        {}", c.state);
-    println!(
+    outln!(v.env, "{}  {}", c.id, c.subject);
+    outln!(v.env, "  state:        {}", c.state);
+    outln!(
+        v.env,
         "  complainant:  {}{}",
         c.name
             .as_deref()
@@ -192,18 +202,25 @@ fn header(v: &View<'_>, c: &Case) {
             .format("%Y-%m-%d %H:%M")
             .to_string()
     };
-    println!("  received:     {}", local(c.received));
-    println!(
+    outln!(v.env, "  received:     {}", local(c.received));
+    outln!(
+        v.env,
         "  acknowledged: {}",
         c.acknowledged.map(local).unwrap_or_else(|| "-".into())
     );
-    println!("  handler:      {}", c.handler.as_deref().unwrap_or("-"));
-    println!(
+    outln!(
+        v.env,
+        "  handler:      {}",
+        c.handler.as_deref().unwrap_or("-")
+    );
+    outln!(
+        v.env,
         "  category:     {}{}",
         c.category.as_deref().unwrap_or("-"),
         if c.urgent { " (URGENT)" } else { "" }
     );
-    println!(
+    outln!(
+        v.env,
         "  position due: {}{}",
         v.policy
             .decision_due(c, v.calendar)
@@ -219,42 +236,46 @@ fn header(v: &View<'_>, c: &Case) {
 
 /// Judgement, offers, people involved, extensions and the improvement
 /// register.
-fn registers(c: &Case, calendar: &Calendar) {
+fn registers(v: &View<'_>, c: &Case) {
+    let calendar = v.calendar;
     if let Some(j) = c.justified {
-        println!(
+        outln!(
+            v.env,
             "  judged:       {}",
             if j { "gegrond" } else { "ongegrond" }
         );
     }
     for o in &c.offers {
-        println!("  offer:        {o}");
+        outln!(v.env, "  offer:        {o}");
     }
     if let Some(a) = c.offer_accepted {
-        println!(
+        outln!(
+            v.env,
             "  offer answer: {}",
             if a { "aanvaard" } else { "afgewezen" }
         );
     }
     if !c.involved.is_empty() {
-        println!("  involved:     {}", c.involved.join(", "));
+        outln!(v.env, "  involved:     {}", c.involved.join(", "));
     }
     for e in &c.extensions {
-        println!("  extended by:  {e}");
+        outln!(v.env, "  extended by:  {e}");
     }
     if let Some(o) = &c.outcome {
-        println!("  outcome:      {o}");
+        outln!(v.env, "  outcome:      {o}");
     }
     if let Some(s) = &c.satisfaction {
-        println!("  satisfaction: {s}");
+        outln!(v.env, "  satisfaction: {s}");
     }
     if let Some(cause) = &c.cause {
-        println!("  cause:        {cause}");
+        outln!(v.env, "  cause:        {cause}");
     }
     for m in &c.measures {
-        println!("  measure:      {m}");
+        outln!(v.env, "  measure:      {m}");
     }
     if let Some(r) = c.resolved {
-        println!(
+        outln!(
+            v.env,
             "  resolved:     {}",
             r.with_timezone(&calendar.tz).format("%Y-%m-%d %H:%M")
         );
@@ -262,8 +283,9 @@ fn registers(c: &Case, calendar: &Calendar) {
 }
 
 /// Every event, oldest first, with its details.
-fn timeline(events: &[Event], calendar: &Calendar) -> Result<()> {
-    println!("timeline:");
+fn timeline(v: &View<'_>, events: &[Event]) -> Result<()> {
+    let calendar = v.calendar;
+    outln!(v.env, "timeline:");
     for e in events {
         let what = serde_json::to_value(&e.kind)?;
         let kind = what
@@ -285,7 +307,8 @@ fn timeline(events: &[Event], calendar: &Calendar) -> Result<()> {
                 )
             })
             .collect();
-        println!(
+        outln!(
+            v.env,
             "  {}  {:<16} {:<24} {}",
             e.at.with_timezone(&calendar.tz).format("%Y-%m-%d %H:%M"),
             kind,

@@ -41,7 +41,8 @@ pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Resu
                 .iter()
                 .map(|r| serde_json::json!({"id": r.id, "weight": r.weight, "matched": r.matched.join(" | ")}))
                 .collect();
-            println!(
+            outln!(
+                env,
                 "{}",
                 serde_json::json!({
                     "file": name, "label": v.label, "score": v.score, "category": v.category,
@@ -50,7 +51,8 @@ pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Resu
             );
             continue;
         }
-        println!(
+        outln!(
+            env,
             "{name}: {} (score {:.1}){}{}{}",
             v.label,
             v.score,
@@ -70,9 +72,10 @@ pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Resu
                 .iter()
                 .map(|(l, s)| format!("{l} {s:.1}"))
                 .collect();
-            println!("  scores: {}", scores.join(", "));
+            outln!(env, "  scores: {}", scores.join(", "));
             for r in &v.rules {
-                println!(
+                outln!(
+                    env,
                     "  {:+.1} {:<24} {:<28} {}",
                     r.weight,
                     r.id,
@@ -96,8 +99,8 @@ pub fn eval(
     let c = classifier(env)?;
     let mut examples = Vec::new();
     if let Some(file) = file {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let text = String::from_utf8(env.read_input(file)?)
+            .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
         examples = klachtd::intake::classify::read_examples(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     }
@@ -105,7 +108,8 @@ pub fn eval(
         let (_, store) = env.store()?;
         let (kept, gone) = klachtd::intake::corrections::examples(&store)?;
         if !json {
-            println!(
+            outln!(
+                env,
                 "{} corrections by staff{}",
                 kept.len(),
                 if gone > 0 {
@@ -119,23 +123,34 @@ pub fn eval(
     }
     let ev = c.evaluate(&examples);
     if json {
-        println!("{}", serde_json::to_string_pretty(&ev)?);
+        outln!(env, "{}", serde_json::to_string_pretty(&ev)?);
         return Ok(0);
     }
-    println!("{} examples", ev.total);
-    println!(
+    outln!(env, "{} examples", ev.total);
+    outln!(
+        env,
         "{:<12} {:>9} {:>9} {:>9} {:>8}",
-        "label", "precision", "recall", "f1", "support"
+        "label",
+        "precision",
+        "recall",
+        "f1",
+        "support"
     );
     for l in &ev.labels {
-        println!(
+        outln!(
+            env,
             "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8}",
-            l.label, l.precision, l.recall, l.f1, l.support
+            l.label,
+            l.precision,
+            l.recall,
+            l.f1,
+            l.support
         );
     }
     for (lang, sub) in &ev.by_language {
         if let Some(k) = sub.label("klacht") {
-            println!(
+            outln!(
+                env,
                 "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8}",
                 format!("klacht [{lang}]"),
                 k.precision,
@@ -145,23 +160,23 @@ pub fn eval(
             );
         }
     }
-    println!("\nconfusion (rows expected, columns predicted):");
-    print!("{:<12}", "");
+    outln!(env, "\nconfusion (rows expected, columns predicted):");
+    out!(env, "{:<12}", "");
     for l in klachtd::intake::classify::LABELS {
-        print!("{l:>11}");
+        out!(env, "{l:>11}");
     }
-    println!();
+    outln!(env);
     for (i, row) in ev.confusion.iter().enumerate() {
-        print!("{:<12}", klachtd::intake::classify::LABELS[i]);
+        out!(env, "{:<12}", klachtd::intake::classify::LABELS[i]);
         for n in row {
-            print!("{n:>11}");
+            out!(env, "{n:>11}");
         }
-        println!();
+        outln!(env);
     }
     if !ev.misclassified.is_empty() {
-        println!("\nmisclassified:");
+        outln!(env, "\nmisclassified:");
         for (id, want, got) in &ev.misclassified {
-            println!("  {id}: expected {want}, got {got}");
+            outln!(env, "  {id}: expected {want}, got {got}");
         }
     }
     Ok(0)

@@ -14,16 +14,17 @@ pub fn failed(env: &Env, command: &FailedCommand) -> Result<i32> {
         FailedCommand::List { json } => {
             let dead = journal::dead_letters(store)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&dead)?);
+                outln!(env, "{}", serde_json::to_string_pretty(&dead)?);
             } else if dead.is_empty() {
-                println!("no dead letters");
+                outln!(env, "no dead letters");
             } else {
                 for e in dead {
                     let reason = match &e.status {
                         journal::Status::Dead { reason, .. } => reason.as_str(),
                         _ => "",
                     };
-                    println!(
+                    outln!(
+                        env,
                         "{}  {}  {}  {}",
                         e.id,
                         e.received_at.format("%Y-%m-%d %H:%M"),
@@ -37,12 +38,12 @@ pub fn failed(env: &Env, command: &FailedCommand) -> Result<i32> {
         FailedCommand::Show { id } => {
             let raw = journal::raw(store, id)?.with_context(|| format!("no journal entry {id}"))?;
             use std::io::Write;
-            std::io::stdout().write_all(&raw)?;
+            env.out().write_all(&raw)?;
             Ok(0)
         }
         FailedCommand::Retry { id } => {
             if journal::retry_dead(store, id, env.clock.now())? {
-                println!("{id} queued again; the next cycle processes it");
+                outln!(env, "{id} queued again; the next cycle processes it");
                 Ok(0)
             } else {
                 bail!("{id} is not a dead letter (see `klachtd failed list`)")

@@ -2,11 +2,40 @@
 //! environment every subcommand works in ([`env`]: config, store, the one
 //! clock), and one file per group of subcommands; [`dispatch`] picks one.
 
+/// `println!` to the command's standard output (captured inside the daemon).
+macro_rules! outln {
+    ($env:expr) => {{
+        use std::io::Write as _;
+        let _ = writeln!($env.out());
+    }};
+    ($env:expr, $($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!($env.out(), $($arg)*);
+    }};
+}
+
+/// `print!` to the command's standard output.
+macro_rules! out {
+    ($env:expr, $($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!($env.out(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` to the command's standard error.
+macro_rules! errln {
+    ($env:expr, $($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!($env.err(), $($arg)*);
+    }};
+}
+
 mod args;
 mod backup;
 mod cases;
 mod check;
 mod classify;
+mod control;
 mod env;
 mod failed;
 mod policy;
@@ -21,7 +50,13 @@ use args::{Command, PolicyCommand};
 pub use env::Env;
 
 /// Runs a subcommand; returns the exit code.
+/// A store command goes to the running daemon when one answers.
 pub fn dispatch(env: &Env) -> Result<i32> {
+    if env.daemon.is_none() {
+        if let Some(code) = control::forward(env)? {
+            return Ok(code);
+        }
+    }
     match &env.cli.command {
         Command::Run => run::run(env),
         Command::Once => run::once(env),

@@ -17,27 +17,27 @@ pub fn privacy(env: &Env, command: &PrivacyCommand) -> Result<i32> {
     match command {
         PrivacyCommand::Export { address } => {
             let data = privacy::export(store, address).context("reading the store")?;
-            println!("{}", serde_json::to_string_pretty(&data)?);
+            outln!(env, "{}", serde_json::to_string_pretty(&data)?);
             if data.is_empty() {
-                eprintln!("klachtd: nothing is stored about {address}");
+                errln!(env, "klachtd: nothing is stored about {address}");
             }
             Ok(0)
         }
         PrivacyCommand::Erase { address, force } => {
             match privacy::erase(store, address, *force, env.clock.now()) {
                 Ok(e) => {
-                    println!(
+                    outln!(env,
                         "erased {address}: {} case(s) anonymised{}, {} message(s) and {} letter(s) deleted",
                         e.cases.len(),
                         if e.cases.is_empty() { String::new() } else { format!(" ({})", e.cases.join(", ")) },
                         e.messages,
                         e.letters
                     );
-                    delete_server_copies(&config, store);
+                    delete_server_copies(env, &config, store);
                     Ok(0)
                 }
                 Err(e @ privacy::PrivacyError::OpenCases { .. }) => {
-                    eprintln!("klachtd: refused: {e}");
+                    errln!(env, "klachtd: refused: {e}");
                     Ok(3)
                 }
                 Err(e) => Err(e.into()),
@@ -48,15 +48,15 @@ pub fn privacy(env: &Env, command: &PrivacyCommand) -> Result<i32> {
 
 /// Deletes the mail server's copies of what was just erased. When the
 /// server cannot be reached they stay queued for the daemon's next connection.
-fn delete_server_copies(config: &Config, store: &Store) {
+fn delete_server_copies(env: &Env, config: &Config, store: &Store) {
     let done = runtime().and_then(|rt| {
         let watcher = Watcher::new(&config.mailbox).context("preparing the IMAP connection")?;
         rt.block_on(watcher.delete_server_copies_once(store))
             .context("deleting the copies on the mail server")
     });
     match done {
-        Ok(n) => println!("deleted {n} message(s) from the mail server"),
-        Err(e) => eprintln!(
+        Ok(n) => outln!(env, "deleted {n} message(s) from the mail server"),
+        Err(e) => errln!(env,
             "klachtd: warning: {e:#}; the copies on the mail server stay queued and klachtd deletes them when it next connects"
         ),
     }

@@ -46,17 +46,12 @@ pub fn report(
         Some(path) => {
             // A report that is not anonymised holds personal data.
             use std::io::Write as _;
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(path)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
+            let mut f = env.output_file(path, false)?;
+            f.write_all(text.as_bytes())
+                .and_then(|_| f.flush())
                 .with_context(|| format!("writing {}", path.display()))?
         }
-        None => print!("{text}"),
+        None => out!(env, "{text}"),
     }
     Ok(0)
 }
@@ -74,6 +69,6 @@ pub fn agenda(env: &Env, anonymise: bool) -> Result<i32> {
         .context("reading the store")?;
         Ok(agenda.markdown())
     })?;
-    print!("{text}");
+    out!(env, "{text}");
     Ok(0)
 }

@@ -25,6 +25,11 @@ pub fn run(env: &Env) -> Result<i32> {
             tracing::info!("shutdown requested");
             let _ = tx.send(true);
         });
+        tokio::spawn(crate::cli::control::serve(
+            daemon.clone(),
+            env.clock.clone(),
+            rx.clone(),
+        ));
         tracing::info!("klachtd running");
         daemon
             .serve(rx)

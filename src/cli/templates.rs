@@ -2,7 +2,6 @@
 //! case or a real one.
 
 use crate::cli::args::TemplatesCommand;
-use crate::cli::env::open_store;
 use crate::cli::env::Env;
 use anyhow::{Context as _, Result};
 use klachtd::cases::id::CaseId;
@@ -27,7 +26,7 @@ pub fn templates(env: &Env, command: &TemplatesCommand) -> Result<i32> {
             let (ctx, case_lang) = match case_id {
                 Some(id) => {
                     let id: CaseId = id.parse().map_err(anyhow::Error::msg)?;
-                    let store = open_store(&config.store.path)?;
+                    let (_, store) = env.store()?;
                     let c = lookup::load(&store, id)?.with_context(|| format!("no case {id}"))?;
                     let signer = Signer::load_or_create(&store)?;
                     let sender = Sender {
@@ -53,7 +52,7 @@ pub fn templates(env: &Env, command: &TemplatesCommand) -> Result<i32> {
             };
             let lang = lang.clone().unwrap_or(case_lang);
             let r = rules.letters.render(&lang, name, &ctx)?;
-            println!("Subject: {}\n\n{}", r.subject, r.body);
+            outln!(env, "Subject: {}\n\n{}", r.subject, r.body);
             Ok(0)
         }
     }

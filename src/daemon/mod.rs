@@ -133,6 +133,14 @@ impl Daemon {
         Ok(())
     }
 
+    /// Wakes processing, sending and the watcher: something outside the
+    /// loops (a command through the control socket) changed the store.
+    pub fn nudge(&self) {
+        self.wake_worker.notify_one();
+        self.wake_sender.notify_one();
+        self.wake_watcher.notify_one();
+    }
+
     /// Processes every pending journal entry.
     pub fn process(&self) -> Result<processor::Report, StoreError> {
         let r = self.with_context(|ctx| processor::process_pending(&self.store, ctx))?;

@@ -39,15 +39,21 @@ pub fn stack() -> &'static Stack {
             Ok(p) => PathBuf::from(p),
             Err(_) => {
                 let dir = root().join("target/mailstack-dev");
-                let out = Command::new(root().join("scripts/mailstack"))
+                // The servers it starts keep their inherited descriptors:
+                // its output goes to a file, not a pipe that never closes.
+                std::fs::create_dir_all(root().join("target")).unwrap();
+                let log = root().join("target/mailstack-start.log");
+                let status = Command::new(root().join("scripts/mailstack"))
                     .arg("start")
                     .arg(&dir)
-                    .output()
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::fs::File::create(&log).unwrap())
+                    .status()
                     .expect("run scripts/mailstack");
                 assert!(
-                    out.status.success(),
+                    status.success(),
                     "scripts/mailstack start failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
+                    std::fs::read_to_string(&log).unwrap_or_default()
                 );
                 dir.join("env")
             }

@@ -14,6 +14,7 @@ mod faults;
 mod harness;
 mod learning;
 mod mailloop;
+mod operate;
 mod pipeline;
 mod presets;
 mod report;

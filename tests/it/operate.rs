@@ -1,0 +1,175 @@
+//! Operating a running daemon: the CLI beside it (through the control
+//! socket) gives what it gives with the daemon stopped; state-changing
+//! commands go through the daemon.
+
+use crate::harness::*;
+use std::time::Duration;
+
+/// The report without the moment it was made.
+fn report_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_object_mut().unwrap().remove("made");
+    v.as_object_mut().unwrap().remove("made_local");
+    v
+}
+
+#[test]
+fn the_cli_beside_a_running_daemon_gives_what_it_gives_with_the_daemon_stopped() {
+    let inst = Instance::with(
+        "control",
+        Options {
+            extra: "[limits]\nmax_message_bytes = 20000\n".into(),
+            ..Options::default()
+        },
+    );
+    let customer = inst.customer(1);
+    let mut child = inst.spawn_run();
+    inst.send_complaint(
+        &customer,
+        "c1",
+        "Kapotte levering",
+        "De levering was beschadigd en niemand reageert. Ik ben boos.",
+    );
+    inst.send_complaint(
+        &inst.customer(2),
+        "c2",
+        "Te laat",
+        "Mijn pakket kwam twee weken te laat, dit is een klacht.",
+    );
+    inst.send_complaint(&customer, "big", "Groot", &"x".repeat(30_000));
+    // The daemon holds the store; the CLI reads it through the socket.
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            let out = inst.klachtd(&["failed", "list", "--json"]);
+            out.status.success()
+                && inst.cases().len() == 2
+                && serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+                    .is_ok_and(|d| d.len() == 1)
+        }),
+        "the running daemon did not open two cases and one dead letter, or the CLI could not see them:\n{}",
+        std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap_or_default()
+    );
+    // Letters are sent (so the outbox stops moving) before comparing.
+    assert!(wait_until(Duration::from_secs(30), || !fetch_all(
+        &customer, "INBOX"
+    )
+    .is_empty()));
+    std::thread::sleep(Duration::from_secs(2));
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["cases", "list", "--json"],
+        vec!["cases", "list"],
+        vec!["cases", "show", &id, "--json"],
+        vec!["cases", "show", &id],
+        vec!["failed", "list", "--json"],
+        vec!["privacy", "export", &customer],
+        vec!["export"],
+        vec!["agenda"],
+    ];
+    let running: Vec<_> = commands.iter().map(|a| inst.klachtd(a)).collect();
+    let report_args = [
+        "report",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2035-12-31",
+        "--format",
+        "json",
+    ];
+    let report_running = report_json(&inst.klachtd(&report_args));
+    // An export to a file is written by the CLI, owner-only.
+    let file = inst.dir.path().join("export.jsonl");
+    let out = inst.klachtd(&["export", "--output", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // An unknown case is the same error either way.
+    let missing_running = inst.klachtd(&["cases", "show", "KL-2020-9999"]);
+
+    kill(&mut child, "TERM");
+    assert!(child.wait().unwrap().success());
+    assert!(
+        !inst.store_path().join("control.sock").exists(),
+        "the socket is removed at stop"
+    );
+    for (args, before) in commands.iter().zip(&running) {
+        let after = inst.klachtd(args);
+        assert!(
+            before.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&before.stderr)
+        );
+        if args[0] == "agenda" && before.stdout != after.stdout {
+            // The agenda is "as of now": a minute may have turned.
+            continue;
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&before.stdout),
+            String::from_utf8_lossy(&after.stdout),
+            "{args:?} differs with the daemon running"
+        );
+    }
+    assert_eq!(report_running, report_json(&inst.klachtd(&report_args)));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        inst.klachtd(&["export"]).stdout
+    );
+    let missing_stopped = inst.klachtd(&["cases", "show", "KL-2020-9999"]);
+    assert_eq!(missing_running.status.code(), missing_stopped.status.code());
+    assert_eq!(missing_running.stderr, missing_stopped.stderr);
+}
+
+#[test]
+fn a_dead_letter_queued_again_beside_the_running_daemon_is_processed_by_it() {
+    let inst = Instance::with(
+        "control-retry",
+        Options {
+            extra: "[limits]\nmax_message_bytes = 20000\n".into(),
+            ..Options::default()
+        },
+    );
+    let customer = inst.customer(1);
+    let mut child = inst.spawn_run();
+    inst.send_complaint(
+        &customer,
+        "big",
+        "Groot",
+        &format!(
+            "Dit is een klacht over de levering. {}",
+            "x ".repeat(12_000)
+        ),
+    );
+    let dead = || -> Vec<serde_json::Value> {
+        serde_json::from_slice(&inst.klachtd(&["failed", "list", "--json"]).stdout)
+            .unwrap_or_default()
+    };
+    assert!(wait_until(Duration::from_secs(30), || dead().len() == 1));
+    let id = dead()[0]["id"].as_str().unwrap().to_string();
+    // Retried while the limit still holds: it goes dead again, through the daemon.
+    let out = inst.klachtd(&["failed", "retry", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("queued again"));
+    assert!(wait_until(Duration::from_secs(10), || dead().len() == 1
+        && dead()[0]["id"] == id.as_str()));
+    let log = std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap();
+    assert!(
+        log.contains("running a CLI command") && log.contains("failed retry"),
+        "{log}"
+    );
+    kill(&mut child, "TERM");
+    assert!(child.wait().unwrap().success());
+}
