@@ -10,7 +10,8 @@ pub mod sections;
 
 pub use secret::Secret;
 pub use sections::{
-    Doubt, DoubtMode, Limits, Mailbox, Organisation, Outbox, PolicyRef, Smtp, Staff, Store, TlsMode,
+    Doubt, DoubtMode, Limits, Mailbox, Metrics, Organisation, Outbox, PolicyRef, Smtp, Staff,
+    Store, TlsMode,
 };
 
 use crate::problem::Problems;
@@ -78,6 +79,8 @@ pub struct Config {
     pub outbox: Outbox,
     /// `[limits]`.
     pub limits: Limits,
+    /// `[metrics]`.
+    pub metrics: Metrics,
     /// Directory of the letter templates (`templates/<lang>/<name>.txt.j2`).
     pub templates_dir: PathBuf,
     /// The admin's rules file (`[classifier] rules`); built-in rules when absent.
@@ -102,6 +105,7 @@ const SECTIONS: &[&str] = &[
     "staff",
     "outbox",
     "limits",
+    "metrics",
     "templates",
     "classifier",
     "calendar",
@@ -181,6 +185,8 @@ impl Config {
         staff.iter().for_each(|s| s.check(&mut c));
         let outbox: Option<Outbox> = c.section(&table, "outbox", false);
         let limits: Option<Limits> = c.section(&table, "limits", false);
+        let metrics: Option<Metrics> = c.section(&table, "metrics", false);
+        metrics.iter().for_each(|m| m.check(&mut c));
         let calendar = c
             .section::<CalendarSection>(&table, "calendar", false)
             .map(|s| s.calendar(tz));
@@ -204,6 +210,7 @@ impl Config {
                     staff: staff.unwrap_or_default(),
                     outbox: outbox.unwrap_or_default(),
                     limits: limits.unwrap_or_default(),
+                    metrics: metrics.unwrap_or_default(),
                     templates_dir: files.templates_dir,
                     rules_file: files.rules_file,
                     doubt,

@@ -276,6 +276,37 @@ impl Default for Outbox {
     }
 }
 
+/// `[metrics]`: the Prometheus metrics and health endpoint (off unless
+/// `listen` is set).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Address to serve `/metrics` and `/health` on, e.g. `127.0.0.1:9464`.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// `/health` turns 503 when IMAP was not reached for this long.
+    #[serde(default = "default_health_imap")]
+    pub imap_within_secs: u64,
+}
+
+fn default_health_imap() -> u64 {
+    300
+}
+
+impl Metrics {
+    /// The listen address, checked.
+    pub(crate) fn check(&self, c: &mut Checker) {
+        if let Some(l) = &self.listen {
+            if l.parse::<std::net::SocketAddr>().is_err() {
+                c.problem(
+                    "metrics.listen",
+                    format!("{l:?} is not an address with a port; write e.g. \"127.0.0.1:9464\""),
+                );
+            }
+        }
+    }
+}
+
 /// `[limits]`: bounds on input.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,8 @@
 //! drains and returns) and reloads templates, policy and rules on SIGHUP,
 //! keeping the old set when the new one does not pass the checks.
 
+pub mod metrics;
+pub mod observe;
 pub mod rules;
 
 use crate::cases::token::Signer;
@@ -39,6 +41,14 @@ pub enum DaemonError {
     /// The SMTP side failed.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// `[metrics] listen` could not be served.
+    #[error("metrics.listen = \"{addr}\": {source}; choose a free address and port")]
+    Listen {
+        /// The configured address.
+        addr: String,
+        /// Why it could not be bound.
+        source: std::io::Error,
+    },
 }
 
 /// One daemon instance.
@@ -58,8 +68,8 @@ pub struct Daemon {
     wake_worker: Notify,
     /// Wakes the sender when letters were queued.
     wake_sender: Notify,
-    /// What this process did since it started (logged at stop).
-    totals: Totals,
+    /// What this process did since it started (metrics, health, the stop line).
+    pub metrics: metrics::Metrics,
     /// Ends the watcher's wait when it has work (server copies to delete).
     wake_watcher: Notify,
 }
@@ -117,7 +127,7 @@ impl Daemon {
             watcher,
             wake_worker: Notify::new(),
             wake_sender: Notify::new(),
-            totals: Totals::default(),
+            metrics: metrics::Metrics::default(),
             wake_watcher: Notify::new(),
         })
     }
@@ -133,6 +143,42 @@ impl Daemon {
         Ok(())
     }
 
+    /// The metrics in the Prometheus text format, gauges read from the store now.
+    pub fn metrics_text(&self) -> Result<String, StoreError> {
+        let rules = self.rules();
+        self.metrics.render(
+            &self.store,
+            (&rules.policy, &self.calendar),
+            self.clock.now(),
+        )
+    }
+
+    /// Healthy, or why not (for `/health`).
+    pub fn health(&self) -> Result<(), String> {
+        self.metrics.health(
+            self.clock.now(),
+            self.config.metrics.imap_within_secs as i64,
+        )
+    }
+
+    /// One line on what the daemon is doing (systemd's STATUS).
+    pub fn status(&self) -> String {
+        let waiting = self
+            .store
+            .keys(Tree::OutboxQueue, b"")
+            .map(|k| k.len())
+            .unwrap_or(0);
+        let imap = if self.metrics.imap_is_up() {
+            "watching the mailbox"
+        } else {
+            "waiting for the IMAP server"
+        };
+        match self.health() {
+            Ok(()) => format!("{imap}; {waiting} letter(s) waiting; {}", self.metrics),
+            Err(why) => format!("{imap}; {waiting} letter(s) waiting; unhealthy: {why}"),
+        }
+    }
+
     /// Wakes processing, sending and the watcher: something outside the
     /// loops (a command through the control socket) changed the store.
     pub fn nudge(&self) {
@@ -144,7 +190,7 @@ impl Daemon {
     /// Processes every pending journal entry.
     pub fn process(&self) -> Result<processor::Report, StoreError> {
         let r = self.with_context(|ctx| processor::process_pending(&self.store, ctx))?;
-        self.totals.add_processed(&r);
+        self.metrics.processed(&r);
         Ok(r)
     }
 
@@ -212,7 +258,7 @@ impl Daemon {
             .transport
             .send_due(&self.store, self.clock.as_ref())
             .await?;
-        self.totals.add_sent(&report);
+        self.metrics.sent(&report);
         // Letters refused for good: the coordinator is told.
         for id in &report.failed_items {
             self.with_context(|ctx| bounce::undeliverable(&self.store, ctx, id))?;
@@ -265,6 +311,21 @@ impl Daemon {
         self: Arc<Self>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), DaemonError> {
+        if let Some(listen) = &self.config.metrics.listen {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|source| DaemonError::Listen {
+                    addr: listen.clone(),
+                    source,
+                })?;
+            tracing::info!(%listen, "serving /metrics and /health");
+            tokio::spawn(observe::serve_http(
+                self.clone(),
+                listener,
+                shutdown.clone(),
+            ));
+        }
+        tokio::spawn(observe::notify_loop(self.clone(), shutdown.clone()));
         let mut watcher = tokio::spawn(self.clone().watch_loop(shutdown.clone()));
         let sender = tokio::spawn(self.clone().send_loop(shutdown.clone()));
         // A damaged store ends the daemon at once, loudly (systemd restarts
@@ -286,7 +347,7 @@ impl Daemon {
         self.process()?;
         let bound = Duration::from_secs(self.config.outbox.drain_secs);
         match tokio::time::timeout(bound, self.send()).await {
-            Ok(Ok(_)) => tracing::info!(since_start = %self.totals, "drained, stopping"),
+            Ok(Ok(_)) => tracing::info!(since_start = %self.metrics, "drained, stopping"),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "sending failed while stopping; the letters go out after the restart")
             }
@@ -337,7 +398,15 @@ impl Daemon {
         let mut stalled = Stalled::default();
         let mut ever_connected = false;
         while !*shutdown.borrow() {
-            match self.watch_session(&mut shutdown, &mut ever_connected).await {
+            let mut connected = false;
+            let session = self.watch_session(&mut shutdown, &mut connected).await;
+            self.metrics.imap_down();
+            if connected {
+                // A session that got going starts the count afresh.
+                ever_connected = true;
+                failures = 0;
+            }
+            match session {
                 Ok(()) => return Ok(()),
                 Err(WatchError::Store(e)) if is_damage(&e) => return Err(e.into()),
                 // A wrong password or certificate at start-up will not mend
@@ -363,7 +432,13 @@ impl Daemon {
                         }
                         e => {
                             stalled = Stalled::default();
-                            tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost");
+                            // One line when the server goes away (and one
+                            // when it is back), not one per attempt.
+                            if failures == 1 {
+                                tracing::warn!(error = %e, retry_in = ?delay, "IMAP connection lost; new mail waits on the server");
+                            } else {
+                                tracing::debug!(error = %e, retry_in = ?delay, "IMAP still unreachable");
+                            }
                             delay
                         }
                     };
@@ -380,10 +455,11 @@ impl Daemon {
     async fn watch_session(
         &self,
         shutdown: &mut watch::Receiver<bool>,
-        ever_connected: &mut bool,
+        connected: &mut bool,
     ) -> Result<(), WatchError> {
         let mut session = self.watcher.connect().await?;
-        *ever_connected = true;
+        *connected = true;
+        self.metrics.imap_up(self.clock.now());
         tracing::info!(
             idle = session.caps.idle,
             r#move = session.caps.r#move,
@@ -398,6 +474,7 @@ impl Daemon {
                 .sync(&mut session, &self.store, self.clock.as_ref(), full)
                 .await?;
             full = false;
+            self.metrics.imap_reached(self.clock.now());
             // Mail that arrived during a batch is not announced by the next
             // IDLE: look again until a look finds nothing.
             while n > 0 {
@@ -412,6 +489,7 @@ impl Daemon {
                 .wait(session, shutdown, &self.wake_watcher)
                 .await?;
             session = s;
+            self.metrics.imap_reached(self.clock.now());
             if wake == Wake::Shutdown {
                 session.logout().await;
                 return Ok(());
@@ -433,6 +511,7 @@ impl Daemon {
             {
                 Ok(Ok(_)) => {
                     stalled = Stalled::default();
+                    self.metrics.store_result(None);
                     if failures > 0 {
                         tracing::info!("the store takes writes again; processing resumed");
                     }
@@ -444,6 +523,7 @@ impl Daemon {
                 }
                 Ok(Err(e)) => {
                     stalled.start();
+                    self.metrics.store_result(Some(&e));
                     self.reopen_store().await;
                     // One ERROR when it starts, then quiet retries with backoff.
                     if failures == 0 {
@@ -453,6 +533,7 @@ impl Daemon {
                 }
                 Err(e) => tracing::error!(error = %e, "processing task failed; will retry"),
             }
+            self.metrics.beat(self.clock.now());
             self.wake_sender.notify_one();
             let pause = if failures == 0 {
                 Duration::from_secs(1)
@@ -475,47 +556,6 @@ impl Daemon {
                 _ = shutdown.changed() => return Ok(()),
             }
         }
-    }
-}
-
-/// What the daemon did since it started.
-#[derive(Debug, Default)]
-struct Totals {
-    cases: std::sync::atomic::AtomicU64,
-    messages: std::sync::atomic::AtomicU64,
-    dead: std::sync::atomic::AtomicU64,
-    sent: std::sync::atomic::AtomicU64,
-    failed: std::sync::atomic::AtomicU64,
-}
-
-impl Totals {
-    fn add_processed(&self, r: &processor::Report) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.cases.fetch_add(r.new_cases.into(), Relaxed);
-        let all = r.new_cases + r.added + r.recorded + r.witnessed + r.dead;
-        self.messages.fetch_add(all.into(), Relaxed);
-        self.dead.fetch_add(r.dead.into(), Relaxed);
-    }
-
-    fn add_sent(&self, r: &smtp::Report) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.sent.fetch_add(r.sent.into(), Relaxed);
-        self.failed.fetch_add(r.failed.into(), Relaxed);
-    }
-}
-
-impl std::fmt::Display for Totals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::sync::atomic::Ordering::Relaxed;
-        write!(
-            f,
-            "{} messages processed, {} cases opened, {} dead letters, {} letters sent, {} given up",
-            self.messages.load(Relaxed),
-            self.cases.load(Relaxed),
-            self.dead.load(Relaxed),
-            self.sent.load(Relaxed),
-            self.failed.load(Relaxed)
-        )
     }
 }
 

@@ -229,6 +229,17 @@ pub fn items(store: &Store, case: Option<CaseId>) -> Result<Vec<Item>, StoreErro
     Ok(v)
 }
 
+/// Every item still to be sent (queued or being sent).
+pub fn queued(store: &Store) -> Result<Vec<Item>, StoreError> {
+    let mut v = Vec::new();
+    for key in store.keys(Tree::OutboxQueue, b"")? {
+        if let Some(item) = store.get::<Item>(Tree::Outbox, &key)? {
+            v.push(item);
+        }
+    }
+    Ok(v)
+}
+
 /// The item an outgoing Message-ID belongs to.
 pub fn item_by_message_id(store: &Store, message_id: &str) -> Result<Option<Item>, StoreError> {
     match store.get_raw(Tree::OutboxByMessageId, message_id.as_bytes())? {

@@ -243,7 +243,11 @@ impl Transport {
         store.commit(&b)?;
         // 2. Send, bounded in time (lettre's own timeout covers only connect).
         let result = self.send(&sending, &raw).await;
-        self.note_server(&result, clock.now());
+        let waiting = store
+            .keys(Tree::OutboxQueue, b"")
+            .map(|k| k.len())
+            .unwrap_or(0);
+        self.note_server(&result, clock.now(), waiting);
         // 3. Record the outcome durably, unless the witness copy was first.
         let t = clock.now();
         store.transact(|store| {
@@ -299,7 +303,13 @@ impl Transport {
 
     /// Keeps the relay's state: a server failure starts (or lengthens) the
     /// wait for every letter; any answer ends it.
-    fn note_server(&self, result: &Result<(), (Failure, String)>, now: DateTime<Utc>) {
+    /// `waiting`: the letters in the outbox, named in the two log lines.
+    fn note_server(
+        &self,
+        result: &Result<(), (Failure, String)>,
+        now: DateTime<Utc>,
+        waiting: usize,
+    ) {
         let Ok(mut s) = self.server.lock() else {
             return;
         };
@@ -308,13 +318,16 @@ impl Transport {
                 s.failures += 1;
                 let wait = server_backoff(s.failures);
                 if s.failures == 1 {
-                    tracing::warn!(%reason, retry_in = %wait, "the SMTP relay cannot be reached; letters wait for it");
+                    tracing::warn!(%reason, retry_in = %wait, letters_waiting = waiting, "the SMTP relay cannot be reached; letters wait for it");
                 }
                 s.until = Some(now + wait);
             }
             _ => {
                 if s.failures > 0 {
-                    tracing::info!("the SMTP relay answers again; sending what waited");
+                    tracing::info!(
+                        letters_waiting = waiting,
+                        "the SMTP relay answers again; sending what waited"
+                    );
                 }
                 *s = ServerState::default();
             }

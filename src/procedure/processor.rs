@@ -36,11 +36,15 @@ pub struct Report {
     pub witnessed: u32,
     /// Dead letters.
     pub dead: u32,
+    /// Messages by the classifier's label (`witness` for our own copies,
+    /// `dead` for dead letters).
+    pub by_label: std::collections::BTreeMap<String, u32>,
 }
 
 /// How one journal entry was settled.
 enum Settled {
-    Processed(Outcome),
+    /// With the classifier's label.
+    Processed(Outcome, String),
     Dead,
     Gone,
 }
@@ -50,8 +54,9 @@ pub fn process_pending(store: &Store, ctx: &Context<'_>) -> Result<Report, Store
     let mut report = Report::default();
     for (queue_key, id) in journal::pending(store)? {
         match process_one(store, ctx, &queue_key, &id)? {
-            Settled::Processed(outcome) => {
+            Settled::Processed(outcome, label) => {
                 tracing::info!(journal = %id, %outcome, "processed");
+                *report.by_label.entry(label).or_default() += 1;
                 match outcome {
                     Outcome::NewCase(_) => report.new_cases += 1,
                     Outcome::AddedToCase(_) => report.added += 1,
@@ -59,7 +64,10 @@ pub fn process_pending(store: &Store, ctx: &Context<'_>) -> Result<Report, Store
                     Outcome::Witness(_) => report.witnessed += 1,
                 }
             }
-            Settled::Dead => report.dead += 1,
+            Settled::Dead => {
+                report.dead += 1;
+                *report.by_label.entry("dead".into()).or_default() += 1;
+            }
             Settled::Gone => {}
         }
     }
@@ -95,7 +103,7 @@ fn process_one(
             )))
         });
         match decided {
-            Ok((batch, outcome)) => Ok((batch, Settled::Processed(outcome))),
+            Ok((batch, outcome, label)) => Ok((batch, Settled::Processed(outcome, label))),
             Err(ProcessError::Unprocessable(reason)) => {
                 tracing::warn!(journal = %id, %reason, "dead letter");
                 let at = ctx.now();
@@ -119,7 +127,7 @@ fn decide_and_build(
     ctx: &Context<'_>,
     entry: &Entry,
     queue_key: &[u8],
-) -> Result<(Batch, Outcome), ProcessError> {
+) -> Result<(Batch, Outcome, String), ProcessError> {
     let unprocessable = ProcessError::Unprocessable;
     if entry.size > ctx.config.limits.max_message_bytes {
         return Err(unprocessable(format!(
@@ -136,6 +144,10 @@ fn decide_and_build(
     m.refuse_attachments_over(ctx.config.limits.max_attachment_bytes);
     let mut batch = Batch::new();
     let (outcome, verdict) = decide(store, ctx, (entry, &m, &raw), &mut batch)?;
+    let label = verdict
+        .as_ref()
+        .map(|v| v.label.clone())
+        .unwrap_or_else(|| "witness".into());
     journal::settle(
         &mut batch,
         queue_key,
@@ -147,7 +159,7 @@ fn decide_and_build(
         },
         verdict,
     );
-    Ok((batch, outcome))
+    Ok((batch, outcome, label))
 }
 
 /// A message with its journal entry and raw bytes.

@@ -599,3 +599,67 @@ pub fn assert_staff_language(text: &str) {
         );
     }
 }
+
+/// Sets the `port` of a section of the instance's config.
+pub fn set_port(inst: &Instance, section: &str, port: u16) {
+    let text = std::fs::read_to_string(&inst.config).unwrap();
+    let (head, tail) = text.split_once(section).unwrap();
+    let mut lines: Vec<String> = tail.lines().map(str::to_string).collect();
+    for l in lines.iter_mut() {
+        if l.starts_with("port = ") {
+            *l = format!("port = {port}");
+            break;
+        }
+    }
+    std::fs::write(
+        &inst.config,
+        format!("{head}{section}{}\n", lines.join("\n")),
+    )
+    .unwrap();
+}
+
+/// The log of `spawn_run`.
+pub fn run_log(inst: &Instance) -> String {
+    std::fs::read_to_string(inst.dir.path().join("run.log")).unwrap_or_default()
+}
+
+/// A TCP proxy to `upstream` on loopback that, while `down`, cuts every
+/// open connection and refuses new ones (a mail server going away, as
+/// klachtd sees it).
+pub fn flaky_proxy(upstream: u16, down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Default::default();
+    let (cut, d) = (open.clone(), down.clone());
+    std::thread::spawn(move || loop {
+        if d.load(Ordering::SeqCst) {
+            for s in cut.lock().unwrap().drain(..) {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            if down.load(Ordering::SeqCst) {
+                continue;
+            }
+            let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            open.lock().unwrap().push(client.try_clone().unwrap());
+            open.lock().unwrap().push(server.try_clone().unwrap());
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    port
+}

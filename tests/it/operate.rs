@@ -173,3 +173,149 @@ fn a_dead_letter_queued_again_beside_the_running_daemon_is_processed_by_it() {
     kill(&mut child, "TERM");
     assert!(child.wait().unwrap().success());
 }
+
+/// `GET path` on loopback `port`: the status code and the body.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let code = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, body.to_string()))
+}
+
+/// The metrics, parsed by a Prometheus text-format parser: name and
+/// labels → value.
+fn scrape(port: u16) -> Vec<(String, Vec<(String, String)>, f64)> {
+    let (code, body) = http_get(port, "/metrics").expect("/metrics answers");
+    assert_eq!(code, 200, "{body}");
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    let parsed =
+        prometheus_parse::Scrape::parse(lines).expect("the metrics parse as Prometheus text");
+    parsed
+        .samples
+        .into_iter()
+        .map(|s| {
+            let value = match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            };
+            let mut labels: Vec<(String, String)> = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            labels.sort();
+            (s.metric, labels, value)
+        })
+        .collect()
+}
+
+fn metric(
+    samples: &[(String, Vec<(String, String)>, f64)],
+    name: &str,
+    label: Option<&str>,
+) -> f64 {
+    samples
+        .iter()
+        .find(|(n, l, _)| n == name && label.is_none_or(|want| l.iter().any(|(_, v)| v == want)))
+        .map(|(_, _, v)| *v)
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn metrics_move_as_mail_is_processed_and_health_turns_503_while_imap_is_away() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let inst = Instance::with(
+        "metrics",
+        Options {
+            extra: format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\nimap_within_secs = 3\n"),
+            ..Options::default()
+        },
+    );
+    let down = std::sync::Arc::new(AtomicBool::new(false));
+    set_port(
+        &inst,
+        "[mailbox]",
+        flaky_proxy(stack().imap_port, down.clone()),
+    );
+    let mut child = inst.spawn_run();
+    let health = || http_get(port, "/health").unwrap_or((0, String::new()));
+    assert!(
+        wait_until(Duration::from_secs(20), || health().0 == 200),
+        "{:?}\n{}",
+        health(),
+        run_log(&inst)
+    );
+    let before = scrape(port);
+    assert_eq!(metric(&before, "klachtd_cases_opened_total", None), 0.0);
+    assert_eq!(metric(&before, "klachtd_imap_connected", None), 1.0);
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "m1",
+        "Kapot",
+        "De levering was kapot en niemand reageert. Dit is een klacht.",
+    );
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            let m = scrape(port);
+            metric(&m, "klachtd_cases_opened_total", None) == 1.0
+                && metric(&m, "klachtd_letters_sent_total", None) >= 2.0
+                && metric(&m, "klachtd_outbox_queued", None) == 0.0
+        }),
+        "{:?}",
+        scrape(port)
+    );
+    let after = scrape(port);
+    assert!(
+        metric(&after, "klachtd_messages_total", Some("klacht")) >= 1.0,
+        "{after:?}"
+    );
+    for name in [
+        "klachtd_send_failures_total",
+        "klachtd_imap_reconnects_total",
+        "klachtd_outbox_oldest_seconds",
+        "klachtd_journal_pending",
+        "klachtd_dead_letters",
+        "klachtd_timers_due",
+        "klachtd_cases_overdue",
+    ] {
+        assert!(
+            after.iter().any(|(n, _, _)| n == name),
+            "{name} missing: {after:?}"
+        );
+    }
+    // The IMAP server goes away: /health turns 503 with the reason.
+    down.store(true, Ordering::SeqCst);
+    assert!(
+        wait_until(Duration::from_secs(20), || health().0 == 503),
+        "{:?}",
+        health()
+    );
+    assert!(health().1.contains("IMAP"), "{:?}", health());
+    assert_eq!(metric(&scrape(port), "klachtd_imap_connected", None), 0.0);
+    // And back.
+    down.store(false, Ordering::SeqCst);
+    assert!(
+        wait_until(Duration::from_secs(70), || health().0 == 200),
+        "{:?}\n{}",
+        health(),
+        run_log(&inst)
+    );
+    assert!(metric(&scrape(port), "klachtd_imap_reconnects_total", None) >= 1.0);
+    kill(&mut child, "TERM");
+    assert!(child.wait().unwrap().success());
+    // Away and back are one line each, not one per attempt.
+    let log = run_log(&inst);
+    assert_eq!(log.matches("IMAP connection lost").count(), 1, "{log}");
+}
