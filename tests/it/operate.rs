@@ -187,9 +187,12 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((code, body.to_string()))
 }
 
+/// One sample: name, labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
 /// The metrics, parsed by a Prometheus text-format parser: name and
 /// labels → value.
-fn scrape(port: u16) -> Vec<(String, Vec<(String, String)>, f64)> {
+fn scrape(port: u16) -> Vec<Sample> {
     let (code, body) = http_get(port, "/metrics").expect("/metrics answers");
     assert_eq!(code, 200, "{body}");
     let lines = body.lines().map(|l| Ok(l.to_string()));
@@ -217,7 +220,7 @@ fn scrape(port: u16) -> Vec<(String, Vec<(String, String)>, f64)> {
 }
 
 fn metric(
-    samples: &[(String, Vec<(String, String)>, f64)],
+    samples: &[Sample],
     name: &str,
     label: Option<&str>,
 ) -> f64 {
