@@ -170,7 +170,12 @@ fn letters_waiting_for_a_refusing_relay_go_out_within_seconds_of_its_return() {
         .lines()
         .filter(|l| l.contains("WARN") || l.contains("ERROR"))
         .collect();
-    assert!(loud.len() <= 5, "{} warnings:\n{}", loud.len(), loud.join("\n"));
+    assert!(
+        loud.len() <= 5,
+        "{} warnings:\n{}",
+        loud.len(),
+        loud.join("\n")
+    );
     assert!(log.contains("letters_waiting="), "{log}");
     assert!(
         log.contains(&format!("{n} cases opened")),

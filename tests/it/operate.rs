@@ -219,11 +219,7 @@ fn scrape(port: u16) -> Vec<Sample> {
         .collect()
 }
 
-fn metric(
-    samples: &[Sample],
-    name: &str,
-    label: Option<&str>,
-) -> f64 {
+fn metric(samples: &[Sample], name: &str, label: Option<&str>) -> f64 {
     samples
         .iter()
         .find(|(n, l, _)| n == name && label.is_none_or(|want| l.iter().any(|(_, v)| v == want)))
@@ -321,4 +317,57 @@ fn metrics_move_as_mail_is_processed_and_health_turns_503_while_imap_is_away() {
     // Away and back are one line each, not one per attempt.
     let log = run_log(&inst);
     assert_eq!(log.matches("IMAP connection lost").count(), 1, "{log}");
+}
+
+#[test]
+fn under_systemd_the_daemon_says_ready_and_what_it_does_and_feeds_the_watchdog() {
+    let inst = Instance::new("notify");
+    let path = inst.dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    // As systemd starts it: WATCHDOG_PID is the service's own pid.
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("WATCHDOG_PID=$$ exec \"$0\" --config \"$1\" run")
+        .arg(env!("CARGO_BIN_EXE_klachtd"))
+        .arg(&inst.config)
+        .env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "2000000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(inst.dir.path().join("run.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < Duration::from_secs(20)
+        && !(said.contains("READY=1")
+            && said.contains("WATCHDOG=1")
+            && said.contains("STATUS=watching the mailbox"))
+    {
+        if let Ok(n) = socket.recv(&mut buf) {
+            said.push_str(&String::from_utf8_lossy(&buf[..n]));
+            said.push('\n');
+        }
+    }
+    kill(&mut child, "TERM");
+    assert!(child.wait().unwrap().success());
+    while let Ok(n) = socket.recv(&mut buf) {
+        said.push_str(&String::from_utf8_lossy(&buf[..n]));
+        said.push('\n');
+    }
+    for want in [
+        "READY=1",
+        "WATCHDOG=1",
+        "STATUS=watching the mailbox",
+        "STOPPING=1",
+    ] {
+        assert!(
+            said.contains(want),
+            "{want} not said:\n{said}\n{}",
+            run_log(&inst)
+        );
+    }
 }
