@@ -211,7 +211,11 @@ pub enum FailedCommand {
 
 #[derive(Subcommand)]
 pub enum TemplatesCommand {
-    /// Render a letter against a sample case, or a real one with --case.
+    /// List the letter templates: language, name, where each comes from
+    /// (built-in, overridden by the folder, added) and whether it is broken.
+    List,
+    /// Render a letter with the config's organisation, policy and terms,
+    /// against a realistic sample case, or a real one with --case.
     Render {
         /// Template name, e.g. ontvangstbevestiging.
         name: String,

@@ -104,12 +104,16 @@ pub struct Letters {
     sources: BTreeMap<String, String>,
     dir: PathBuf,
     overridden: Vec<String>,
+    /// Templates whose syntax is wrong, with the error: `check` names
+    /// every one, and rendering one fails with its error.
+    broken: BTreeMap<String, LetterError>,
 }
 
 impl Letters {
     /// The built-in templates, overridden file by file by every
-    /// `<lang>/<name>.txt.j2` under `dir` (which need not exist); a syntax
-    /// error fails.
+    /// `<lang>/<name>.txt.j2` under `dir` (which need not exist). A file
+    /// that cannot be read fails; a template with a syntax error is kept
+    /// aside as broken (see [`Letters::check`]) and the others load.
     pub fn load(dir: &Path) -> Result<Letters, LetterError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -166,21 +170,31 @@ impl Letters {
             }
         }
         let mut sources = BTreeMap::new();
+        let mut broken = BTreeMap::new();
         for (name, source) in all {
             // Subject line and body are separate templates, so nothing a
             // variable holds (a newline, say) can move text between them.
-            let (subject, body) = split_source(&name, &source)?;
-            env.add_template_owned(format!("{name}#subject"), subject)
-                .map_err(|e| template_error(&name, &e))?;
-            env.add_template_owned(format!("{name}#body"), body)
-                .map_err(|e| template_error(&name, &e))?;
-            sources.insert(name, source);
+            let added = split_source(&name, &source).and_then(|(subject, body)| {
+                env.add_template_owned(format!("{name}#subject"), subject)
+                    .and_then(|_| env.add_template_owned(format!("{name}#body"), body))
+                    .map_err(|e| template_error(&name, &e))
+            });
+            match added {
+                Ok(()) => {
+                    sources.insert(name, source);
+                }
+                Err(e) => {
+                    env.remove_template(&format!("{name}#subject"));
+                    broken.insert(name, e);
+                }
+            }
         }
         Ok(Letters {
             env,
             sources,
             dir: dir.to_path_buf(),
             overridden,
+            broken,
         })
     }
 
@@ -194,9 +208,38 @@ impl Letters {
         &self.dir
     }
 
-    /// Names of the loaded templates (`nl/ontvangstbevestiging`, …).
+    /// Names of the loaded templates (`nl/ontvangstbevestiging`, …),
+    /// broken ones included.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.sources.keys().map(String::as_str)
+        let mut all: Vec<&str> = self
+            .sources
+            .keys()
+            .chain(self.broken.keys())
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.into_iter()
+    }
+
+    /// Where a template comes from: `built-in`, `overridden` (a file in the
+    /// folder replaces the built-in one) or `added` (only in the folder).
+    pub fn origin(&self, full_name: &str) -> &'static str {
+        let lang_and_file = full_name.split_once('/');
+        let builtin = lang_and_file.is_some_and(|(lang, name)| {
+            BUILTIN.get_file(format!("{lang}/{name}.txt.j2")).is_some()
+        });
+        if self.overridden.iter().any(|o| o == full_name) {
+            "overridden"
+        } else if builtin {
+            "built-in"
+        } else {
+            "added"
+        }
+    }
+
+    /// The syntax error of a broken template.
+    pub fn broken(&self, full_name: &str) -> Option<&LetterError> {
+        self.broken.get(full_name)
     }
 
     /// Whether letters exist in `lang` (its acknowledgement, at least).
@@ -207,11 +250,25 @@ impl Letters {
 
     /// The template to use for `name` in `lang`: that language, else Dutch.
     pub fn resolve(&self, lang: &str, name: &str) -> Result<String, LetterError> {
-        [lang, "nl", "en"]
+        let full = [lang, "nl", "en"]
             .iter()
             .map(|l| format!("{l}/{name}"))
-            .find(|n| self.sources.contains_key(n))
-            .ok_or_else(|| LetterError::Missing(name.to_string()))
+            .find(|n| self.sources.contains_key(n) || self.broken.contains_key(n))
+            .ok_or_else(|| LetterError::Missing(name.to_string()))?;
+        match self.broken.get(&full) {
+            Some(e) => Err(LetterError::Template {
+                template: full,
+                line: match e {
+                    LetterError::Template { line, .. } => *line,
+                    _ => None,
+                },
+                message: match e {
+                    LetterError::Template { message, .. } => message.clone(),
+                    other => other.to_string(),
+                },
+            }),
+            None => Ok(full),
+        }
     }
 
     /// Renders a letter with `ctx` as its variables.
@@ -254,8 +311,15 @@ impl Letters {
     /// variable it uses exists.
     pub fn check(&self, default_lang: &str) -> Problems {
         let mut problems = Problems::default();
+        for (name, e) in &self.broken {
+            problems.push(
+                format!("templates/{name}.txt.j2"),
+                format!("{e}; fix the template syntax"),
+            );
+        }
         for name in REQUIRED {
-            if !self.sources.contains_key(&format!("{default_lang}/{name}")) {
+            let full = format!("{default_lang}/{name}");
+            if !self.sources.contains_key(&full) && !self.broken.contains_key(&full) {
                 let path = self.dir.join(default_lang).join(format!("{name}.txt.j2"));
                 problems.push(
                     "templates",
@@ -289,9 +353,9 @@ impl Letters {
                 problems.push(
                     key.clone(),
                     format!(
-                        "{}unknown variable '{v}'; known are {}",
+                        "{}unknown variable '{v}'; {}",
                         line.map(|l| format!("line {l}: ")).unwrap_or_default(),
-                        known_variables(sample).join(", ")
+                        known_like(sample, v)
                     ),
                 );
             }
@@ -399,17 +463,35 @@ fn has_path(v: &serde_json::Value, path: &str) -> bool {
     true
 }
 
-fn known_variables(v: &serde_json::Value) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(obj) = v.as_object() {
-        for (k, inner) in obj {
-            match inner.as_object() {
-                Some(o) => out.extend(o.keys().map(|i| format!("{k}.{i}"))),
-                None => out.push(k.clone()),
-            }
-        }
+/// What a template may write instead of the unknown `var`: the fields of
+/// its group (`case.nummer` → every `case.*`), else the top-level names.
+fn known_like(sample: &serde_json::Value, var: &str) -> String {
+    let group = var.split('.').next().unwrap_or(var);
+    match sample.get(group).and_then(|g| g.as_object()) {
+        Some(fields) if var.contains('.') => format!(
+            "{group} has {}",
+            fields
+                .keys()
+                .map(|k| format!("{group}.{k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "a letter can use {}",
+            sample
+                .as_object()
+                .map(|o| o
+                    .iter()
+                    .map(|(k, v)| if v.is_object() {
+                        format!("{k}.*")
+                    } else {
+                        k.clone()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
     }
-    out
 }
 
 /// The variables every letter can use, filled with a sample case. The

@@ -141,9 +141,14 @@ fn inline_password_is_refused_with_the_alternative() {
 }
 
 #[test]
-fn templates_render_previews_a_letter() {
+fn templates_render_previews_a_letter_with_the_configs_organisation_and_policy() {
     let dir = tempfile::tempdir().unwrap();
     let config = good_config(dir.path());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("name = \"T\"", "name = \"Glasbedrijf Helder\"")
+        + "[policy]\npreset = \"vps\"\n";
+    std::fs::write(&config, text).unwrap();
     let out = klachtd(&config, &["templates", "render", "ontvangstbevestiging"]);
     assert!(
         out.status.success(),
@@ -155,7 +160,92 @@ fn templates_render_previews_a_letter() {
         text.starts_with("Subject: Ontvangstbevestiging van uw klacht [KL-2026-0042]"),
         "{text}"
     );
-    assert!(text.contains("8 mei 2026"), "{text}");
+    assert!(text.contains("Glasbedrijf Helder"), "{text}");
+    assert!(text.contains("klachten@example.test"), "{text}");
+    assert!(!text.contains("Voorbeeld B.V."), "{text}");
+    assert!(!text.contains("klachten@voorbeeld.nl"), "{text}");
+}
+
+#[test]
+fn templates_list_and_check_name_every_broken_template_and_render_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let folder = dir.path().join("templates");
+    std::fs::create_dir_all(folder.join("nl")).unwrap();
+    std::fs::write(
+        folder.join("nl/beroep.txt.j2"),
+        "Subject: Beroep {{ case.id }\n\nKapot.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("nl/herinnering.txt.j2"),
+        "Subject: Herinnering\n\n{% if case.urgent %}Snel!\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("nl/tussenbericht.txt.j2"),
+        "Subject: Stand van zaken {{ case.nummer }}\n\nBeste {{ klant }},\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("dir = ") {
+                format!("dir = \"{}\"", folder.display())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, text).unwrap();
+    // check names both syntax errors and the unknown variables, each with
+    // what that template can use instead.
+    let out = klachtd(&config, &["check"]);
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(err.contains("nl/beroep.txt.j2"), "{err}");
+    assert!(err.contains("nl/herinnering.txt.j2"), "{err}");
+    assert!(
+        err.contains("'case.nummer'") && err.contains("case.id"),
+        "{err}"
+    );
+    assert!(err.contains("'klant'") && err.contains("case.*"), "{err}");
+    // list shows every template, where it comes from, and the broken ones.
+    let out = klachtd(&config, &["templates", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| {
+        list.lines()
+            .find(|l| l.starts_with("nl") && l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} not listed:\n{list}"))
+            .to_string()
+    };
+    assert!(
+        line("beroep").contains("overridden") && line("beroep").contains("BROKEN"),
+        "{list}"
+    );
+    assert!(line("ontvangstbevestiging").contains("built-in"), "{list}");
+    assert!(!line("ontvangstbevestiging").contains("BROKEN"), "{list}");
+    // Rendering a good template works; the broken one names its error.
+    assert!(
+        klachtd(&config, &["templates", "render", "ontvangstbevestiging"])
+            .status
+            .success()
+    );
+    let out = klachtd(&config, &["templates", "render", "beroep"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nl/beroep"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn bare(args: &[&str]) -> String {
