@@ -17,6 +17,7 @@ static BUILTIN: include_dir::Dir<'static> =
 /// Letters klachtd needs in every language it writes.
 pub const REQUIRED: &[&str] = &[
     "ontvangstbevestiging",
+    "overzicht",
     "bedankt",
     "bericht-ontvangen",
     "doorsturen",
@@ -50,6 +51,7 @@ pub const REQUIRED: &[&str] = &[
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
 pub const MESSAGE_LETTERS: &[&str] = &[
+    "overzicht",
     "bedankt",
     "bericht-ontvangen",
     "doorsturen",
@@ -541,6 +543,26 @@ fn sample_conversation() -> serde_json::Value {
             {"id": "KL-2025-0007", "received": "2025-03-02", "status": "gesloten", "subject": "Factuur te hoog"},
         ],
         "vervolg_op": "",
+        "overzicht": {
+            "titel": "agenda, KL-2026-0042, uw zaken",
+            "delen": [
+                {"soort": "agenda", "tekst": "# Agenda klachtenoverleg\n\n- KL-2026-0042 Monteur niet gekomen"},
+                {"soort": "zaak", "zaak": {
+                    "id": "KL-2026-0042", "subject": "Monteur niet gekomen", "status": "in behandeling",
+                    "urgent": false, "name": "J. Jansen", "complainant": "jan@voorbeeld.nl", "phone": "",
+                    "received": "2026-04-24", "handler": "piet@voorbeeld.nl", "category": "dienstverlening",
+                 },
+                 "termijn": "2026-05-08", "te_laat": false,
+                 "gesprek": [
+                    {"wanneer": "24 april 2026 16:05", "richting": "in", "van": "jan@voorbeeld.nl", "onderwerp": "Monteur niet gekomen", "tekst": "De monteur is niet gekomen."},
+                 ]},
+                {"soort": "mijn", "zaken": [
+                    {"id": "KL-2026-0042", "subject": "Monteur niet gekomen", "status": "in behandeling",
+                     "received": "2026-04-24", "termijn": "2026-05-08", "te_laat": false},
+                ]},
+                {"soort": "geweigerd", "tekst": "U behandelt KL-2026-0007 niet."},
+            ],
+        },
         "beroep": {
             "wie": "de directie",
             "uiterlijk": "2026-05-22",

@@ -5,6 +5,7 @@
 //! refused with the reason, in the staff's language, and an unknown word
 //! gets a suggestion ("bedoelde u #gegrond?").
 
+use crate::cases::id::CaseId;
 use crate::cases::state::State;
 use crate::deadline::Term;
 use chrono::NaiveDate;
@@ -71,8 +72,22 @@ pub enum Command {
     Afwezig(NaiveDate),
     /// `#terug`: the sender is back.
     Terug,
+    /// `#agenda`: the current agenda, mailed to the (staff) sender.
+    Agenda,
+    /// `#zaak KL-2026-0042`: that case with its whole conversation.
+    Zaak(CaseId),
+    /// `#mijn`: the sender's open cases.
+    Mijn,
     /// `#help`.
     Help,
+}
+
+impl Command {
+    /// Whether it asks for information (`#agenda`, `#zaak`, `#mijn`)
+    /// rather than changing anything.
+    pub fn is_request(&self) -> bool {
+        matches!(self, Command::Agenda | Command::Zaak(_) | Command::Mijn)
+    }
 }
 
 /// What a refused command lacked.
@@ -94,6 +109,8 @@ pub enum Needed {
     Category,
     /// A date (`#afwezig tot 2026-12-24`).
     Date,
+    /// A case number (`#zaak KL-2026-0042`).
+    CaseNumber,
 }
 
 /// Why a command line was refused. Written out in the staff's language by
@@ -179,6 +196,7 @@ impl Refusal {
                     Needed::Text => "een tekst erachter",
                     Needed::Category => "een categorie",
                     Needed::Date => "een datum (#afwezig tot 24-12-2026)",
+                    Needed::CaseNumber => "een zaaknummer (#zaak KL-2026-0042)",
                 }
             ),
             Refusal::NotAnAddress(a) => format!("'{a}' is geen e-mailadres"),
@@ -247,6 +265,7 @@ impl Refusal {
                     Needed::Text => "text after it",
                     Needed::Category => "a category",
                     Needed::Date => "a date (#away until 2026-12-24)",
+                    Needed::CaseNumber => "a case number (#case KL-2026-0042)",
                 }
             ),
             Refusal::NotAnAddress(a) => format!("'{a}' is not a mail address"),
@@ -362,6 +381,9 @@ pub const HELP: &str = "\
 #geen-klacht                    op een twijfelgeval: geen klacht, de zaak wordt ingetrokken (en: #not-a-complaint)
 #vraag / #compliment / #idee    op een twijfelgeval: het is een vraag, compliment of idee; ingetrokken (en: #question / #idea)
 #afwezig tot 24-12-2026         u bent afwezig; de plaatsvervanger neemt het over (en: #away until)
+#agenda                         de agenda van nu, per e-mail aan u (in een nieuwe e-mail of een antwoord)
+#zaak KL-2026-0042              die zaak met het hele gesprek, per e-mail aan u (en: #case)
+#mijn                           uw openstaande zaken, per e-mail aan u (en: #mine)
 #terug                          u bent weer aanwezig (en: #back)
 #help                           deze lijst";
 
@@ -396,6 +418,9 @@ const HELP_EN: &str = "\
 #not-a-complaint                on a doubtful case: not a complaint, the case is withdrawn (nl: #geen-klacht)
 #question / #compliment / #idea on a doubtful case: a question, compliment or idea; withdrawn (nl: #vraag / #idee)
 #away until 2026-12-24          you are away; the deputy takes over (nl: #afwezig tot)
+#agenda                         the agenda as of now, mailed to you (in a new mail or a reply)
+#case KL-2026-0042              that case with its whole conversation, mailed to you (nl: #zaak)
+#mine                           your open cases, mailed to you (nl: #mijn)
 #back                           you are back (nl: #terug)
 #help                           this list";
 
@@ -432,6 +457,9 @@ const VERBS: &[&str] = &[
     "idee",
     "afwezig",
     "terug",
+    "agenda",
+    "zaak",
+    "mijn",
     "help",
     "accept",
     "reject",
@@ -589,6 +617,15 @@ fn parse_line(line: &str) -> Result<Command, Refusal> {
             Command::Afwezig(parse_date(date).ok_or_else(|| Refusal::BadDate(date.into()))?)
         }
         "terug" | "back" => Command::Terug,
+        "agenda" => Command::Agenda,
+        "zaak" | "case" => {
+            let a = need(Needed::CaseNumber)?;
+            Command::Zaak(CaseId::find_in(&a).ok_or_else(|| Refusal::Needs {
+                verb: "zaak".into(),
+                what: Needed::CaseNumber,
+            })?)
+        }
+        "mijn" | "mine" => Command::Mijn,
         "help" => Command::Help,
         other => {
             return Err(Refusal::Unknown {
@@ -677,6 +714,22 @@ mod tests {
         assert!(p.rejected[1].why.text("nl").contains("motivering"));
         assert!(p.rejected[1].why.text("en").contains("motivation"));
         assert!(p.rejected[4].why.text("nl").contains("geen termijn"));
+    }
+
+    #[test]
+    fn requests_name_what_they_ask_for() {
+        let p = parse(&lines("#agenda\n#zaak kl-2026-0042\n#mijn\n#case KL-2026-0007\n#zaak morgen"));
+        assert_eq!(
+            p.commands.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
+            vec![
+                Command::Agenda,
+                Command::Zaak("KL-2026-0042".parse().unwrap()),
+                Command::Mijn,
+                Command::Zaak("KL-2026-0007".parse().unwrap()),
+            ]
+        );
+        assert!(p.commands.iter().all(|(_, c)| c.is_request()));
+        assert_eq!(p.rejected.len(), 1, "#zaak without a number is refused");
     }
 
     #[test]

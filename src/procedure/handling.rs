@@ -352,6 +352,8 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, Refusal> {
         // Presence is the sender's, not the case's: recorded by the staff
         // module before the case is handled.
         Command::Afwezig(_) | Command::Terug => Ok(Vec::new()),
+        // Requests are answered by the staff module, apart from the case.
+        Command::Agenda | Command::Zaak(_) | Command::Mijn => Ok(Vec::new()),
     }
 }
 

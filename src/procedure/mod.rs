@@ -19,6 +19,7 @@ pub mod presence;
 pub mod processor;
 pub mod record;
 pub mod reply;
+pub mod requests;
 pub mod staff;
 #[cfg(test)]
 pub(crate) mod testing;

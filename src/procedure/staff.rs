@@ -30,7 +30,7 @@ use crate::procedure::context::{Context, ProcessError};
 use crate::procedure::handling::{self, StaffMail};
 use crate::procedure::open::{open_case, Complaint};
 use crate::procedure::outcome::Outcome;
-use crate::procedure::{form, post, presence, record, vars};
+use crate::procedure::{form, post, presence, record, requests, vars};
 use crate::store::{Batch, Store, StoreError};
 use crate::text;
 use serde_json::json;
@@ -125,6 +125,22 @@ pub fn handle(
 ) -> Result<Outcome, ProcessError> {
     let mail = StaffMail { entry, m, from };
     let parsed = command::parse(&text::command_lines(&m.text));
+    // Requests (`#agenda`, `#zaak`, `#mijn`) are answered to this staff
+    // address whatever else the mail does; a mail of requests only is done.
+    let requests: Vec<&Command> = parsed
+        .commands
+        .iter()
+        .map(|(_, c)| c)
+        .filter(|c| c.is_request())
+        .collect();
+    if !requests.is_empty() {
+        requests::answer(store, ctx, &mail, &requests, batch)?;
+        if requests.len() == parsed.commands.len() && parsed.rejected.is_empty() {
+            return Ok(Outcome::Recorded(format!(
+                "staff request from {from} answered"
+            )));
+        }
+    }
     if let Some(c) = authenticated_case(store, ctx, m)? {
         presence::apply(batch, from, &parsed.commands);
         return Ok(Outcome::AddedToCase(
@@ -483,7 +499,7 @@ fn result_for_new(
 }
 
 /// An automatic answer to a staff mail, in its thread.
-fn answer_to(
+pub(crate) fn answer_to(
     ctx: &Context<'_>,
     mail: &StaffMail<'_>,
     letter: &str,

@@ -645,3 +645,85 @@ fn an_unsatisfied_complainant_is_pointed_to_the_external_body_of_the_policy() {
     );
     assert_eq!(case_json(&o)["case"]["state"], "beroep");
 }
+
+#[test]
+fn staff_ask_by_mail_for_the_agenda_a_case_and_their_own_cases_and_only_they_get_the_answer() {
+    let o = open_case("requests");
+    let overview = |addr: &str, n: usize| -> String {
+        let mails = wait_inbox(addr, n);
+        let m = mails
+            .iter()
+            .rev()
+            .find(|m| subject_and_text(m).0.starts_with("Overzicht"))
+            .unwrap_or_else(|| panic!("{addr} got no overview"));
+        let (s, t) = subject_and_text(m);
+        format!("{s}\n{t}")
+    };
+    let new_mail = |from: &str, text: &str, n: u32| {
+        format!(
+            "From: {from}\r\nTo: {}\r\nSubject: vraag\r\nMessage-ID: <ask-{n}-{}@org.example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\nGroet,\r\nKees\r\n",
+            o.inst.complaints, o.inst.tag
+        )
+    };
+    let process = |mid: &str| {
+        assert!(wait_until(Duration::from_secs(10), || fetch_all(
+            &o.inst.complaints,
+            "INBOX"
+        )
+        .iter()
+        .any(|m| String::from_utf8_lossy(m).contains(mid))));
+        o.inst.once();
+    };
+    // The coordinator asks in a new mail, from Outlook, with a sign-off.
+    smtp_send(
+        &o.coordinator,
+        &[&o.inst.complaints],
+        &new_mail(&o.coordinator, &format!("#agenda\r\n#zaak {}", o.id), 1),
+    );
+    process("ask-1-");
+    let text = overview(&o.coordinator, 2);
+    assert!(text.contains(&o.id), "{text}");
+    assert!(
+        text.contains("lekt het dak weer"),
+        "the conversation: {text}"
+    );
+    assert!(text.contains("Klachtenoverleg"), "{text}");
+    // Another employee does not handle the case: refused; has no cases.
+    let other = format!("piet-{}@org.example.test", o.inst.tag);
+    smtp_send(
+        &other,
+        &[&o.inst.complaints],
+        &new_mail(&other, &format!("#zaak {}\r\n#mijn", o.id), 2),
+    );
+    process("ask-2-");
+    let text = overview(&other, 1);
+    assert!(text.contains("U behandelt"), "{text}");
+    assert!(!text.contains("lekt het dak"), "{text}");
+    assert!(text.contains("geen openstaande klachten"), "{text}");
+    // The handler's own cases.
+    smtp_send(
+        &o.coordinator,
+        &[&o.inst.complaints],
+        &new_mail(&o.coordinator, "#mijn", 3),
+    );
+    process("ask-3-");
+    let text = overview(&o.coordinator, 3);
+    assert!(
+        text.contains("Uw openstaande klachten") && text.contains(&o.id),
+        "{text}"
+    );
+    // A forged request: the answer goes to the real staff mailbox only.
+    let forged = format!(
+        "From: {}\r\nTo: {}\r\nSubject: zaak\r\nMessage-ID: <forged-ask-{}@voorbeeld.test>\r\n\r\n#zaak {}\r\n",
+        o.coordinator, o.inst.complaints, o.inst.tag, o.id
+    );
+    smtp_send(&o.customer, &[&o.inst.complaints], &forged);
+    process("forged-ask-");
+    wait_inbox(&o.coordinator, 4);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        fetch_all(&o.customer, "INBOX").len(),
+        1,
+        "the customer got nothing but the acknowledgement"
+    );
+}
