@@ -19,6 +19,7 @@ fn main() {
         cli,
         clock: klachtd::clock::from_env(),
         daemon: None,
+        dispatch: cli::dispatch,
     };
     match cli::dispatch(&env) {
         Ok(code) => std::process::exit(code),

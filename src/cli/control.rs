@@ -22,6 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
 
+/// Runs a CLI command (`cli::dispatch`).
+type Dispatch = fn(&Env) -> Result<i32>;
+
 /// How long the CLI waits for the daemon's answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(300);
 
@@ -155,7 +158,7 @@ pub fn forward(env: &Env) -> Result<Option<i32>> {
 /// that cannot be made is logged and the daemon runs without it.
 pub async fn serve(
     daemon: Arc<Daemon>,
-    clock: SharedClock,
+    (clock, dispatch): (SharedClock, Dispatch),
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let path = socket_path(&daemon.config.store.path);
@@ -177,7 +180,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(answer(stream, daemon.clone(), clock.clone()));
+                    tokio::spawn(answer(stream, daemon.clone(), (clock.clone(), dispatch)));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "control socket: accept failed");
@@ -191,7 +194,11 @@ pub async fn serve(
 }
 
 /// Answers one connection: one request, one response.
-async fn answer(stream: tokio::net::UnixStream, daemon: Arc<Daemon>, clock: SharedClock) {
+async fn answer(
+    stream: tokio::net::UnixStream,
+    daemon: Arc<Daemon>,
+    (clock, dispatch): (SharedClock, Dispatch),
+) {
     // Only our own user (or root) may run commands.
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
@@ -213,7 +220,7 @@ async fn answer(stream: tokio::net::UnixStream, daemon: Arc<Daemon>, clock: Shar
             let (tx, rx) = tokio::sync::oneshot::channel();
             let d = daemon.clone();
             std::thread::spawn(move || {
-                let _ = tx.send(execute(request, &d, clock));
+                let _ = tx.send(execute(request, &d, (clock, dispatch)));
             });
             let response = rx.await.unwrap_or_else(|_| Response {
                 code: 70,
@@ -253,7 +260,11 @@ fn command_name(args: &[String]) -> String {
 }
 
 /// Runs one command inside the daemon, capturing its output.
-fn execute(request: Request, daemon: &Daemon, clock: SharedClock) -> Response {
+fn execute(
+    request: Request,
+    daemon: &Daemon,
+    (clock, dispatch): (SharedClock, Dispatch),
+) -> Response {
     let cli = match Cli::try_parse_from(&request.args) {
         Ok(cli) if uses_store(&cli.command) => cli,
         Ok(_) => {
@@ -275,6 +286,7 @@ fn execute(request: Request, daemon: &Daemon, clock: SharedClock) -> Response {
     let env = Env {
         cli,
         clock,
+        dispatch,
         daemon: Some(Inside {
             config: daemon.config.clone(),
             store: daemon.store.clone(),
@@ -287,7 +299,7 @@ fn execute(request: Request, daemon: &Daemon, clock: SharedClock) -> Response {
             stderr: Default::default(),
         }),
     };
-    let code = match crate::cli::dispatch(&env) {
+    let code = match dispatch(&env) {
         Ok(code) => code,
         Err(e) => {
             errln!(env, "klachtd: {e:#}");

@@ -23,6 +23,9 @@ pub struct Env {
     pub clock: SharedClock,
     /// Set when the command runs inside the daemon for a CLI beside it.
     pub daemon: Option<Inside>,
+    /// Runs a subcommand (`cli::dispatch`, passed in so that the control
+    /// socket can run commands without importing the dispatcher).
+    pub dispatch: fn(&Env) -> Result<i32>,
 }
 
 /// A command run inside the daemon: its config and open store, the input

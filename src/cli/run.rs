@@ -27,7 +27,7 @@ pub fn run(env: &Env) -> Result<i32> {
         });
         tokio::spawn(crate::cli::control::serve(
             daemon.clone(),
-            env.clock.clone(),
+            (env.clock.clone(), env.dispatch),
             rx.clone(),
         ));
         tracing::info!("klachtd running");

@@ -143,42 +143,6 @@ impl Daemon {
         Ok(())
     }
 
-    /// The metrics in the Prometheus text format, gauges read from the store now.
-    pub fn metrics_text(&self) -> Result<String, StoreError> {
-        let rules = self.rules();
-        self.metrics.render(
-            &self.store,
-            (&rules.policy, &self.calendar),
-            self.clock.now(),
-        )
-    }
-
-    /// Healthy, or why not (for `/health`).
-    pub fn health(&self) -> Result<(), String> {
-        self.metrics.health(
-            self.clock.now(),
-            self.config.metrics.imap_within_secs as i64,
-        )
-    }
-
-    /// One line on what the daemon is doing (systemd's STATUS).
-    pub fn status(&self) -> String {
-        let waiting = self
-            .store
-            .keys(Tree::OutboxQueue, b"")
-            .map(|k| k.len())
-            .unwrap_or(0);
-        let imap = if self.metrics.imap_is_up() {
-            "watching the mailbox"
-        } else {
-            "waiting for the IMAP server"
-        };
-        match self.health() {
-            Ok(()) => format!("{imap}; {waiting} letter(s) waiting; {}", self.metrics),
-            Err(why) => format!("{imap}; {waiting} letter(s) waiting; unhealthy: {why}"),
-        }
-    }
-
     /// Wakes processing, sending and the watcher: something outside the
     /// loops (a command through the control socket) changed the store.
     pub fn nudge(&self) {
@@ -556,6 +520,50 @@ impl Daemon {
                 _ = shutdown.changed() => return Ok(()),
             }
         }
+    }
+}
+
+impl observe::Observed for Daemon {
+    /// The metrics in the Prometheus text format, gauges read from the store now.
+    fn metrics_text(&self) -> Result<String, String> {
+        let rules = self.rules();
+        self.metrics
+            .render(
+                &self.store,
+                (&rules.policy, &self.calendar),
+                self.clock.now(),
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    /// Healthy, or why not (for `/health`).
+    fn health(&self) -> Result<(), String> {
+        self.metrics.health(
+            self.clock.now(),
+            self.config.metrics.imap_within_secs as i64,
+        )
+    }
+
+    /// One line on what the daemon is doing (systemd's STATUS).
+    fn status(&self) -> String {
+        let waiting = self
+            .store
+            .keys(Tree::OutboxQueue, b"")
+            .map(|k| k.len())
+            .unwrap_or(0);
+        let imap = if self.metrics.imap_is_up() {
+            "watching the mailbox"
+        } else {
+            "waiting for the IMAP server"
+        };
+        match self.health() {
+            Ok(()) => format!("{imap}; {waiting} letter(s) waiting; {}", self.metrics),
+            Err(why) => format!("{imap}; {waiting} letter(s) waiting; unhealthy: {why}"),
+        }
+    }
+
+    fn since_beat(&self) -> i64 {
+        self.metrics.since_beat(self.clock.now())
     }
 }
 

@@ -4,19 +4,30 @@
 //! manager's notifications (systemd `Type=notify`: READY, STATUS with
 //! what it is doing, WATCHDOG while the processing loop goes round).
 
-use crate::daemon::Daemon;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+/// What can be looked at from outside (the daemon implements it).
+pub trait Observed: Send + Sync + 'static {
+    /// The metrics in the Prometheus text format (blocking: reads the store).
+    fn metrics_text(&self) -> Result<String, String>;
+    /// Healthy, or why not.
+    fn health(&self) -> Result<(), String>;
+    /// One line on what it is doing.
+    fn status(&self) -> String;
+    /// Seconds since the processing loop last went round.
+    fn since_beat(&self) -> i64;
+}
+
 /// How long a client may take to send its request.
 const REQUEST_WAIT: Duration = Duration::from_secs(5);
 
 /// Serves `/metrics` and `/health` on `listener` until shutdown.
 pub async fn serve_http(
-    daemon: Arc<Daemon>,
+    daemon: Arc<impl Observed>,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -37,7 +48,7 @@ pub async fn serve_http(
 }
 
 /// Answers one HTTP request and closes the connection.
-async fn answer(daemon: Arc<Daemon>, mut stream: TcpStream) {
+async fn answer<D: Observed>(daemon: Arc<D>, mut stream: TcpStream) {
     let mut buf = Vec::with_capacity(512);
     let read = tokio::time::timeout(REQUEST_WAIT, async {
         let mut chunk = [0u8; 512];
@@ -107,7 +118,7 @@ async fn answer(daemon: Arc<Daemon>, mut stream: TcpStream) {
 /// Tells the service manager what the daemon is doing, and pings its
 /// watchdog while the processing loop goes round. Without systemd
 /// (`NOTIFY_SOCKET` unset) every call is a no-op.
-pub async fn notify_loop(daemon: Arc<Daemon>, mut shutdown: watch::Receiver<bool>) {
+pub async fn notify_loop(daemon: Arc<impl Observed>, mut shutdown: watch::Receiver<bool>) {
     use sd_notify::NotifyState;
     let mut usec = 0u64;
     let watchdog =
@@ -130,7 +141,7 @@ pub async fn notify_loop(daemon: Arc<Daemon>, mut shutdown: watch::Receiver<bool
         if let Some(w) = watchdog {
             // A loop that stopped going round is a hang: no ping, and
             // systemd restarts the service.
-            let since = daemon.metrics.since_beat(daemon.clock.now());
+            let since = daemon.since_beat();
             if since < w.as_secs().max(60) as i64 {
                 let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
             } else {
