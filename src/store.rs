@@ -171,10 +171,15 @@ pub enum StoreError {
 }
 
 /// Opens the sled database in `dir` with every tree.
+/// sled's page cache (its default is 1 GiB, which the resident set then
+/// grows towards as the store grows).
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 fn open_sled(dir: &Path) -> Result<Sled, StoreError> {
     let sled_err = |source| sled_error(dir, source);
     let db = sled::Config::new()
         .path(dir.join("db"))
+        .cache_capacity(CACHE_BYTES)
         .mode(sled::Mode::HighThroughput)
         .open()
         .map_err(|e| match &e {

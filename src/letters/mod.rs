@@ -3,5 +3,6 @@
 
 pub mod outbox;
 pub mod request;
+pub mod session;
 pub mod smtp;
 pub mod templates;

@@ -6,11 +6,10 @@ use crate::cases::event::EventKind;
 use crate::clock::Clock;
 use crate::config::{Smtp, TlsMode};
 use crate::letters::outbox::{self, Item, Status};
+use crate::letters::session::{SessionError, Sessions};
 use crate::store::{Batch, Store, StoreError, Tree};
 use chrono::{DateTime, Duration, Utc};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, TlsParameters};
 
 /// Errors of sending.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +32,7 @@ pub enum SendError {
 /// The SMTP side of the outbox.
 #[derive(Clone)]
 pub struct Transport {
-    inner: AsyncSmtpTransport<Tokio1Executor>,
+    sessions: std::sync::Arc<Sessions>,
     timeout: std::time::Duration,
     max_attempts: u32,
     witness_wait: Duration,
@@ -63,6 +62,16 @@ enum Failure {
 
 /// Letters sent at the same time (over the connection pool).
 const PARALLEL_SENDS: usize = 4;
+
+/// Sending order: receipts to the people who wrote (0) before the rest (1).
+fn priority(it: &Item) -> u8 {
+    let receipt = |l: &str| matches!(l, "ontvangstbevestiging" | "bedankt" | "bericht-ontvangen");
+    if receipt(&it.letter) || it.parts.iter().any(|p| receipt(p)) {
+        0
+    } else {
+        1
+    }
+}
 
 /// Wait before the relay is tried again after `failures` failures in a
 /// row: 2 s doubling, at most 10 s, so letters go out within seconds of its
@@ -119,20 +128,19 @@ impl Transport {
             }
             b.build_rustls().map_err(|e| setup(e.to_string()))
         };
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
-                .port(smtp.port);
-        builder = match smtp.tls {
-            TlsMode::None => builder.tls(Tls::None),
-            TlsMode::Starttls => builder.tls(Tls::Required(tls_params()?)),
-            TlsMode::Tls => builder.tls(Tls::Wrapper(tls_params()?)),
+        let (starttls, wrapper) = match smtp.tls {
+            TlsMode::None => (None, None),
+            TlsMode::Starttls => (Some(tls_params()?), None),
+            TlsMode::Tls => (
+                None,
+                Some(
+                    crate::tls::client_config(smtp.ca_file.as_deref())
+                        .map_err(|e| setup(e.to_string()))?,
+                ),
+            ),
         };
-        if let Some((user, pass)) = &smtp.credentials {
-            builder =
-                builder.credentials(Credentials::new(user.clone(), pass.expose().to_string()));
-        }
         Ok(Transport {
-            inner: builder.timeout(Some(smtp.timeout)).build(),
+            sessions: std::sync::Arc::new(Sessions::new(smtp, starttls, wrapper, PARALLEL_SENDS)),
             timeout: smtp.timeout,
             max_attempts: max_attempts.max(1),
             witness_wait: Duration::from_std(witness_wait).unwrap_or(Duration::minutes(2)),
@@ -176,6 +184,9 @@ impl Transport {
             }
             due.push(it);
         }
+        // Receipts first: a complainant waits for the acknowledgement, a
+        // staff notice can follow a moment later.
+        due.sort_by_key(|it| (priority(it), it.created));
         // A few letters at a time over the connection pool; once the relay
         // is found unreachable the rest wait for it instead of each timing out.
         let attempts: Vec<(String, Result<Attempt, SendError>)> =
@@ -208,12 +219,7 @@ impl Transport {
     /// Opens an SMTP session (EHLO, STARTTLS and AUTH as configured) and
     /// closes it without sending: the server's words on failure.
     pub async fn test_connection(&self) -> Result<(), String> {
-        match tokio::time::timeout(self.timeout, self.inner.test_connection()).await {
-            Err(_) => Err(format!("no answer within {:?}", self.timeout)),
-            Ok(Err(e)) => Err(e.to_string()),
-            Ok(Ok(false)) => Err("the server did not answer NOOP".into()),
-            Ok(Ok(true)) => Ok(()),
-        }
+        self.sessions.test().await.map_err(|e| e.to_string())
     }
 
     /// Whether the relay is known unreachable until after `now`.
@@ -287,18 +293,22 @@ impl Transport {
                 .collect(),
         )
         .map_err(|e| (Failure::Permanent, format!("envelope: {e}")))?;
-        let result =
-            match tokio::time::timeout(self.timeout, self.inner.send_raw(&envelope, raw)).await {
-                Err(_) => Err((
-                    Failure::Server,
-                    format!("SMTP send timed out after {:?}", self.timeout),
-                )),
-                Ok(Err(e)) if e.is_permanent() => Err((Failure::Permanent, e.to_string())),
-                Ok(Err(e)) if e.is_transient() => Err((Failure::Transient, e.to_string())),
-                Ok(Err(e)) => Err((Failure::Server, e.to_string())),
-                Ok(Ok(_)) => Ok(()),
-            };
-        result
+        // Opening a session and the transaction each have the timeout.
+        let whole = self.timeout * 2;
+        match tokio::time::timeout(whole, self.sessions.send(&envelope, raw)).await {
+            Err(_) => Err((
+                Failure::Server,
+                format!("SMTP send timed out after {whole:?}"),
+            )),
+            Ok(Err(SessionError::Smtp(e))) if e.is_permanent() => {
+                Err((Failure::Permanent, e.to_string()))
+            }
+            Ok(Err(SessionError::Smtp(e))) if e.is_transient() => {
+                Err((Failure::Transient, e.to_string()))
+            }
+            Ok(Err(e)) => Err((Failure::Server, e.to_string())),
+            Ok(Ok(())) => Ok(()),
+        }
     }
 
     /// Keeps the relay's state: a server failure starts (or lengthens) the

@@ -718,9 +718,14 @@ mod tests {
 
     #[test]
     fn requests_name_what_they_ask_for() {
-        let p = parse(&lines("#agenda\n#zaak kl-2026-0042\n#mijn\n#case KL-2026-0007\n#zaak morgen"));
+        let p = parse(&lines(
+            "#agenda\n#zaak kl-2026-0042\n#mijn\n#case KL-2026-0007\n#zaak morgen",
+        ));
         assert_eq!(
-            p.commands.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
+            p.commands
+                .iter()
+                .map(|(_, c)| c.clone())
+                .collect::<Vec<_>>(),
             vec![
                 Command::Agenda,
                 Command::Zaak("KL-2026-0042".parse().unwrap()),

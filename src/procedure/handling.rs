@@ -33,6 +33,23 @@ pub struct StaffMail<'a> {
     pub from: &'a str,
 }
 
+impl StaffMail<'_> {
+    /// An automatic answer to this mail, to the staff address it came
+    /// from, in its thread.
+    pub fn answer(
+        &self,
+        ctx: &Context<'_>,
+        letter: &str,
+        vars: serde_json::Value,
+    ) -> LetterRequest {
+        let mid = self.m.message_id.clone();
+        LetterRequest::to_staff(ctx.org(), self.from, letter, vars)
+            .about(format!("M-{}", self.entry.id), 1)
+            .in_thread(mid.clone(), mid.into_iter().collect())
+            .auto_submitted(AutoSubmitted::Replied)
+    }
+}
+
 /// What applying a staff mail did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

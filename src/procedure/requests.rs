@@ -14,7 +14,7 @@ use crate::cases::lookup;
 use crate::procedure::command::Command;
 use crate::procedure::context::{Context, ProcessError};
 use crate::procedure::handling::StaffMail;
-use crate::procedure::{conversation, periodic, post, staff, vars};
+use crate::procedure::{conversation, periodic, post, vars};
 use crate::reports;
 use crate::store::{Batch, Store};
 use serde_json::json;
@@ -67,7 +67,7 @@ pub fn answer(
         "titel": titles.join(", "),
         "delen": delen,
     });
-    let req = staff::answer_to(ctx, mail, "overzicht", v);
+    let req = mail.answer(ctx, "overzicht", v);
     post::queue(ctx, batch, &req)?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use crate::intake::classify::Verdict;
 use crate::intake::inbound::{Correspondent, Inbound};
 use crate::intake::journal::Entry;
 use crate::letters::outbox;
-use crate::letters::request::{AutoSubmitted, LetterRequest};
+use crate::letters::request::LetterRequest;
 use crate::procedure::command::{self, Command, Parsed};
 use crate::procedure::context::{Context, ProcessError};
 use crate::procedure::handling::{self, StaffMail};
@@ -344,7 +344,7 @@ fn refuse_form(
         "help": command::help(&ctx.org().language),
     });
     vars["message"] = json!({ "subject": address::header_safe(&mail.m.subject, 250) });
-    let req = answer_to(ctx, mail, "commando-resultaat", vars);
+    let req = mail.answer(ctx, "commando-resultaat", vars);
     post::queue(ctx, batch, &req)?;
     Ok(Outcome::Recorded(format!(
         "#nieuw from {} refused: {}",
@@ -466,11 +466,7 @@ fn presence_only(
         "help": "",
     });
     vars["message"] = json!({ "subject": address::header_safe(&mail.m.subject, 250) });
-    post::queue(
-        ctx,
-        batch,
-        &answer_to(ctx, mail, "commando-resultaat", vars),
-    )?;
+    post::queue(ctx, batch, &mail.answer(ctx, "commando-resultaat", vars))?;
     Ok(Outcome::Recorded(format!(
         "presence of {}: {}",
         mail.from,
@@ -498,20 +494,6 @@ fn result_for_new(
     Ok(())
 }
 
-/// An automatic answer to a staff mail, in its thread.
-pub(crate) fn answer_to(
-    ctx: &Context<'_>,
-    mail: &StaffMail<'_>,
-    letter: &str,
-    vars: serde_json::Value,
-) -> LetterRequest {
-    let mid = mail.m.message_id.clone();
-    LetterRequest::to_staff(ctx.org(), mail.from, letter, vars)
-        .about(format!("M-{}", mail.entry.id), 1)
-        .in_thread(mid.clone(), mid.into_iter().collect())
-        .auto_submitted(AutoSubmitted::Replied)
-}
-
 /// Tells a staff member how to act on a mail klachtd could do nothing with
 /// (`soort`: `geen-klacht` or `niet-geverifieerd`).
 fn explain(
@@ -526,7 +508,7 @@ fn explain(
         "subject": address::header_safe(&mail.m.subject, 250),
         "received": ctx.calendar.long_moment(mail.entry.received_at, &ctx.org().language),
     });
-    let req = answer_to(ctx, mail, "uitleg", vars);
+    let req = mail.answer(ctx, "uitleg", vars);
     post::queue(ctx, batch, &req)?;
     Ok(())
 }
