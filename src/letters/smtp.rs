@@ -63,6 +63,28 @@ enum Failure {
 /// Letters sent at the same time (over the connection pool).
 const PARALLEL_SENDS: usize = 4;
 
+/// How one SMTP transaction ended.
+type Outcome = Result<(), (Failure, String)>;
+
+/// Letters recorded per commit.
+const GROUP: usize = 8;
+
+/// Splits the due letters, in order, into groups of at most [`GROUP`] with
+/// at most one letter per case (a case's letters land in later groups).
+fn groups(due: Vec<Item>) -> Vec<Vec<Item>> {
+    let mut groups: Vec<Vec<Item>> = Vec::new();
+    for it in due {
+        let fits = |g: &Vec<Item>| {
+            g.len() < GROUP && (it.case.is_none() || g.iter().all(|o| o.case != it.case))
+        };
+        match groups.iter_mut().find(|g| fits(g)) {
+            Some(g) => g.push(it),
+            None => groups.push(vec![it]),
+        }
+    }
+    groups
+}
+
 /// Sending order: receipts to the people who wrote (0) before the rest (1).
 fn priority(it: &Item) -> u8 {
     let receipt = |l: &str| matches!(l, "ontvangstbevestiging" | "bedankt" | "bericht-ontvangen");
@@ -151,7 +173,6 @@ impl Transport {
     /// Sends every item that is due. Each item's state is committed (and
     /// flushed) before and after its SMTP attempt.
     pub async fn send_due(&self, store: &Store, clock: &dyn Clock) -> Result<Report, SendError> {
-        use futures_util::StreamExt;
         let mut report = Report::default();
         if self.relay_down(clock.now()) {
             return Ok(report);
@@ -187,30 +208,26 @@ impl Transport {
         // Receipts first: a complainant waits for the acknowledgement, a
         // staff notice can follow a moment later.
         due.sort_by_key(|it| (priority(it), it.created));
-        // A few letters at a time over the connection pool; once the relay
-        // is found unreachable the rest wait for it instead of each timing out.
-        let attempts: Vec<(String, Result<Attempt, SendError>)> =
-            futures_util::stream::iter(due.into_iter().map(|it| async move {
-                let id = it.id.clone();
-                if self.relay_down(clock.now()) {
-                    return (id, Ok(Attempt::ServerDown));
+        // Letters go in groups: each group's attempts are recorded in one
+        // flushed commit before its first SMTP word, and its outcomes in one
+        // after (the promise is the same as one by one: an attempt is on disk
+        // before the send, its outcome after). A group holds at most one
+        // letter per case, so their case events never clash.
+        for group in groups(due) {
+            if self.relay_down(clock.now()) {
+                report.deferred += group.len() as u32;
+                continue;
+            }
+            for (id, attempt) in self.send_group(store, group, clock).await? {
+                match attempt {
+                    Attempt::Sent => report.sent += 1,
+                    Attempt::Deferred | Attempt::ServerDown => report.deferred += 1,
+                    Attempt::Failed => {
+                        report.failed += 1;
+                        report.failed_items.push(id);
+                    }
+                    Attempt::Skipped => {}
                 }
-                (id, self.attempt(store, it, clock).await)
-            }))
-            .buffer_unordered(PARALLEL_SENDS)
-            .collect()
-            .await;
-        for (id, attempt) in attempts {
-            match attempt {
-                Ok(Attempt::Sent) => report.sent += 1,
-                Ok(Attempt::Deferred) | Ok(Attempt::ServerDown) => report.deferred += 1,
-                Ok(Attempt::Failed) => {
-                    report.failed += 1;
-                    report.failed_items.push(id);
-                }
-                Ok(Attempt::Skipped) => {}
-                Err(SendError::Store(StoreError::Conflict(_))) => {}
-                Err(e) => return Err(e),
             }
         }
         Ok(report)
@@ -230,57 +247,87 @@ impl Transport {
             .unwrap_or(false)
     }
 
-    async fn attempt(
+    /// Sends one group: its attempts recorded in one commit, the letters
+    /// sent a few at a time over the session pool (once the relay is found
+    /// unreachable the rest wait for it instead of each timing out), the
+    /// outcomes recorded in one commit unless a witness copy was first.
+    async fn send_group(
         &self,
         store: &Store,
-        it: Item,
+        group: Vec<Item>,
         clock: &dyn Clock,
-    ) -> Result<Attempt, SendError> {
-        let Some(raw) = store.get_raw(Tree::OutboxRaw, it.id.as_bytes())? else {
-            return Ok(Attempt::Skipped);
-        };
-        // 1. Record the attempt durably (someone else touched it: skip).
-        let mut sending = it.clone();
-        sending.status = Status::Sending { since: clock.now() };
-        sending.attempts += 1;
-        let mut b = Batch::new();
-        expect_item(&mut b, &it);
-        b.put(Tree::Outbox, it.id.as_bytes(), &sending);
-        store.commit(&b)?;
-        // 2. Send, bounded in time (lettre's own timeout covers only connect).
-        let result = self.send(&sending, &raw).await;
-        let waiting = store
-            .keys(Tree::OutboxQueue, b"")
-            .map(|k| k.len())
-            .unwrap_or(0);
-        self.note_server(&result, clock.now(), waiting);
-        // 3. Record the outcome durably, unless the witness copy was first.
-        let t = clock.now();
-        store.transact(|store| {
+    ) -> Result<Vec<(String, Attempt)>, SendError> {
+        use futures_util::StreamExt;
+        // 1. Record the attempts durably (an item someone else touched is skipped).
+        let started = store.transact(|store| {
             let mut b = Batch::new();
-            if outbox::item(store, &it.id)?.as_ref() != Some(&sending) {
-                return Ok((b, Attempt::Skipped));
-            }
-            let attempt = match &result {
-                Ok(()) => {
-                    outbox::mark_sent(store, &mut b, &sending, t)?;
-                    Attempt::Sent
+            let mut started = Vec::new();
+            for it in &group {
+                if outbox::item(store, &it.id)?.as_ref() != Some(it) {
+                    continue;
                 }
-                Err((how, reason)) => self.failed(store, &mut b, &sending, *how, reason, t)?,
-            };
-            Ok::<_, SendError>((b, attempt))
-        })
-        .inspect(|a| match (a, &result) {
-            (Attempt::Sent, _) => tracing::info!(outbox = %it.id, to = %it.to, "sent"),
-            (Attempt::Failed, Err((_, reason))) => {
-                tracing::error!(outbox = %it.id, to = %it.to, %reason, "giving up on mail")
+                let Some(raw) = store.get_raw(Tree::OutboxRaw, it.id.as_bytes())? else {
+                    continue;
+                };
+                let mut sending = it.clone();
+                sending.status = Status::Sending { since: clock.now() };
+                sending.attempts += 1;
+                expect_item(&mut b, it);
+                b.put(Tree::Outbox, it.id.as_bytes(), &sending);
+                started.push((sending, raw));
             }
-            (Attempt::ServerDown, _) => {}
-            (Attempt::Deferred, Err((_, reason))) => {
-                tracing::warn!(outbox = %it.id, attempt = sending.attempts, %reason, "send failed, will retry")
+            Ok::<_, SendError>((b, started))
+        })?;
+        // 2. Send, bounded in time.
+        let results: Vec<(Item, Outcome)> =
+            futures_util::stream::iter(started.into_iter().map(|(sending, raw)| async move {
+                if self.relay_down(clock.now()) {
+                    let down = Err((Failure::Server, "the relay is unreachable".to_string()));
+                    return (sending, down);
+                }
+                let result = self.send(&sending, &raw).await;
+                self.note_server(&result, clock.now(), store);
+                (sending, result)
+            }))
+            .buffer_unordered(PARALLEL_SENDS)
+            .collect()
+            .await;
+        // 3. Record the outcomes durably, unless the witness copy was first.
+        let t = clock.now();
+        let attempts = store.transact(|store| {
+            let mut b = Batch::new();
+            let mut attempts = Vec::new();
+            for (sending, result) in &results {
+                if outbox::item(store, &sending.id)?.as_ref() != Some(sending) {
+                    attempts.push((sending.id.clone(), Attempt::Skipped));
+                    continue;
+                }
+                let attempt = match result {
+                    Ok(()) => {
+                        outbox::mark_sent(store, &mut b, sending, t)?;
+                        Attempt::Sent
+                    }
+                    Err((how, reason)) => self.failed(store, &mut b, sending, *how, reason, t)?,
+                };
+                attempts.push((sending.id.clone(), attempt));
             }
-            _ => {}
-        })
+            Ok::<_, SendError>((b, attempts))
+        })?;
+        for ((sending, result), (_, attempt)) in results.iter().zip(&attempts) {
+            match (attempt, result) {
+                (Attempt::Sent, _) => {
+                    tracing::info!(outbox = %sending.id, to = %sending.to, "sent")
+                }
+                (Attempt::Failed, Err((_, reason))) => {
+                    tracing::error!(outbox = %sending.id, to = %sending.to, %reason, "giving up on mail")
+                }
+                (Attempt::Deferred, Err((_, reason))) => {
+                    tracing::warn!(outbox = %sending.id, attempt = sending.attempts, %reason, "send failed, will retry")
+                }
+                _ => {}
+            }
+        }
+        Ok(attempts)
     }
 
     /// One SMTP transaction for `it`: `Err((how, reason))` on failure.
@@ -313,13 +360,19 @@ impl Transport {
 
     /// Keeps the relay's state: a server failure starts (or lengthens) the
     /// wait for every letter; any answer ends it.
-    /// `waiting`: the letters in the outbox, named in the two log lines.
+    /// The two log lines name the letters waiting in `store`'s outbox.
     fn note_server(
         &self,
         result: &Result<(), (Failure, String)>,
         now: DateTime<Utc>,
-        waiting: usize,
+        store: &Store,
     ) {
+        let waiting = || {
+            store
+                .keys(Tree::OutboxQueue, b"")
+                .map(|k| k.len())
+                .unwrap_or(0)
+        };
         let Ok(mut s) = self.server.lock() else {
             return;
         };
@@ -328,14 +381,14 @@ impl Transport {
                 s.failures += 1;
                 let wait = server_backoff(s.failures);
                 if s.failures == 1 {
-                    tracing::warn!(%reason, retry_in = %wait, letters_waiting = waiting, "the SMTP relay cannot be reached; letters wait for it");
+                    tracing::warn!(%reason, retry_in = %wait, letters_waiting = waiting(), "the SMTP relay cannot be reached; letters wait for it");
                 }
                 s.until = Some(now + wait);
             }
             _ => {
                 if s.failures > 0 {
                     tracing::info!(
-                        letters_waiting = waiting,
+                        letters_waiting = waiting(),
                         "the SMTP relay answers again; sending what waited"
                     );
                 }

@@ -138,7 +138,14 @@ fn within_rate_limits(
             .get(Tree::Meta, &key(hour(now - chrono::Duration::hours(1))))?
             .unwrap_or(0);
         if current.unwrap_or(0) + previous >= limit {
-            tracing::warn!(recipient = %to, limit, "automatic reply suppressed: rate limit reached (mail loop?)");
+            // One WARN per limit and hour; the rest of the hour is DEBUG.
+            let warned = [current_key.as_slice(), b"/warned"].concat();
+            if store.get_raw(Tree::Meta, &warned)?.is_none() {
+                tracing::warn!(recipient = %to, limit, scope = %if who == "*" { "all recipients" } else { "this recipient" }, "automatic replies suppressed for the rest of the hour: rate limit reached (mail loop?)");
+                batch.put_raw(Tree::Meta, warned, Vec::new());
+            } else {
+                tracing::debug!(recipient = %to, limit, "automatic reply suppressed: rate limit");
+            }
             return Ok(false);
         }
         batch.expect(
