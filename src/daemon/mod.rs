@@ -72,6 +72,8 @@ pub struct Daemon {
     pub metrics: metrics::Metrics,
     /// Ends the watcher's wait when it has work (server copies to delete).
     wake_watcher: Notify,
+    /// Held by a processing pass.
+    processing: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -129,6 +131,7 @@ impl Daemon {
             wake_sender: Notify::new(),
             metrics: metrics::Metrics::default(),
             wake_watcher: Notify::new(),
+            processing: std::sync::Mutex::new(()),
         })
     }
 
@@ -151,8 +154,10 @@ impl Daemon {
         self.wake_watcher.notify_one();
     }
 
-    /// Processes every pending journal entry.
+    /// Processes every pending journal entry; one pass at a time (the
+    /// drain waits for a pass still running).
     pub fn process(&self) -> Result<processor::Report, StoreError> {
+        let _one_pass = self.processing.lock().unwrap_or_else(|p| p.into_inner());
         let r = self.with_context(|ctx| processor::process_pending(&self.store, ctx))?;
         self.metrics.processed(&r);
         Ok(r)

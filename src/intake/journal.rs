@@ -225,7 +225,9 @@ pub fn raw(store: &Store, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
     store.get_raw(Tree::Raw, id.as_bytes())
 }
 
-/// Adds to `batch` the writes that settle a pending entry.
+/// Adds to `batch` the writes that settle a pending entry, on condition
+/// that it is still pending: two processors deciding the same entry at
+/// once (a drain beside a pass still running) cannot both commit.
 pub fn settle(
     batch: &mut Batch,
     queue_key: &[u8],
@@ -240,6 +242,11 @@ pub fn settle(
     let dead = matches!(status, Status::Dead { .. });
     e.status = status;
     batch.put(Tree::Journal, e.id.as_bytes(), &e);
+    batch.expect(
+        Tree::Pending,
+        queue_key.to_vec(),
+        Some(e.id.as_bytes().to_vec()),
+    );
     batch.remove(Tree::Pending, queue_key.to_vec());
     if dead {
         batch.put_raw(Tree::Dead, e.id.as_bytes(), Vec::new());

@@ -85,6 +85,10 @@ fn process_one(
     store.transact(|store| {
         let ctx = &ctx.at_now();
         let mut batch = Batch::new();
+        // Settled meanwhile by another pass: nothing to do.
+        if store.get_raw(Tree::Pending, queue_key)?.is_none() {
+            return Ok((batch, Settled::Gone));
+        }
         let Some(entry) = journal::entry(store, id)? else {
             batch.remove(Tree::Pending, queue_key.to_vec());
             return Ok((batch, Settled::Gone));
@@ -377,6 +381,35 @@ mod tests {
             "",
             "De monteur is niet gekomen en niemand heeft gebeld. Dit is onacceptabel, ik ben zeer ontevreden.",
         ));
+    }
+
+    #[test]
+    fn two_passes_at_once_open_one_case_per_message() {
+        // A drain beside a pass still running: each message is decided once.
+        let f = Fixture::new("generiek", MONDAY, "");
+        for i in 0..40 {
+            let raw = mail(
+                &format!("Klant {i} <klant{i}@voorbeeld.nl>"),
+                COMPLAINTS,
+                &format!("twice-{i}@voorbeeld.nl"),
+                "Monteur niet gekomen",
+                "",
+                "De monteur is niet gekomen en niemand heeft gebeld. Dit is onacceptabel.",
+            )
+            .replace('\n', "\r\n");
+            journal::record(&f.store, raw.as_bytes(), "INBOX/1/1", f.clock.now()).unwrap();
+        }
+        let reports: Vec<super::Report> = std::thread::scope(|s| {
+            let passes: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| f.with_ctx(|ctx| super::process_pending(&f.store, ctx).unwrap()))
+                })
+                .collect();
+            passes.into_iter().map(|p| p.join().unwrap()).collect()
+        });
+        assert_eq!(reports.iter().map(|r| r.new_cases).sum::<u32>(), 40);
+        assert_eq!(f.cases().len(), 40);
+        assert_eq!(f.letters_named("ontvangstbevestiging").len(), 40);
     }
 
     #[test]
