@@ -32,7 +32,7 @@ def sent():
         if e.get("tree") != "outbox":
             continue
         item = json.loads(base64.b64decode(e["value"]))
-        if item.get("letter") == "ontvangstbevestiging" and item.get("status") == "sent":
+        if item.get("letter") == "ontvangstbevestiging" and item.get("state") == "sent":
             t = item["at"]
             acks[item["to"]] = t
     return acks
@@ -45,6 +45,8 @@ while time.time() < deadline:
         break
     time.sleep(1)
 from datetime import datetime
+if not acks:
+    sys.exit(f"{rate:g}/s: no acknowledgement was sent within 300 s")
 lat = sorted(datetime.fromisoformat(acks[a].replace("Z", "+00:00")).timestamp() - t for a, t in accepted.items() if a in acks)
 missing = n - len(lat)
 pct = lambda p: lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))]
