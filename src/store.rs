@@ -469,6 +469,22 @@ impl Store {
             .collect()
     }
 
+    /// The values in `data` of every key of the index `index` (a key with
+    /// no value in `data` is passed over), in key order.
+    pub fn indexed<T: DeserializeOwned>(
+        &self,
+        index: Tree,
+        data: Tree,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for key in self.keys(index, b"")? {
+            if let Some(v) = self.get::<T>(data, &key)? {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs one optimistic transaction: `decide` reads what it needs and
     /// returns the batch to commit (with its preconditions) and a result.
     /// When another writer changed what it read, it decides again, at most

@@ -257,13 +257,7 @@ pub fn settle(
 
 /// Dead letters: entries that could not be processed.
 pub fn dead_letters(store: &Store) -> Result<Vec<Entry>, StoreError> {
-    let mut out = Vec::new();
-    for key in store.keys(Tree::Dead, b"")? {
-        if let Some(e) = store.get::<Entry>(Tree::Journal, &key)? {
-            out.push(e);
-        }
-    }
-    Ok(out)
+    store.indexed(Tree::Dead, Tree::Journal)
 }
 
 /// Puts a dead letter back in the queue (after a fix, say).

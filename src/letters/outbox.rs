@@ -231,13 +231,7 @@ pub fn items(store: &Store, case: Option<CaseId>) -> Result<Vec<Item>, StoreErro
 
 /// Every item still to be sent (queued or being sent).
 pub fn queued(store: &Store) -> Result<Vec<Item>, StoreError> {
-    let mut v = Vec::new();
-    for key in store.keys(Tree::OutboxQueue, b"")? {
-        if let Some(item) = store.get::<Item>(Tree::Outbox, &key)? {
-            v.push(item);
-        }
-    }
-    Ok(v)
+    store.indexed(Tree::OutboxQueue, Tree::Outbox)
 }
 
 /// The item an outgoing Message-ID belongs to.

@@ -18,15 +18,20 @@ fn report_json(out: &std::process::Output) -> serde_json::Value {
     v
 }
 
-#[test]
-fn the_cli_beside_a_running_daemon_gives_what_it_gives_with_the_daemon_stopped() {
-    let inst = Instance::with(
-        "control",
+/// An instance whose message limit makes a 30 KB mail a dead letter.
+fn small_limit(name: &str) -> Instance {
+    Instance::with(
+        name,
         Options {
             extra: "[limits]\nmax_message_bytes = 20000\n".into(),
             ..Options::default()
         },
-    );
+    )
+}
+
+#[test]
+fn the_cli_beside_a_running_daemon_gives_what_it_gives_with_the_daemon_stopped() {
+    let inst = small_limit("control");
     let customer = inst.customer(1);
     let mut child = inst.spawn_run();
     inst.send_complaint(
@@ -131,13 +136,7 @@ fn the_cli_beside_a_running_daemon_gives_what_it_gives_with_the_daemon_stopped()
 
 #[test]
 fn a_dead_letter_queued_again_beside_the_running_daemon_is_processed_by_it() {
-    let inst = Instance::with(
-        "control-retry",
-        Options {
-            extra: "[limits]\nmax_message_bytes = 20000\n".into(),
-            ..Options::default()
-        },
-    );
+    let inst = small_limit("control-retry");
     let customer = inst.customer(1);
     let mut child = inst.spawn_run();
     inst.send_complaint(
