@@ -220,7 +220,7 @@ fn terms(ctx: &Context<'_>, batch: &mut Batch, change: &Change) {
     if moved {
         timers::schedule(
             batch,
-            &timers::plan(change.case(), ctx.policy, ctx.calendar),
+            &timers::plan(change.case(), ctx.policy, ctx.calendar, ctx.now()),
         );
     }
 }

@@ -150,7 +150,10 @@ pub fn open_case(
     acknowledge(store, ctx, batch, &mut change, k, &vars)?;
     notify_staff(store, ctx, batch, &mut change, &vars)?;
     let c = change.write(batch);
-    timers::schedule(batch, &timers::plan(&c, ctx.policy, ctx.calendar));
+    timers::schedule(
+        batch,
+        &timers::plan(&c, ctx.policy, ctx.calendar, ctx.now()),
+    );
     timers::schedule(
         batch,
         &timers::plan_steps(&c, ctx.policy, ctx.calendar, Start::Received, c.received),

@@ -75,7 +75,7 @@ pub fn on_case(
         change.record(now, KLACHTD, state(State::InBehandeling));
         timers::schedule(
             batch,
-            &timers::plan(change.case(), ctx.policy, ctx.calendar),
+            &timers::plan(change.case(), ctx.policy, ctx.calendar, ctx.now()),
         );
         what.push(say(
             "de klok loopt weer: de zaak wachtte op de klager",

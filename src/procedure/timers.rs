@@ -106,9 +106,13 @@ impl Timer {
     }
 }
 
-/// The timers of a case's decision term, by the policy's ladder. Reminders
-/// go out at 08:00 local time; escalations at the end of the term.
-pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
+/// The timers of a case's decision term, by the policy's ladder, planned
+/// at `now`. Reminders go out at 08:00 local time; escalations at the end
+/// of the term. A re-plan (an extension, a resumed wait) plans no reminder
+/// or interim update at or before `now`: those would all fire at once
+/// (several "stand van zaken" letters together); escalations are kept,
+/// late or not.
+pub fn plan(c: &Case, policy: &Policy, cal: &Calendar, now: DateTime<Utc>) -> Vec<Timer> {
     let term_end = policy.decision_due(c, cal);
     let end_day = cal.local_date(term_end);
     let generation = c.term_changes;
@@ -148,6 +152,7 @@ pub fn plan(c: &Case, policy: &Policy, cal: &Calendar) -> Vec<Timer> {
         );
         add(Kind::Management { workdays: n }, cal.at_local(day, 8));
     }
+    out.retain(|t| t.at > now || !matches!(t.kind, Kind::Reminder { .. } | Kind::Interim { .. }));
     out
 }
 
@@ -371,11 +376,10 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    #[test]
-    fn the_ladder_lands_on_working_days() {
+    fn opened(on: &str) -> Case {
         let events = vec![crate::cases::event::Event {
             seq: 0,
-            at: at("2026-04-24T16:00:00+02:00"),
+            at: at(on),
             actor: "x@y.nl".into(),
             reason: None,
             kind: EventKind::Opened {
@@ -392,10 +396,41 @@ mod tests {
                 via: None,
             },
         }];
-        let c = Case::from_events("KL-2026-0001".parse().unwrap(), &events).unwrap();
+        Case::from_events("KL-2026-0001".parse().unwrap(), &events).unwrap()
+    }
+
+    #[test]
+    fn a_re_plan_sends_no_interim_update_or_reminder_of_the_past() {
+        // VPS: a "stand van zaken" every week. Extended by 4 weeks after
+        // three weeks: the next update is next week's, not three at once.
+        let mut c = opened("2026-04-06T10:00:00+02:00");
+        let policy = Policy::preset("vps").unwrap();
+        let cal = Calendar::default();
+        c.extensions.push("4 weken".into());
+        c.term_changes += 1;
+        let now = at("2026-04-28T10:00:00+02:00");
+        let t = plan(&c, &policy, &cal, now);
+        let interim: Vec<_> = t
+            .iter()
+            .filter(|t| matches!(t.kind, Kind::Interim { .. }))
+            .collect();
+        assert!(!interim.is_empty(), "updates go on until the new term");
+        assert!(t
+            .iter()
+            .filter(|t| matches!(t.kind, Kind::Interim { .. } | Kind::Reminder { .. }))
+            .all(|t| t.at > now));
+        let days: std::collections::BTreeSet<_> =
+            interim.iter().map(|t| cal.local_date(t.at)).collect();
+        assert_eq!(days.len(), interim.len(), "never two on one day");
+        assert!(t.iter().any(|t| matches!(t.kind, Kind::Breach)));
+    }
+
+    #[test]
+    fn the_ladder_lands_on_working_days() {
+        let c = opened("2026-04-24T16:00:00+02:00");
         let policy = Policy::preset("generiek").unwrap();
         let cal = Calendar::default();
-        let t = plan(&c, &policy, &cal);
+        let t = plan(&c, &policy, &cal, c.received);
         let when: Vec<String> = t
             .iter()
             .map(|t| t.at.with_timezone(&cal.tz).to_rfc3339())
@@ -414,7 +449,7 @@ mod tests {
         let mut extended = c.clone();
         extended.extensions.push("2 weken".into());
         extended.term_changes += 1;
-        let t2 = plan(&extended, &policy, &cal);
+        let t2 = plan(&extended, &policy, &cal, c.received);
         assert!(t2.iter().all(|t| t.generation == 1));
         assert_eq!(
             t2[2].at.with_timezone(&cal.tz).to_rfc3339(),
