@@ -60,6 +60,9 @@ pub struct Policy {
     /// How often the handling term may be extended (none: no limit).
     #[serde(default)]
     pub max_extensions: Option<u32>,
+    /// The longest one extension may be ("6 weken"; none: no limit).
+    #[serde(default)]
+    pub max_extension: Option<Term>,
     /// Roles told of every new case (`[staff.roles]` names the addresses),
     /// e.g. Glaspunt's quality manager.
     #[serde(default)]

@@ -71,10 +71,13 @@ pub fn show(env: &Env, name: Option<&str>) -> Result<i32> {
         if p.requires_judgement { "yes" } else { "no" }
     );
     println!(
-        "extensions: {}",
+        "extensions: {}{}",
         p.max_extensions
             .map(|n| n.to_string())
-            .unwrap_or_else(|| "no limit".into())
+            .unwrap_or_else(|| "no limit".into()),
+        p.max_extension
+            .map(|t| format!(", each at most {t}"))
+            .unwrap_or_default()
     );
     let a = &p.actions;
     println!(

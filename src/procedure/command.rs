@@ -152,6 +152,13 @@ pub enum Refusal {
     NotStaff(String),
     /// Named in the complaint as involved: cannot handle it.
     Involved(String),
+    /// Longer than the policy allows one extension to be.
+    ExtensionTooLong {
+        /// The extension asked for.
+        asked: Term,
+        /// The longest the policy allows.
+        max: Term,
+    },
     /// The policy's extensions are used up.
     ExtensionsUsed {
         /// How many the policy allows.
@@ -231,6 +238,9 @@ impl Refusal {
             Refusal::ExtensionsUsed { max } => format!(
                 "de regeling staat {max} verlenging(en) toe en die zijn al gebruikt"
             ),
+            Refusal::ExtensionTooLong { asked, max } => format!(
+                "de regeling staat een verlenging van hoogstens {max} toe, niet {asked}; bijvoorbeeld #verlengen {max}: reden"
+            ),
             Refusal::NoOffer => "er is nog geen aanbod geregistreerd (#bod tekst)".into(),
             Refusal::IsHandler(a) => format!(
                 "{a} behandelt de klacht; wijs eerst een andere behandelaar toe (#toewijzen)"
@@ -297,6 +307,12 @@ impl Refusal {
             ),
             Refusal::ExtensionsUsed { max } => format!(
                 "the policy allows {max} extension(s) and they have been used"
+            ),
+            Refusal::ExtensionTooLong { asked, max } => format!(
+                "the policy allows an extension of at most {}, not {}; for example #extend {}: reason",
+                max.describe("en"),
+                asked.describe("en"),
+                max.describe("en")
             ),
             Refusal::NoOffer => "no offer has been registered yet (#offer text)".into(),
             Refusal::IsHandler(a) => {

@@ -327,6 +327,13 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, Refusal> {
                     return Err(Refusal::ExtensionsUsed { max });
                 }
             }
+            // Terms in other units compare by where they end from today.
+            if let Some(max) = ctx.policy.max_extension {
+                let now = ctx.now();
+                if ctx.calendar.due(now, *term) > ctx.calendar.due(now, max) {
+                    return Err(Refusal::ExtensionTooLong { asked: *term, max });
+                }
+            }
             Ok(vec![(
                 Some(reason.clone()),
                 EventKind::Extended {
@@ -541,6 +548,25 @@ mod tests {
         assert!(f.letters_named("afhandeling").is_empty());
         let result = f.raw(&f.letters_named("commando-resultaat")[0]);
         assert!(result.contains("#opgelost"), "{result}");
+    }
+
+    #[test]
+    fn an_extension_longer_than_the_policy_allows_is_refused_with_the_cap() {
+        // Xs2more: "met maximaal zes weken".
+        let (f, reply) = case_and_reply("xs2more");
+        reply(&f, "h1@org.example", "#verlengen 12 weken: x");
+        assert!(f.cases().remove(0).extensions.is_empty());
+        let result = f.text(&f.letters_named("commando-resultaat")[0]);
+        assert!(
+            result.contains("hoogstens 6 weken") && result.contains("niet 12 weken"),
+            "{result}"
+        );
+        reply(
+            &f,
+            "h1@org.example",
+            "#verlengen 25 werkdagen: expertise nodig",
+        );
+        assert_eq!(f.cases().remove(0).extensions, ["25 werkdagen"]);
     }
 
     #[test]
