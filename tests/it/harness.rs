@@ -663,3 +663,16 @@ pub fn flaky_proxy(upstream: u16, down: std::sync::Arc<std::sync::atomic::Atomic
     });
     port
 }
+
+/// The report without the moment it was made.
+pub fn report_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_object_mut().unwrap().remove("made");
+    v.as_object_mut().unwrap().remove("made_local");
+    v
+}

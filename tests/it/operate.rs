@@ -5,19 +5,6 @@
 use crate::harness::*;
 use std::time::Duration;
 
-/// The report without the moment it was made.
-fn report_json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v.as_object_mut().unwrap().remove("made");
-    v.as_object_mut().unwrap().remove("made_local");
-    v
-}
-
 /// An instance whose message limit makes a 30 KB mail a dead letter.
 fn small_limit(name: &str) -> Instance {
     Instance::with(

@@ -670,16 +670,7 @@ fn export_then_import_reproduces_the_store() {
         assert_eq!(inst.klachtd(&args).stdout, run2(&args).stdout, "{args:?}");
     }
     // And through a report (without the moment it was made).
-    let report = |out: std::process::Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v.as_object_mut().unwrap().remove("made");
-        v
-    };
+    let report = |out: std::process::Output| report_json(&out);
     let args = [
         "report",
         "--from",
