@@ -29,6 +29,24 @@ impl Rules {
         let classifier = load_classifier(&config.files(), &mut problems);
         let policy = match Policy::from_config(config) {
             Ok(p) => {
+                // A role the procedure informs must have an address, or its
+                // notices would go nowhere (Glaspunt's quality manager).
+                for role in &p.notify_roles {
+                    if config
+                        .staff
+                        .roles
+                        .get(role)
+                        .is_none_or(|a| a.trim().is_empty())
+                    {
+                        problems.push(
+                            format!("staff.roles.{role}"),
+                            format!(
+                                "the policy {} informs the role '{role}' of every new case, but it has no address; add under [staff]: roles = {{ {role} = \"naam@organisatie.nl\" }}",
+                                p.name
+                            ),
+                        );
+                    }
+                }
                 for (i, r) in p.reports.iter().enumerate() {
                     let key = format!("policy [[report]] #{} ({})", i + 1, p.name);
                     problems.extend(

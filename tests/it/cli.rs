@@ -355,3 +355,29 @@ fn policy_show_prints_a_presets_terms() {
     );
     assert!(text.contains("extensions: 1"), "{text}");
 }
+
+#[test]
+fn check_fails_when_a_role_the_preset_informs_has_no_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap() + "[policy]\npreset = \"glaspunt\"\n";
+    std::fs::write(&config, &text).unwrap();
+    let out = klachtd(&config, &["check"]);
+    let said =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("staff.roles.kwaliteitsmanager"), "{said}");
+    // With the address, it passes.
+    let text = text.replace(
+        "[policy]",
+        "[staff]\ncoordinator = \"c@org.example\"\nroles = { kwaliteitsmanager = \"kwaliteit@org.example\" }\n[policy]",
+    );
+    std::fs::write(&config, &text).unwrap();
+    let out = klachtd(&config, &["check"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

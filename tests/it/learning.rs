@@ -68,7 +68,9 @@ fn the_weekly_agenda_arrives_on_monday_in_the_simulated_week() {
     let inst = Instance::with(
         "agenda",
         Options {
-            staff_extra: format!("management = [\"{management}\"]"),
+            staff_extra: format!(
+                "management = [\"{management}\"]\nroles = {{ kwaliteitsmanager = \"kwaliteit-{tag}@org.example.test\" }}"
+            ),
             extra: "[policy]\npreset = \"glaspunt\"\n".into(),
             ..Options::default()
         },

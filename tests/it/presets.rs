@@ -71,7 +71,9 @@ fn every_preset_from_mail_to_closure() {
         let inst = Instance::with(
             w.preset,
             Options {
-                staff_extra: format!("management = [\"{management}\"]"),
+                staff_extra: format!(
+                    "management = [\"{management}\"]\nroles = {{ kwaliteitsmanager = \"kwaliteit-{tag}@org.example.test\" }}"
+                ),
                 extra: format!("[policy]\npreset = \"{}\"\n", w.preset),
                 ..Options::default()
             },

@@ -369,6 +369,8 @@ fn glaspunt_escalates_a_justified_complaint_not_resolved_within_five_working_day
     let inst = Instance::with(
         "gsteps",
         Options {
+            staff_extra: "roles = { kwaliteitsmanager = \"kwaliteit-gsteps@org.example.test\" }"
+                .into(),
             extra: "[policy]\npreset = \"glaspunt\"\n".into(),
             ..Options::default()
         },
