@@ -49,6 +49,17 @@ struct Response {
     stderr: String,
 }
 
+impl Response {
+    /// A command that did not run: `code` and what goes to standard error.
+    fn refused(code: i32, stderr: &[u8]) -> Response {
+        Response {
+            code,
+            stdout: String::new(),
+            stderr: b64(stderr),
+        }
+    }
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -222,19 +233,19 @@ async fn answer(
             std::thread::spawn(move || {
                 let _ = tx.send(execute(request, &d, (clock, dispatch)));
             });
-            let response = rx.await.unwrap_or_else(|_| Response {
-                code: 70,
-                stdout: String::new(),
-                stderr: b64(b"klachtd: the command failed inside the daemon (see its log)\n"),
+            let response = rx.await.unwrap_or_else(|_| {
+                Response::refused(
+                    70,
+                    b"klachtd: the command failed inside the daemon (see its log)\n",
+                )
             });
             daemon.nudge();
             response
         }
-        Err(e) => Response {
-            code: 2,
-            stdout: String::new(),
-            stderr: b64(format!("klachtd: unreadable control request: {e}\n").as_bytes()),
-        },
+        Err(e) => Response::refused(
+            2,
+            format!("klachtd: unreadable control request: {e}\n").as_bytes(),
+        ),
     };
     if let Ok(mut text) = serde_json::to_vec(&response) {
         text.push(b'\n');
@@ -268,19 +279,9 @@ fn execute(
     let cli = match Cli::try_parse_from(&request.args) {
         Ok(cli) if uses_store(&cli.command) => cli,
         Ok(_) => {
-            return Response {
-                code: 2,
-                stdout: String::new(),
-                stderr: b64(b"klachtd: only store commands run inside the daemon\n"),
-            }
+            return Response::refused(2, b"klachtd: only store commands run inside the daemon\n")
         }
-        Err(e) => {
-            return Response {
-                code: 2,
-                stdout: String::new(),
-                stderr: b64(e.to_string().as_bytes()),
-            }
-        }
+        Err(e) => return Response::refused(2, e.to_string().as_bytes()),
     };
     tracing::info!(command = %command_name(&request.args), "running a CLI command");
     let env = Env {

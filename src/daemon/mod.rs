@@ -99,7 +99,6 @@ pub struct CycleReport {
 
 impl Daemon {
     /// Opens the store and prepares every part; fails with all problems found.
-    /// Call it inside a tokio runtime (the SMTP pool needs one).
     pub fn open(config: Config, clock: SharedClock) -> Result<Daemon, DaemonError> {
         let rules = Rules::load(&config).map_err(DaemonError::Checks)?;
         let store = Store::open(&config.store.path)?;

@@ -134,27 +134,17 @@ impl Sessions {
     /// A reused session that turns out broken is replaced once.
     pub async fn send(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SessionError> {
         if let Some(mut conn) = self.take_idle() {
-            match self.transact(&mut conn, envelope, raw).await {
-                Ok(()) => {
-                    self.put_back(conn);
-                    return Ok(());
-                }
-                Err(SessionError::Smtp(e)) if e.is_permanent() || e.is_transient() => {
-                    // The relay answered: the session is fine, the letter not.
-                    self.put_back(conn);
-                    return Err(SessionError::Smtp(e));
-                }
-                Err(_) => {} // stale: try a fresh one
+            let result = self.transact(&mut conn, envelope, raw).await;
+            if keeps_session(&result) {
+                self.put_back(conn);
+                return result;
             }
+            // Stale: try a fresh one.
         }
         let mut conn = self.open().await?;
         let result = self.transact(&mut conn, envelope, raw).await;
-        match &result {
-            Ok(()) => self.put_back(conn),
-            Err(SessionError::Smtp(e)) if e.is_permanent() || e.is_transient() => {
-                self.put_back(conn)
-            }
-            Err(_) => {}
+        if keeps_session(&result) {
+            self.put_back(conn);
         }
         result
     }
@@ -200,6 +190,16 @@ impl Sessions {
         if idle.len() < self.max_idle {
             idle.push((conn, Instant::now()));
         }
+    }
+}
+
+/// Whether the session is still good after `result`: it was sent, or the
+/// relay answered with an error about this letter (the session is fine).
+fn keeps_session(result: &Result<(), SessionError>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(SessionError::Smtp(e)) => e.is_permanent() || e.is_transient(),
+        Err(SessionError::Connection(_)) => false,
     }
 }
 

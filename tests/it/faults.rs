@@ -215,14 +215,9 @@ fn config_line(inst: &Instance, key: &str, value: Option<&str>) {
 
 #[test]
 fn after_the_imap_server_restarts_the_daemon_is_back_within_70_seconds() {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     let inst = Instance::new("imapdown");
-    let down = std::sync::Arc::new(AtomicBool::new(false));
-    set_port(
-        &inst,
-        "[mailbox]",
-        flaky_proxy(stack().imap_port, down.clone()),
-    );
+    let down = imap_through_proxy(&inst);
     let mut child = inst.spawn_run();
     assert!(wait_until(Duration::from_secs(15), || run_log(&inst)
         .contains("IMAP connected")));

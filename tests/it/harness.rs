@@ -676,3 +676,15 @@ pub fn report_json(out: &std::process::Output) -> serde_json::Value {
     v.as_object_mut().unwrap().remove("made_local");
     v
 }
+
+/// Points the instance's `[mailbox]` at a [`flaky_proxy`] to the real
+/// Dovecot; setting the returned flag makes the IMAP server go away.
+pub fn imap_through_proxy(inst: &Instance) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    set_port(
+        inst,
+        "[mailbox]",
+        flaky_proxy(stack().imap_port, down.clone()),
+    );
+    down
+}

@@ -215,7 +215,7 @@ fn metric(samples: &[Sample], name: &str, label: Option<&str>) -> f64 {
 
 #[test]
 fn metrics_move_as_mail_is_processed_and_health_turns_503_while_imap_is_away() {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -227,12 +227,7 @@ fn metrics_move_as_mail_is_processed_and_health_turns_503_while_imap_is_away() {
             ..Options::default()
         },
     );
-    let down = std::sync::Arc::new(AtomicBool::new(false));
-    set_port(
-        &inst,
-        "[mailbox]",
-        flaky_proxy(stack().imap_port, down.clone()),
-    );
+    let down = imap_through_proxy(&inst);
     let mut child = inst.spawn_run();
     let health = || http_get(port, "/health").unwrap_or((0, String::new()));
     assert!(
