@@ -195,15 +195,21 @@ pub fn export(store: &Store, address: &str) -> Result<PersonalData, StoreError> 
             raw_base64: base64::engine::general_purpose::STANDARD.encode(&raw),
         });
     }
-    for item in outbox::items(store, None)? {
+    let mut letters = Vec::new();
+    outbox::each(store, |item| {
         let ours = item.case.is_some_and(|c| case_ids.contains(&c));
         if ours || same(&item.to, address) {
-            let raw = store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?;
-            data.letters.push(LetterData {
-                item,
-                raw_base64: raw.map(|r| base64::engine::general_purpose::STANDARD.encode(r)),
-            });
+            letters.push(item);
         }
+        Ok(())
+    })?;
+    letters.sort_by_key(|i| i.created);
+    for item in letters {
+        let raw = store.get_raw(Tree::OutboxRaw, item.id.as_bytes())?;
+        data.letters.push(LetterData {
+            item,
+            raw_base64: raw.map(|r| base64::engine::general_purpose::STANDARD.encode(r)),
+        });
     }
     Ok(data)
 }
@@ -449,11 +455,12 @@ pub fn erase(
     for id in messages_from(store, address)? {
         total.messages += scrub_message(store, &mut batch, &id)? as u32;
     }
-    for item in outbox::items(store, None)? {
+    outbox::each(store, |item| {
         if same(&item.to, address) {
             total.letters += scrub_letter(store, &mut batch, &item, address)? as u32;
         }
-    }
+        Ok(())
+    })?;
     // The rate-limit counters name the address too.
     let prefix = format!("rate/{}/", crate::address::normalize(address));
     for k in store.keys(Tree::Meta, prefix.as_bytes())? {
@@ -504,13 +511,20 @@ pub fn apply_retention(
     let Some(term) = policy.retention else {
         return Ok(total);
     };
-    for c in lookup::all(store)? {
+    // One record at a time: this runs hourly in the daemon, whose memory
+    // must not grow with the store.
+    let mut ended = Vec::new();
+    lookup::each(store, |c| {
         if retention_ends(&c, policy, cal).is_some_and(|end| now > end) {
-            total.add(anonymise_case(store, c.id, "bewaartermijn", now)?);
+            ended.push(c.id);
         }
+        Ok(())
+    })?;
+    for id in ended {
+        total.add(anonymise_case(store, id, "bewaartermijn", now)?);
     }
     let mut batch = Batch::new();
-    for e in store.scan::<Entry>(Tree::Journal, b"")? {
+    store.each::<Entry>(Tree::Journal, b"", |e| {
         let pending = !matches!(&e.status, journal::Status::Processed { .. });
         // Cheapest test first: most entries are too young to matter.
         if !pending
@@ -520,8 +534,9 @@ pub fn apply_retention(
         {
             total.messages += scrub_message(store, &mut batch, &e.id)? as u32;
         }
-    }
-    for item in outbox::items(store, None)? {
+        Ok(())
+    })?;
+    outbox::each(store, |item| {
         let done = matches!(
             item.status,
             outbox::Status::Sent { .. } | outbox::Status::Failed { .. }
@@ -535,7 +550,8 @@ pub fn apply_retention(
         {
             total.letters += scrub_letter(store, &mut batch, &item, &item.to.clone())? as u32;
         }
-    }
+        Ok(())
+    })?;
     store.commit(&batch)?;
     if !total.cases.is_empty() || total.messages > 0 || total.letters > 0 {
         tracing::info!(

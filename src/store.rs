@@ -175,10 +175,28 @@ pub enum StoreError {
 /// grows towards as the store grows).
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// zstd level of the store's pages (sled's default; higher levels gain
+/// little on mail and letters and cost the writer).
+const COMPRESSION_LEVEL: i32 = 5;
+
+/// Whether the store's pages are compressed: a new store is; a store made
+/// by a klachtd before compression keeps its format, since sled cannot
+/// change it across restarts (`export` and `import` into a new folder
+/// converts it).
+fn compressed(db_dir: &Path) -> bool {
+    match std::fs::read(db_dir.join("conf")) {
+        Ok(conf) => !String::from_utf8_lossy(&conf).contains("use_compression: false"),
+        Err(_) => true,
+    }
+}
+
 fn open_sled(dir: &Path) -> Result<Sled, StoreError> {
     let sled_err = |source| sled_error(dir, source);
+    let db_dir = dir.join("db");
     let db = sled::Config::new()
-        .path(dir.join("db"))
+        .use_compression(compressed(&db_dir))
+        .compression_factor(COMPRESSION_LEVEL)
+        .path(db_dir)
         .cache_capacity(CACHE_BYTES)
         .mode(sled::Mode::HighThroughput)
         .open()
@@ -332,13 +350,22 @@ impl Store {
         Ok(store)
     }
 
-    /// Reads every key and value of the store's own records (not the raw
-    /// messages, which are read one by one when needed): a damaged store is
-    /// found at start, not halfway through a decision.
+    /// Reads every key and value of the trees the daemon starts its work
+    /// from (the small facts, the work lists and the timers), so that a
+    /// damaged store is found at start, not halfway through a decision.
+    /// The large trees (cases, events, raw mail, letters) are read when
+    /// needed: reading them all would page the whole store into memory, and
+    /// sled checks each page it reads.
     pub fn verify(&self) -> Result<u64, StoreError> {
         let mut n = 0;
-        for t in Tree::ALL.iter().filter(|t| **t != Tree::Raw) {
-            for item in self.tree(*t)?.iter() {
+        for t in [
+            Tree::Meta,
+            Tree::Pending,
+            Tree::Dead,
+            Tree::OutboxQueue,
+            Tree::Due,
+        ] {
+            for item in self.tree(t)?.iter() {
                 item.map_err(|e| self.sled_err(e))?;
                 n += 1;
             }
@@ -352,7 +379,7 @@ impl Store {
 
     /// The number of commits the store holds, and the number the marker
     /// file beside it says were written (`None` for a store without one).
-    fn commits(&self) -> Result<(u64, Option<u64>), StoreError> {
+    pub(crate) fn commits(&self) -> Result<(u64, Option<u64>), StoreError> {
         let held = self
             .tree(Tree::Meta)?
             .get(COMMITS_KEY)
@@ -454,10 +481,27 @@ impl Store {
 
     /// Every JSON value under a prefix, in key order.
     pub fn scan<T: DeserializeOwned>(&self, t: Tree, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
-        self.scan_raw(t, prefix)?
-            .into_iter()
-            .map(|(k, v)| decode(t, &k, &v))
-            .collect()
+        let mut out = Vec::new();
+        self.each(t, prefix, |v| {
+            out.push(v);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every JSON value under a prefix, in key order, one at
+    /// a time: a report over every case holds one case, not the store.
+    pub fn each<T: DeserializeOwned>(
+        &self,
+        t: Tree,
+        prefix: &[u8],
+        mut f: impl FnMut(T) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for item in self.tree(t)?.scan_prefix(prefix) {
+            let (k, v) = item.map_err(|e| self.sled_err(e))?;
+            f(decode(t, &k, &v)?)?;
+        }
+        Ok(())
     }
 
     /// Keys under a prefix.
@@ -728,6 +772,29 @@ mod tests {
         assert_eq!(store.get::<String>(Tree::Cases, b"d").unwrap(), None);
         assert_eq!(store.next_counter("n").unwrap(), 1);
         assert_eq!(store.next_counter("n").unwrap(), 2);
+    }
+
+    #[test]
+    fn a_new_store_is_compressed_and_an_old_uncompressed_one_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let conf = String::from_utf8_lossy(&std::fs::read(dir.path().join("db/conf")).unwrap())
+            .into_owned();
+        assert!(conf.contains("use_compression: true"), "{conf}");
+        let old = tempfile::tempdir().unwrap();
+        {
+            let db = sled::Config::new()
+                .path(old.path().join("db"))
+                .open()
+                .unwrap();
+            db.insert("k", "v").unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(old.path()).unwrap();
+        let mut b = Batch::new();
+        b.put(Tree::Meta, "x", &1u32);
+        store.commit(&b).unwrap();
+        assert_eq!(store.get::<u32>(Tree::Meta, b"x").unwrap(), Some(1));
     }
 
     #[test]

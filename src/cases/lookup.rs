@@ -40,6 +40,15 @@ pub fn all(store: &Store) -> Result<Vec<Case>, StoreError> {
     store.scan(Tree::Cases, b"")
 }
 
+/// Calls `f` with every case, in case-number order, one at a time (memory
+/// stays flat however many cases the store holds).
+pub fn each(
+    store: &Store,
+    f: impl FnMut(Case) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    store.each(Tree::Cases, b"", f)
+}
+
 /// The cases a person complained in, newest first.
 pub fn of_complainant(store: &Store, addr: &str) -> Result<Vec<Case>, StoreError> {
     let mut prefix = crate::address::normalize(addr).into_bytes();

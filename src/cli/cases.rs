@@ -87,21 +87,22 @@ fn list(
     json: bool,
     (state, handler, overdue): (Option<&str>, Option<&str>, bool),
 ) -> Result<i32> {
-    let mut all = lookup::all(v.store)?;
-    if let Some(s) = state {
-        let wanted = states(s)?;
-        all.retain(|c| wanted.contains(&c.state));
-    }
-    if let Some(h) = handler {
-        all.retain(|c| {
-            c.handler
-                .as_deref()
-                .is_some_and(|x| x.eq_ignore_ascii_case(h))
-        });
-    }
-    if overdue {
-        all.retain(|c| v.policy.overdue(c, v.calendar, v.now));
-    }
+    let wanted = state.map(states).transpose()?;
+    // Only the cases listed are held, not the store.
+    let mut all = Vec::new();
+    lookup::each(v.store, |c| {
+        let keep = wanted.as_ref().is_none_or(|w| w.contains(&c.state))
+            && handler.is_none_or(|h| {
+                c.handler
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(h))
+            })
+            && (!overdue || v.policy.overdue(&c, v.calendar, v.now));
+        if keep {
+            all.push(c);
+        }
+        Ok(())
+    })?;
     if json {
         outln!(v.env, "{}", serde_json::to_string_pretty(&all)?);
         return Ok(0);

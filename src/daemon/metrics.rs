@@ -245,10 +245,11 @@ impl Metrics {
         let end = (now.timestamp_micros() + 1).to_be_bytes();
         self.timers_due
             .set(store.scan_below(Tree::Due, &end)?.len() as i64);
-        let overdue = lookup::all(store)?
-            .iter()
-            .filter(|c| policy.overdue(c, calendar, now))
-            .count();
+        let mut overdue = 0;
+        lookup::each(store, |c| {
+            overdue += usize::from(policy.overdue(&c, calendar, now));
+            Ok(())
+        })?;
         self.cases_overdue.set(overdue as i64);
         let mut text = String::new();
         // Writing to a String cannot fail.

@@ -128,16 +128,26 @@ fn body_digest(raw: &[u8]) -> Vec<u8> {
     h.finish().as_ref().to_vec()
 }
 
-/// The journal id for `raw` given what the store holds: the Message-ID's
-/// id, unless a message with a different body already has it (a sender or
-/// tool that reuses Message-IDs); then an id from the Message-ID and the
-/// body, so the second message is kept as its own entry.
-fn id_for(store: &Store, raw: &[u8], message_id: Option<&str>) -> Result<String, StoreError> {
+/// The journal id for `raw` given what the store holds (and what the same
+/// batch records before it, `earlier`): the Message-ID's id, unless a
+/// message with a different body already has it (a sender or tool that
+/// reuses Message-IDs); then an id from the Message-ID and the body, so the
+/// second message is kept as its own entry.
+fn id_for(
+    store: &Store,
+    earlier: &std::collections::HashMap<String, &[u8]>,
+    raw: &[u8],
+    message_id: Option<&str>,
+) -> Result<String, StoreError> {
     let id = journal_id(raw, message_id);
     let Some(mid) = message_id else {
         return Ok(id);
     };
-    let Some(stored) = store.get_raw(Tree::Raw, id.as_bytes())? else {
+    let stored = match earlier.get(&id) {
+        Some(bytes) => Some(bytes.to_vec()),
+        None => store.get_raw(Tree::Raw, id.as_bytes())?,
+    };
+    let Some(stored) = stored else {
         // New, or erased (privacy): the Message-ID decides.
         return Ok(id);
     };
@@ -158,42 +168,74 @@ pub fn record(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<Recorded, StoreError> {
-    let message_id = message_id_of(raw);
+    let mut r = record_all(store, &[(raw, source)], now)?;
+    Ok(r.remove(0))
+}
+
+/// Stores the messages fetched together, `(raw, source)` in fetch order, in
+/// one flushed commit (idempotent, as [`record`] one by one: a message seen
+/// before, in the store or earlier in the same batch, counts a delivery and
+/// is not queued again). Returns what became of each, in order.
+pub fn record_all(
+    store: &Store,
+    messages: &[(&[u8], &str)],
+    now: DateTime<Utc>,
+) -> Result<Vec<Recorded>, StoreError> {
+    let message_ids: Vec<Option<String>> =
+        messages.iter().map(|(raw, _)| message_id_of(raw)).collect();
     store.transact(|store| {
-        let id = id_for(store, raw, message_id.as_deref())?;
-        let existing = store.get_raw(Tree::Journal, id.as_bytes())?;
         let mut batch = Batch::new();
-        batch.expect(Tree::Journal, id.as_bytes(), existing.clone());
-        let result = match &existing {
-            Some(bytes) => {
-                let mut entry: Entry = crate::store::decode(Tree::Journal, id.as_bytes(), bytes)?;
+        let mut results = Vec::with_capacity(messages.len());
+        // What this batch records, by id: the entry and its bytes.
+        let mut entries: std::collections::HashMap<String, Entry> = Default::default();
+        let mut bytes: std::collections::HashMap<String, &[u8]> = Default::default();
+        let mut order: Vec<String> = Vec::new();
+        for ((raw, source), message_id) in messages.iter().zip(&message_ids) {
+            let id = id_for(store, &bytes, raw, message_id.as_deref())?;
+            if let Some(entry) = entries.get_mut(&id) {
                 entry.deliveries += 1;
-                batch.put(Tree::Journal, id.as_bytes(), &entry);
-                Recorded::Duplicate(id.clone())
+                results.push(Recorded::Duplicate(id));
+                continue;
             }
-            None => {
-                let entry = Entry {
-                    id: id.clone(),
-                    message_id: message_id.clone(),
-                    received_at: now,
-                    source: source.to_string(),
-                    size: raw.len() as u64,
-                    deliveries: 1,
-                    verdict: None,
-                    status: Status::Pending,
-                };
-                batch.put(Tree::Journal, id.as_bytes(), &entry);
-                batch.put_raw(Tree::Raw, id.as_bytes(), raw.to_vec());
-                let seq = store.next_sequence()?;
-                batch.put_raw(
-                    Tree::Pending,
-                    pending_key(now, seq, &id),
-                    id.as_bytes().to_vec(),
-                );
-                Recorded::New(id.clone())
-            }
-        };
-        Ok((batch, result))
+            let existing = store.get_raw(Tree::Journal, id.as_bytes())?;
+            batch.expect(Tree::Journal, id.as_bytes(), existing.clone());
+            let entry = match &existing {
+                Some(stored) => {
+                    let mut entry: Entry =
+                        crate::store::decode(Tree::Journal, id.as_bytes(), stored)?;
+                    entry.deliveries += 1;
+                    results.push(Recorded::Duplicate(id.clone()));
+                    entry
+                }
+                None => {
+                    batch.put_raw(Tree::Raw, id.as_bytes(), raw.to_vec());
+                    let seq = store.next_sequence()?;
+                    batch.put_raw(
+                        Tree::Pending,
+                        pending_key(now, seq, &id),
+                        id.as_bytes().to_vec(),
+                    );
+                    bytes.insert(id.clone(), raw);
+                    results.push(Recorded::New(id.clone()));
+                    Entry {
+                        id: id.clone(),
+                        message_id: message_id.clone(),
+                        received_at: now,
+                        source: source.to_string(),
+                        size: raw.len() as u64,
+                        deliveries: 1,
+                        verdict: None,
+                        status: Status::Pending,
+                    }
+                }
+            };
+            entries.insert(id.clone(), entry);
+            order.push(id);
+        }
+        for id in &order {
+            batch.put(Tree::Journal, id.as_bytes(), &entries[id]);
+        }
+        Ok((batch, results))
     })
 }
 
@@ -331,5 +373,42 @@ mod tests {
             message_id_of(b"Message-Id:  <x@y>\n\nb").as_deref(),
             Some("x@y")
         );
+    }
+
+    #[test]
+    fn a_fetched_chunk_is_one_commit_with_its_repeats_recorded_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let a = &b"Message-ID: <same@b.nl>\r\nSubject: x\r\n\r\nfirst\r\n"[..];
+        let b = &b"Message-ID: <same@b.nl>\r\nSubject: y\r\n\r\nsecond\r\n"[..];
+        let c = &b"Subject: no id\r\n\r\nthird\r\n"[..];
+        let commits = |s: &Store| s.commits().unwrap().0;
+        let before = commits(&store);
+        let r = record_all(
+            &store,
+            &[
+                (a, "INBOX/1"),
+                (b, "INBOX/2"),
+                (a, "INBOX/3"),
+                (c, "INBOX/4"),
+                (c, "INBOX/5"),
+            ],
+            now,
+        )
+        .unwrap();
+        assert_eq!(commits(&store), before + 1, "one commit for the chunk");
+        assert!(matches!(r[0], Recorded::New(_)));
+        assert!(matches!(r[1], Recorded::New(_)));
+        assert_ne!(r[0].id(), r[1].id(), "a reused Message-ID is its own entry");
+        assert_eq!(r[2], Recorded::Duplicate(r[0].id().to_string()));
+        assert_eq!(r[4], Recorded::Duplicate(r[3].id().to_string()));
+        assert_eq!(pending(&store).unwrap().len(), 3);
+        assert_eq!(entry(&store, r[0].id()).unwrap().unwrap().deliveries, 2);
+        assert_eq!(entry(&store, r[0].id()).unwrap().unwrap().source, "INBOX/1");
+        // The same chunk again (a restart before the move): nothing new.
+        let again = record_all(&store, &[(a, "INBOX/1"), (b, "INBOX/2")], now).unwrap();
+        assert!(again.iter().all(|x| matches!(x, Recorded::Duplicate(_))));
+        assert_eq!(pending(&store).unwrap().len(), 3);
     }
 }

@@ -128,11 +128,22 @@ impl Watcher {
         uids.sort_unstable();
         let mut new = 0;
         for chunk in uids.chunks(FETCH_CHUNK) {
+            let fetched = session.fetch_bodies(&uid_set(chunk)).await?;
+            let sources: Vec<String> = fetched
+                .iter()
+                .map(|(uid, _)| format!("{}/{}/{}", self.cfg.folder, validity, uid))
+                .collect();
+            let messages: Vec<(&[u8], &str)> = fetched
+                .iter()
+                .zip(&sources)
+                .map(|((_, body), source)| (body.as_slice(), source.as_str()))
+                .collect();
+            // Journal first, the chunk in one flushed commit: only then may
+            // its messages leave the folder.
+            let recorded = journal::record_all(store, &messages, clock.now())?;
             let mut journalled = Vec::new();
-            for (uid, body) in session.fetch_bodies(&uid_set(chunk)).await? {
-                let source = format!("{}/{}/{}", self.cfg.folder, validity, uid);
-                // Journal first, flushed: only then may the message leave the folder.
-                match journal::record(store, &body, &source, clock.now())? {
+            for ((uid, _), r) in fetched.iter().zip(recorded) {
+                match r {
                     journal::Recorded::New(id) => {
                         new += 1;
                         tracing::debug!(uid, journal = %id, "journalled");
@@ -141,7 +152,7 @@ impl Watcher {
                         tracing::info!(uid, journal = %id, "already journalled (redelivery or restart)");
                     }
                 }
-                journalled.push(uid);
+                journalled.push(*uid);
             }
             if journalled.is_empty() {
                 continue;

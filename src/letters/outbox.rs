@@ -229,6 +229,14 @@ pub fn items(store: &Store, case: Option<CaseId>) -> Result<Vec<Item>, StoreErro
     Ok(v)
 }
 
+/// Calls `f` with every item, in key order, one at a time.
+pub fn each(
+    store: &Store,
+    f: impl FnMut(Item) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    store.each(Tree::Outbox, b"", f)
+}
+
 /// Every item still to be sent (queued or being sent).
 pub fn queued(store: &Store) -> Result<Vec<Item>, StoreError> {
     store.indexed(Tree::OutboxQueue, Tree::Outbox)

@@ -177,6 +177,11 @@ fn decide(
     batch: &mut Batch,
 ) -> Result<(Outcome, Option<Verdict>), ProcessError> {
     if let Some(outcome) = witness(store, ctx, m, batch)? {
+        if matches!(outcome, Outcome::Witness(_)) {
+            // The letter's bytes are kept with the letter (outbox_raw); the
+            // copy's own would be the same bytes twice.
+            batch.remove(Tree::Raw, entry.id.as_bytes());
+        }
         return Ok((outcome, None));
     }
     let verdict = ctx.classifier.classify_message(m);
@@ -367,8 +372,9 @@ fn answer_without_case(
 mod tests {
     use crate::cases::state::State;
     use crate::clock::Clock;
-    use crate::intake::journal;
+    use crate::intake::journal::{self, Entry, Status};
     use crate::procedure::testing::{mail, Fixture, COMPLAINTS, COORDINATOR};
+    use crate::store::Tree;
 
     const MONDAY: &str = "2026-11-16T10:00:00+01:00";
 
@@ -593,6 +599,23 @@ mod tests {
         let ack = f.letters_named("ontvangstbevestiging").remove(0);
         let r = f.receive(&f.raw(&ack));
         assert_eq!(r.witnessed, 1);
+        // Its bytes are kept once, with the letter.
+        let copies: Vec<Entry> = f
+            .store
+            .scan::<Entry>(Tree::Journal, b"")
+            .unwrap()
+            .into_iter()
+            .filter(
+                |e| matches!(&e.status, Status::Processed { outcome, .. } if outcome == "witness"),
+            )
+            .collect();
+        assert_eq!(copies.len(), 1);
+        assert!(journal::raw(&f.store, &copies[0].id).unwrap().is_none());
+        assert!(f
+            .store
+            .get_raw(Tree::OutboxRaw, ack.id.as_bytes())
+            .unwrap()
+            .is_some());
         let ack = f.letters_named("ontvangstbevestiging").remove(0);
         assert!(matches!(
             ack.status,

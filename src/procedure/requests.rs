@@ -134,15 +134,17 @@ fn own_cases(
     from: &str,
 ) -> Result<serde_json::Value, ProcessError> {
     let lang = &ctx.org().language;
-    let mut mine: Vec<Case> = lookup::all(store)?
-        .into_iter()
-        .filter(|c| !c.state.is_closed())
-        .filter(|c| {
-            c.handler
-                .as_deref()
-                .is_some_and(|h| h.eq_ignore_ascii_case(from))
-        })
-        .collect();
+    let mut mine: Vec<Case> = Vec::new();
+    lookup::each(store, |c| {
+        let theirs = c
+            .handler
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(from));
+        if theirs && !c.state.is_closed() {
+            mine.push(c);
+        }
+        Ok(())
+    })?;
     mine.sort_by_key(|c| c.received);
     let zaken: Vec<_> = mine
         .iter()

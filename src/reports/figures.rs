@@ -300,35 +300,45 @@ fn within(cal: &Calendar, at: DateTime<Utc>, from: NaiveDate, to: NaiveDate) -> 
     d >= from && d <= to
 }
 
-/// Known names of a set of cases and of the staff directory, for the anonymiser.
-fn known_names<'a>(cases: impl Iterator<Item = &'a Case>, scope: &Scope<'_>) -> Vec<String> {
-    let mut known: Vec<String> = scope.known.to_vec();
-    for c in cases {
-        known.push(c.complainant.clone());
-        known.extend(c.name.clone());
-        known.extend(c.involved.iter().cloned());
-        known.extend(c.handler.iter().cloned());
+/// Removes personal data from a case's cause and measures, with the
+/// case's own people (complainant, involved, handler) and the staff
+/// directory as known names; the generic detectors catch the rest. One
+/// case's names at a time keeps the patterns small however large the store.
+fn anonymise_texts(c: &mut Case, staff: &[String]) {
+    if c.cause.is_none() && c.measures.is_empty() {
+        return;
     }
-    known.sort();
-    known.dedup();
-    known
+    let mut known: Vec<&str> = staff.iter().map(String::as_str).collect();
+    known.push(&c.complainant);
+    known.extend(c.name.as_deref());
+    known.extend(c.involved.iter().map(String::as_str));
+    known.extend(c.handler.as_deref());
+    let a = Anonymiser::new(&known);
+    let cause = c.cause.as_deref().map(|x| a.apply(x));
+    let measures = c.measures.iter().map(|m| a.apply(m)).collect();
+    c.cause = cause;
+    c.measures = measures;
 }
 
-fn clean(text: &str, anon: Option<&Anonymiser>) -> String {
-    match anon {
-        Some(a) => a.apply(text),
-        None => text.to_string(),
+/// A case as the figures need it: the free text and thread they never read
+/// dropped, so that a report over many cases stays small.
+fn for_figures(mut c: Case, anonymised: bool, staff: &[String]) -> Case {
+    if anonymised {
+        anonymise_texts(&mut c, staff);
     }
-}
-
-/// The anonymiser of a set of known names.
-fn anonymiser(known: &[String]) -> Anonymiser {
-    let k: Vec<&str> = known.iter().map(String::as_str).collect();
-    Anonymiser::new(&k)
+    c.thread = Vec::new();
+    c.thread_subjects = Vec::new();
+    c.participants = Vec::new();
+    c.offers = Vec::new();
+    c.summary = String::new();
+    c.subject = String::new();
+    c.phone = None;
+    c.postal_address = None;
+    c
 }
 
 /// A case as a list line.
-fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anon: Option<&Anonymiser>) -> CaseLine {
+fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anonymised: bool) -> CaseLine {
     let cal = scope.calendar;
     CaseLine {
         case: c.id.to_string(),
@@ -336,7 +346,7 @@ fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anon: Option<&Anonymise
         state: c.state,
         category: c.category.clone().unwrap_or_else(|| "onbekend".into()),
         urgent: c.urgent,
-        handler: if anon.is_some() {
+        handler: if anonymised {
             // Staff roles, not names, in anonymised output.
             if c.handler.is_some() {
                 "toegewezen".into()
@@ -350,7 +360,7 @@ fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anon: Option<&Anonymise
         overdue: scope.policy.overdue(c, cal, now),
         // The complainant's own words: left out of anonymised output
         // altogether, since a subject can identify without naming anyone.
-        subject: if c.anonymised || anon.is_some() {
+        subject: if c.anonymised || anonymised {
             "[geanonimiseerd]".into()
         } else {
             c.subject.clone()
@@ -440,13 +450,14 @@ fn messages_by_label(
     (from, to): (NaiveDate, NaiveDate),
 ) -> Result<BTreeMap<String, u32>, StoreError> {
     let mut m = BTreeMap::new();
-    for e in store.scan::<Entry>(Tree::Journal, b"")? {
+    store.each::<Entry>(Tree::Journal, b"", |e| {
         if within(cal, e.received_at, from, to) {
             if let Some(label) = counted_label(&e) {
                 *m.entry(label.to_string()).or_insert(0) += 1;
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(m)
 }
 
@@ -532,25 +543,25 @@ fn satisfaction(cases: &[&Case]) -> (BTreeMap<String, u32>, Option<f64>) {
     (by_class, mean)
 }
 
-/// Causes, normalised (and anonymised where asked), counted.
-fn causes(cases: &[&Case], anon: Option<&Anonymiser>) -> BTreeMap<String, u32> {
+/// Causes, normalised, counted.
+fn causes(cases: &[&Case]) -> BTreeMap<String, u32> {
     let mut m: BTreeMap<String, u32> = BTreeMap::new();
     for cause in cases.iter().filter_map(|c| c.cause.as_deref()) {
-        *m.entry(clean(&normal_cause(cause), anon)).or_insert(0) += 1;
+        *m.entry(normal_cause(cause)).or_insert(0) += 1;
     }
     m
 }
 
 /// The measures registered on the period's cases.
-fn measures(cases: &[&Case], anon: Option<&Anonymiser>) -> Vec<Measure> {
+fn measures(cases: &[&Case]) -> Vec<Measure> {
     cases
         .iter()
         .flat_map(|c| {
             c.measures.iter().map(|m| Measure {
                 case: c.id.to_string(),
                 category: category(c),
-                cause: c.cause.as_ref().map(|x| clean(x, anon)),
-                measure: clean(m, anon),
+                cause: c.cause.clone(),
+                measure: m.clone(),
             })
         })
         .collect()
@@ -571,30 +582,29 @@ pub fn make(
     anonymised: bool,
 ) -> Result<Report, StoreError> {
     let cal = scope.calendar;
-    // A case withdrawn as no complaint (`#geen-klacht`, `#vraag`, …) is
-    // not in the figures.
-    let all: Vec<Case> = lookup::all(store)?
-        .into_iter()
-        .filter(Case::is_complaint)
-        .collect();
     let length = (to - from).num_days().max(0) as u64 + 1;
     let (before_from, before_to) = (from - Days::new(length), from - Days::new(1));
-    let in_period: Vec<&Case> = all
-        .iter()
-        .filter(|c| within(cal, c.received, from, to))
-        .collect();
-    let before: Vec<&Case> = all
-        .iter()
-        .filter(|c| within(cal, c.received, before_from, before_to))
-        .collect();
-    let prepared = anonymiser(&known_names(all.iter(), scope));
-    let anon = anonymised.then_some(&prepared);
+    // One case at a time: only the open cases' lines and the two periods'
+    // cases (without their free text) are kept. A case withdrawn as no
+    // complaint (`#geen-klacht`, `#vraag`, …) is not in the figures.
+    let (mut now_cases, mut before_cases, mut open_cases) = (Vec::new(), Vec::new(), Vec::new());
+    lookup::each(store, |c| {
+        if !c.is_complaint() {
+            return Ok(());
+        }
+        if is_open(&c) && cal.local_date(c.received) <= to {
+            open_cases.push(line(&c, scope, now, anonymised));
+        }
+        if within(cal, c.received, from, to) {
+            now_cases.push(for_figures(c, anonymised, scope.known));
+        } else if within(cal, c.received, before_from, before_to) {
+            before_cases.push(for_figures(c, anonymised, scope.known));
+        }
+        Ok(())
+    })?;
+    let in_period: Vec<&Case> = now_cases.iter().collect();
+    let before: Vec<&Case> = before_cases.iter().collect();
     let by_category = count_by(&in_period, category);
-    let mut open_cases: Vec<CaseLine> = all
-        .iter()
-        .filter(|c| is_open(c) && cal.local_date(c.received) <= to)
-        .map(|c| line(c, scope, now, anon))
-        .collect();
     open_cases.sort_by(|a, b| a.received.cmp(&b.received).then(a.case.cmp(&b.case)));
     let (satisfaction, satisfaction_mark) = satisfaction(&in_period);
     Ok(Report {
@@ -634,8 +644,8 @@ pub fn make(
         appeals: count(&in_period, |c| c.entered.contains_key(&State::Beroep)),
         satisfaction,
         satisfaction_mark,
-        causes: trend(&causes(&in_period, anon), &causes(&before, anon)),
-        measures: measures(&in_period, anon),
+        causes: trend(&causes(&in_period), &causes(&before)),
+        measures: measures(&in_period),
         open_cases,
     })
 }
@@ -649,26 +659,22 @@ pub fn agenda(
     now: DateTime<Utc>,
     anonymised: bool,
 ) -> Result<Agenda, StoreError> {
-    // A case withdrawn as no complaint (`#geen-klacht`, `#vraag`, …) is
-    // not in the figures.
-    let all: Vec<Case> = lookup::all(store)?
-        .into_iter()
-        .filter(Case::is_complaint)
-        .collect();
-    let known = known_names(all.iter(), scope);
-    let prepared = anonymiser(&known);
-    let anon = anonymised.then_some(&prepared);
-    let mut new_cases: Vec<CaseLine> = all
-        .iter()
-        .filter(|c| c.received >= since && c.received <= now)
-        .map(|c| line(c, scope, now, anon))
-        .collect();
+    // One case at a time, keeping only the lines. A case withdrawn as no
+    // complaint (`#geen-klacht`, `#vraag`, …) is not on the agenda.
+    let (mut new_cases, mut open_cases) = (Vec::new(), Vec::new());
+    lookup::each(store, |c| {
+        if !c.is_complaint() || c.received > now {
+            return Ok(());
+        }
+        if c.received >= since {
+            new_cases.push(line(&c, scope, now, anonymised));
+        }
+        if is_open(&c) {
+            open_cases.push(line(&c, scope, now, anonymised));
+        }
+        Ok(())
+    })?;
     new_cases.sort_by(|a, b| a.received.cmp(&b.received).then(a.case.cmp(&b.case)));
-    let mut open_cases: Vec<CaseLine> = all
-        .iter()
-        .filter(|c| is_open(c) && c.received <= now)
-        .map(|c| line(c, scope, now, anon))
-        .collect();
     open_cases.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due.cmp(&b.due)));
     Ok(Agenda {
         organisation: scope.organisation.to_string(),
