@@ -4,7 +4,7 @@
 //! licences). Dutch adjectives are listed in their base form; the inflected
 //! forms (`traag` → `trage`, `trager`, `traagste`) are generated here.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The built-in lexicon.
 pub const BUILTIN_LEXICON: &str = include_str!("../../../config/lexicon.tsv");

@@ -308,6 +308,7 @@ impl Classifier {
         let mut patterns: Vec<String> = Vec::new();
         let mut word_rule = Vec::new();
         let mut regex_src = Vec::new();
+        let mut regexes: Vec<Regex> = Vec::new();
         let mut regex_rule = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in file.rules {
@@ -357,8 +358,9 @@ impl Classifier {
             }
             for re in &r.regex {
                 match Regex::new(re) {
-                    Ok(_) => {
+                    Ok(compiled) => {
                         regex_src.push(re.clone());
+                        regexes.push(compiled);
                         regex_rule.push(idx);
                     }
                     Err(e) => errors.push(err(format!("broken regex '{re}': {e}"))),
@@ -395,10 +397,6 @@ impl Classifier {
                     message: e.to_string(),
                 }]
             })?;
-        let regexes = regex_src
-            .iter()
-            .filter_map(|r| Regex::new(r).ok())
-            .collect();
         Ok(Classifier {
             settings: file.settings,
             rules,

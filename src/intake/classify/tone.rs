@@ -8,8 +8,9 @@
 //! are data (`[tone]` in the rules file); the valences come from the lexicon.
 
 use super::lexicon::{Lexicon, Taal};
+use rustc_hash::FxHashSet as HashSet;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// `[tone]` of the rules file.
 #[derive(Debug, Clone, Deserialize)]
