@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Fills a complaints mailbox with N realistic complaints.
 
-    bench/fill.py LMTP_PORT MAILBOX N TAG            over Dovecot's LMTP
-    bench/fill.py --maildir DIR MAILBOX N TAG        straight into DIR/new
+    bench/fill.py LMTP_PORT MAILBOX N TAG [FIRST]      over Dovecot's LMTP
+    bench/fill.py --maildir DIR MAILBOX N TAG [FIRST]  straight into DIR/new
+
+FIRST (default 0) numbers the first message, so that fills in rounds add
+new complainants.
 
 LMTP is how Postfix delivers (fast enough for a few thousand); for tens of
 thousands the messages are written into the Maildir as any local delivery
@@ -29,6 +32,7 @@ else:
     port = int(args[0])
     args = args[1:]
 mailbox, n, tag = args[0], int(args[1]), args[2]
+first = int(args[3]) if len(args) > 3 else 0
 
 OPENINGS = ["Geachte heer/mevrouw,", "Beste klantenservice,", "Hallo,", "Dear customer service,", "Goedemiddag,"]
 BODIES = [
@@ -42,7 +46,7 @@ BODIES = [
 CLOSINGS = ["Met vriendelijke groet,", "Groet,", "Kind regards,", "Met boze groet,"]
 NAMES = ["J. de Vries", "Anna Jansen", "Mohammed El Amrani", "Peter Bakker", "Sanne Visser", "Tom Smit"]
 SUBJECTS = ["Klacht", "Monteur niet gekomen", "Factuur klopt niet", "Complaint", "Beschadigd pakket", "Geen internet"]
-rnd = random.Random(42)
+rnd = random.Random(42 + first)
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -160,7 +164,7 @@ if maildir:
     for sub in ("tmp", "new", "cur"):
         os.makedirs(os.path.join(maildir, sub), exist_ok=True)
     host, now = "bench", int(time.time())
-    for i in range(n):
+    for i in range(first, first + n):
         _, raw = message(i)
         name = f"{now}.P{os.getpid()}Q{i}.{host}"
         tmp = os.path.join(maildir, "tmp", name)
@@ -169,7 +173,7 @@ if maildir:
         os.rename(tmp, os.path.join(maildir, "new", name))
 else:
     c = smtplib.LMTP("127.0.0.1", port)
-    for i in range(n):
+    for i in range(first, first + n):
         sender, raw = message(i)
         c.sendmail(sender, [mailbox], raw)
     c.quit()
