@@ -358,14 +358,9 @@ impl Store {
     pub fn verify(&self) -> Result<u64, StoreError> {
         let mut n = 0;
         for t in Tree::ALL {
-            let tree = self.tree(t)?;
             let whole = matches!(t, Tree::Pending | Tree::Dead | Tree::OutboxQueue);
-            let items: Box<dyn Iterator<Item = _>> = if whole {
-                Box::new(tree.iter())
-            } else {
-                Box::new(tree.iter().take(1))
-            };
-            for item in items {
+            let take = if whole { usize::MAX } else { 1 };
+            for item in self.tree(t)?.iter().take(take) {
                 item.map_err(|e| self.sled_err(e))?;
                 n += 1;
             }
