@@ -37,6 +37,46 @@ pub struct Terms {
     pub acknowledge: Term,
     /// Decide (take a motivated position) within, from receipt.
     pub decide: Term,
+    /// What meets the decide term: the position (`standpunt`, default) or
+    /// the resolution (`opgelost`: VPS "binnen 2 weken opgelost", Xs2more
+    /// "binnen zes weken af", Optimumconsult's written confirmation). Its
+    /// reminders, escalations and interim updates run until then.
+    #[serde(default)]
+    pub met_by: MetBy,
+}
+
+/// What meets the decide term.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetBy {
+    /// A motivated position (gegrond/ongegrond, or not taken on).
+    #[default]
+    Standpunt,
+    /// The complaint resolved (or closed, or not taken on).
+    Opgelost,
+}
+
+impl MetBy {
+    /// The name of the term in reports (`standpunt`, `opgelost`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetBy::Standpunt => "standpunt",
+            MetBy::Opgelost => "opgelost",
+        }
+    }
+
+    /// Whether a case in `state` has met the term. An appeal follows a
+    /// position (and has its own term).
+    pub fn met_in(self, state: crate::cases::state::State) -> bool {
+        use crate::cases::state::State::*;
+        match self {
+            MetBy::Standpunt => matches!(
+                state,
+                Beoordeeld | Opgelost | Gesloten | NietInBehandeling | Beroep
+            ),
+            MetBy::Opgelost => matches!(state, Opgelost | Gesloten | NietInBehandeling | Beroep),
+        }
+    }
 }
 
 /// A complaints procedure.
@@ -429,18 +469,15 @@ impl Policy {
         due
     }
 
-    /// Whether `c` is past its decision term at `now` (open cases only).
+    /// Whether `c` is past its decision term at `now` (cases that have not
+    /// met it only).
     pub fn overdue(
         &self,
         c: &crate::cases::case::Case,
         cal: &crate::deadline::Calendar,
         now: chrono::DateTime<chrono::Utc>,
     ) -> bool {
-        use crate::cases::state::State;
-        !matches!(
-            c.state,
-            State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
-        ) && now > self.decision_due(c, cal)
+        !self.terms.met_by.met_in(c.state) && now > self.decision_due(c, cal)
     }
 
     /// The next step for an unsatisfied complainant, in `lang` (Dutch when missing).

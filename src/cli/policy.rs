@@ -50,7 +50,11 @@ pub fn show(env: &Env, name: Option<&str>) -> Result<i32> {
     println!("{} — {}", p.name, p.description);
     println!("terms:");
     println!("  acknowledge: {}", p.terms.acknowledge);
-    println!("  decide:      {}", p.terms.decide);
+    println!(
+        "  decide:      {} (met by: {})",
+        p.terms.decide,
+        p.terms.met_by.as_str()
+    );
     for step in &p.steps {
         println!(
             "  {}: {} from {:?}: {}",

@@ -665,6 +665,8 @@ fn sample_letter() -> serde_json::Value {
             "acknowledge": "7 werkdagen",
             "decide": "2 weken",
             "decide_by": "2026-05-08",
+            "met_by": "standpunt",
+            "passed": false,
         },
         "policy": {
             "name": "generiek",

@@ -11,7 +11,7 @@ use crate::cases::change::Change;
 use crate::cases::event::{EventKind, KLACHTD};
 use crate::cases::id::CaseId;
 use crate::cases::lookup;
-use crate::cases::policy::Policy;
+use crate::cases::policy::{MetBy, Policy};
 use crate::cases::state::State;
 use crate::deadline::Calendar;
 use crate::letters::request::LetterRequest;
@@ -135,15 +135,8 @@ pub fn plan(c: &Case, policy: &Policy, cal: &Calendar, now: DateTime<Utc>) -> Ve
     if policy.ladder.escalate_at_breach {
         add(Kind::Breach, term_end);
     }
-    if let Some(every) = policy.interim_every {
-        let mut at = cal.at_local(cal.due_date(c.received, every), 9);
-        let mut n = 1;
-        // Not on the day the position itself is due.
-        while cal.local_date(at) < end_day && n <= 52 {
-            add(Kind::Interim { n }, at);
-            n += 1;
-            at = cal.at_local(cal.due_date(at, every), 9);
-        }
+    if let Some((n, at)) = next_interim(c, policy, cal, now.max(c.received)) {
+        add(Kind::Interim { n }, at);
     }
     for &n in &policy.ladder.management_after_workdays {
         let day = cal.due_date(
@@ -154,6 +147,30 @@ pub fn plan(c: &Case, policy: &Policy, cal: &Calendar, now: DateTime<Utc>) -> Ve
     }
     out.retain(|t| t.at > now || !matches!(t.kind, Kind::Reminder { .. } | Kind::Interim { .. }));
     out
+}
+
+/// The next interim update of `c` after `after`: the policy's rhythm
+/// counted from receipt (the `n`th at receipt + n × interval, 09:00), never
+/// on the day the term ends (the answer is due then). Only one is planned
+/// at a time; firing it plans the next, so updates go on until resolution
+/// and a catch-up after downtime sends one, not several.
+fn next_interim(
+    c: &Case,
+    policy: &Policy,
+    cal: &Calendar,
+    after: DateTime<Utc>,
+) -> Option<(u32, DateTime<Utc>)> {
+    let every = policy.interim_every?;
+    let end_day = cal.local_date(policy.decision_due(c, cal));
+    let mut at = c.received;
+    // A year of weekly updates at most, then the coordinator has long known.
+    for n in 1..=52 {
+        at = cal.at_local(cal.due_date(at, every), 9);
+        if at > after && cal.local_date(at) != end_day {
+            return Some((n, at));
+        }
+    }
+    None
 }
 
 /// The timers of the policy's further terms that start at `start`, at `from`.
@@ -243,15 +260,18 @@ fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
         let paused = c.state == State::WachtOpKlager && policy.pause_while_waiting;
         return !done && !paused && (*breach || now < t.term_end);
     }
-    let position_taken = matches!(
-        c.state,
-        State::Beoordeeld | State::Opgelost | State::Gesloten | State::NietInBehandeling
-    );
+    // Interim updates go on until the complaint is resolved, whatever the
+    // term is met by; the ladder stops when the term is met.
+    let met = if matches!(t.kind, Kind::Interim { .. }) {
+        MetBy::Opgelost.met_in(c.state)
+    } else {
+        policy.terms.met_by.met_in(c.state)
+    };
     let current = t.generation == c.term_changes;
     let overtaken = matches!(t.kind, Kind::Reminder { .. }) && now >= t.term_end;
     // While the clock is paused nothing runs out; resuming plans afresh.
     let paused = c.state == State::WachtOpKlager && policy.pause_while_waiting;
-    !position_taken && current && !overtaken && !paused
+    !met && current && !overtaken && !paused
 }
 
 /// Fires every timer due now. Returns how many letters it queued.
@@ -292,7 +312,22 @@ fn fire(store: &Store, ctx: &Context<'_>, key: &[u8], value: &[u8]) -> Result<u3
             return Ok((batch, 0));
         }
         match letters_for(ctx, &mut batch, t, c) {
-            Ok(n) => Ok((batch, n)),
+            Ok(n) => {
+                if let Kind::Interim { .. } = t.kind {
+                    let after = t.at.max(ctx.now());
+                    if let Some((n, at)) = next_interim(c, ctx.policy, ctx.calendar, after) {
+                        schedule(
+                            &mut batch,
+                            &[Timer {
+                                kind: Kind::Interim { n },
+                                at,
+                                ..t.clone()
+                            }],
+                        );
+                    }
+                }
+                Ok((batch, n))
+            }
             Err(ProcessError::Store(e)) => Err(e),
             Err(ProcessError::Unprocessable(why)) => {
                 tracing::error!(case = %c.id, %why, "timer letter could not be made; the timer stays");

@@ -12,7 +12,7 @@
 use crate::anonymise::Anonymiser;
 use crate::cases::case::Case;
 use crate::cases::lookup;
-use crate::cases::policy::{Policy, Start};
+use crate::cases::policy::{MetBy, Policy, Start};
 use crate::cases::state::State;
 use crate::deadline::Calendar;
 use crate::intake::journal::{Entry, Status};
@@ -495,12 +495,21 @@ fn terms(scope: &Scope<'_>, cases: &[&Case], now: DateTime<Utc>) -> Vec<TermFigu
             |c, _| c.acknowledged,
         ),
         term_figures(
-            ("standpunt", policy.terms.decide),
+            (policy.terms.met_by.as_str(), policy.terms.decide),
             cases,
             (cal, now),
             |c, _| policy.decision_due(c, cal),
             |c| Some(c.received),
-            |c, _| c.decided,
+            |c, _| match policy.terms.met_by {
+                MetBy::Standpunt => c.decided,
+                MetBy::Opgelost => {
+                    let states: Vec<State> = State::ALL
+                        .into_iter()
+                        .filter(|s| MetBy::Opgelost.met_in(*s))
+                        .collect();
+                    met_at(c, &states, c.received)
+                }
+            },
         ),
     ];
     for step in &policy.steps {
@@ -516,18 +525,22 @@ fn terms(scope: &Scope<'_>, cases: &[&Case], now: DateTime<Utc>) -> Vec<TermFigu
                 Start::Resolved => c.resolved,
             },
             |c, s| {
-                let by_state = step
-                    .done_in
-                    .iter()
-                    .filter_map(|st| c.entered.get(st).copied())
-                    .filter(|t| *t >= s)
-                    .min();
+                let by_state = met_at(c, &step.done_in, s);
                 let by_report = c.reported.filter(|t| step.done_by_report && *t >= s);
                 by_state.into_iter().chain(by_report).min()
             },
         ));
     }
     terms
+}
+
+/// When `c` first entered one of `states` at or after `since`.
+fn met_at(c: &Case, states: &[State], since: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    states
+        .iter()
+        .filter_map(|st| c.entered.get(st).copied())
+        .filter(|t| *t >= since)
+        .min()
 }
 
 /// Satisfaction by class, and the mean mark where one was given.

@@ -12,6 +12,9 @@ struct Walk {
     decide: &'static str,
     /// A phrase of the policy's next step for an unsatisfied complainant.
     appeal: &'static str,
+    /// What the decision term is met by, as the reminders say
+    /// (`standpunt`, or `oplossing` where the procedure's term is about resolution).
+    met_by: &'static str,
     /// Further terms that start on receipt (`[[step]]`), each with a
     /// reminder and an escalation of its own.
     steps: usize,
@@ -20,30 +23,35 @@ struct Walk {
 const WALKS: [Walk; 5] = [
     Walk {
         preset: "generiek",
+        met_by: "standpunt",
         decide: "2 weken na ontvangst",
         appeal: "de directie bekijkt uw klacht dan opnieuw",
         steps: 0,
     },
     Walk {
         preset: "glaspunt",
+        met_by: "standpunt",
         decide: "1 week na ontvangst",
         appeal: "klachtenbemiddelaar",
         steps: 0,
     },
     Walk {
         preset: "xs2more",
+        met_by: "oplossing",
         decide: "6 weken na ontvangst",
         appeal: "Blik op Werk",
         steps: 2,
     },
     Walk {
         preset: "vps",
+        met_by: "oplossing",
         decide: "2 weken na ontvangst",
         appeal: "Business unit director",
         steps: 0,
     },
     Walk {
         preset: "optimumconsult",
+        met_by: "oplossing",
         decide: "6 weken na ontvangst",
         appeal: "opdrachtgever",
         steps: 1,
@@ -141,7 +149,7 @@ fn every_preset_from_mail_to_closure() {
         }
         let staff = subjects(&coordinator);
         assert_eq!(
-            count_containing(&staff, "Herinnering: standpunt"),
+            count_containing(&staff, &format!("Herinnering: {}", w.met_by)),
             2,
             "{}: {staff:?}",
             w.preset

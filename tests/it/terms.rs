@@ -463,3 +463,235 @@ fn optimumconsult_wants_a_written_report_within_three_weeks_of_resolution() {
     assert_eq!(esc.len(), 1);
     assert!(subject_and_text(&esc[0]).1.contains("schriftelijk verslag"));
 }
+
+/// Runs every timer of case `id` due up to `until`, one moment at a time
+/// (each moment twice: the second run must send nothing again).
+fn run_timers_until(inst: &Instance, id: &str, until: chrono::DateTime<chrono::Utc>) {
+    for _ in 0..60 {
+        let Some(next) = timers(inst, id)
+            .into_iter()
+            .map(|(_, at)| at)
+            .filter(|at| *at <= until)
+            .min()
+        else {
+            return;
+        };
+        once_at(inst, next + chrono::Duration::minutes(1));
+        once_at(inst, next + chrono::Duration::minutes(1));
+    }
+    panic!("timers of {id} kept coming");
+}
+
+/// The handler's mail with `text`, processed in one cycle at `at`.
+fn handler_writes_at(
+    inst: &Instance,
+    coordinator: &str,
+    n: &str,
+    text: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    let before = fetch_all(&inst.complaints, "INBOX").len();
+    let notice = fetch_all(coordinator, "INBOX")
+        .into_iter()
+        .find(|m| subject_and_text(m).0.contains("toegewezen"))
+        .expect("assignment notice");
+    let reply_to = header(&notice, "Reply-To")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    smtp_send(
+        coordinator,
+        &[&reply_to],
+        &format!(
+            "From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <{n}-{}@org.example.test>\r\nIn-Reply-To: {}\r\n\r\n{text}\r\n",
+            inst.tag,
+            header(&notice, "Message-ID").unwrap()
+        ),
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        > before));
+    once_at(inst, at);
+}
+
+/// The moments the case's timers of `prefix` fired (`tussenbericht`, …).
+fn fired(inst: &Instance, id: &str, prefix: &str) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let c: serde_json::Value =
+        serde_json::from_slice(&inst.klachtd(&["cases", "show", id, "--json"]).stdout).unwrap();
+    c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "timer_fired" && e["timer"].as_str().unwrap().starts_with(prefix))
+        .map(|e| e["at"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn each_preset_runs_its_term_until_what_its_procedure_names() {
+    // (preset, met at resolution, further terms that start at judgement
+    // or resolution, each with one reminder and one escalation)
+    let presets = [
+        ("generiek", false, 0),
+        ("glaspunt", false, 1), // herstel: 5 werkdagen from gegrond
+        ("xs2more", true, 0),
+        ("vps", true, 0),
+        ("optimumconsult", true, 1), // verslag: 3 weken from resolution
+    ];
+    for (preset, at_resolution, later_steps) in presets {
+        let tag = unique(preset);
+        let inst = Instance::with(
+            &format!("met-{preset}"),
+            Options {
+                staff_extra: format!(
+                    "management = [\"directie-{tag}@org.example.test\"]\nroles = {{ kwaliteitsmanager = \"kwaliteit-{tag}@org.example.test\", bemiddelaar = \"bemiddelaar-{tag}@org.example.test\" }}"
+                ),
+                extra: format!("[policy]\npreset = \"{preset}\"\n"),
+                ..Options::default()
+            },
+        );
+        let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+        let customer = inst.customer(1);
+        inst.send_complaint(
+            &customer,
+            "m",
+            "Lekkage na reparatie",
+            "Na de reparatie lekt het raam nog steeds. Ik ben hier zeer ontevreden over.\n\nJan Smit\nKerkstraat 18, 6711 AB Ede\n06 12345678",
+        );
+        inst.once_after(1);
+        let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+        let received: chrono::DateTime<chrono::Utc> = inst.cases()[0]["received"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // Judged on the first day, not resolved.
+        handler_writes_at(
+            &inst,
+            &coordinator,
+            "judged",
+            "#in-behandeling\r\n#gegrond: de kit is niet goed aangebracht",
+            received + chrono::Duration::hours(2),
+        );
+        run_timers_until(&inst, &id, received + chrono::Duration::weeks(10));
+        let staff = subjects(&coordinator);
+        let word = if at_resolution {
+            "oplossing"
+        } else {
+            "standpunt"
+        };
+        assert_eq!(
+            count_containing(&staff, &format!("Herinnering: {word}")),
+            if at_resolution { 2 } else { 0 },
+            "{preset}: {staff:?}"
+        );
+        assert_eq!(
+            count_containing(&staff, "ESCALATIE"),
+            at_resolution as usize + (preset == "glaspunt") as usize,
+            "{preset}: {staff:?}"
+        );
+        if preset == "vps" {
+            // Weekly updates from receipt until resolution, past the term,
+            // one at a time: never two on one day.
+            let sent = fired(&inst, &id, "tussenbericht");
+            assert!(sent.len() >= 8, "{sent:?}");
+            for w in sent.windows(2) {
+                assert!(w[1] - w[0] >= chrono::Duration::days(6), "{sent:?}");
+            }
+        }
+        // Resolved: the term is met, the updates stop; a term that starts at
+        // resolution (Optimumconsult's written report) runs on its own.
+        let later = received + chrono::Duration::weeks(10) + chrono::Duration::hours(1);
+        handler_writes_at(&inst, &coordinator, "resolved", "#opgelost", later);
+        let updates = fired(&inst, &id, "tussenbericht").len();
+        let escalations = count_containing(&subjects(&coordinator), "ESCALATIE");
+        run_timers_until(&inst, &id, later + chrono::Duration::weeks(12));
+        assert_eq!(
+            fired(&inst, &id, "tussenbericht").len(),
+            updates,
+            "{preset}"
+        );
+        let staff = subjects(&coordinator);
+        assert_eq!(
+            count_containing(&staff, "ESCALATIE"),
+            escalations + (preset == "optimumconsult") as usize,
+            "{preset}: {staff:?}"
+        );
+        assert_eq!(
+            count_containing(&staff, "Herinnering: termijn loopt af"),
+            later_steps,
+            "{preset}: {staff:?}"
+        );
+        assert!(timers(&inst, &id).is_empty(), "{preset}");
+    }
+}
+
+#[test]
+fn vps_updates_keep_their_rhythm_after_an_extension_and_a_resumed_wait() {
+    let inst = Instance::with(
+        "rhythm",
+        Options {
+            extra: "[policy]\npreset = \"vps\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    inst.send_complaint(
+        &customer,
+        "r",
+        "Beveiliger",
+        "De beveiliger was onbeschoft en liet ons een uur wachten. Ik dien een klacht in.",
+    );
+    inst.once_after(1);
+    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
+    let received: chrono::DateTime<chrono::Utc> = inst.cases()[0]["received"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let day = chrono::Duration::days(1);
+    run_timers_until(&inst, &id, received + day * 10);
+    handler_writes_at(
+        &inst,
+        &coordinator,
+        "ext",
+        "#in-behandeling\r\n#verlengen 3 weken: wij wachten op het camerabeeld",
+        received + day * 11,
+    );
+    run_timers_until(&inst, &id, received + day * 16);
+    handler_writes_at(&inst, &coordinator, "wait", "#wacht", received + day * 17);
+    // Three weeks of waiting: the clock stands still, nothing is sent.
+    run_timers_until(&inst, &id, received + day * 38);
+    handler_writes_at(
+        &inst,
+        &coordinator,
+        "resume",
+        "#in-behandeling",
+        received + day * 38,
+    );
+    run_timers_until(&inst, &id, received + day * 70);
+    let sent = fired(&inst, &id, "tussenbericht");
+    assert!(sent.len() >= 5, "{sent:?}");
+    for w in sent.windows(2) {
+        assert!(
+            w[1] - w[0] >= day * 6,
+            "two updates within a week: {sent:?}"
+        );
+    }
+    assert!(
+        !sent
+            .iter()
+            .any(|t| *t > received + day * 17 && *t < received + day * 38),
+        "no update while waiting for the complainant: {sent:?}"
+    );
+    let to_customer = subjects(&customer);
+    assert_eq!(
+        count_containing(&to_customer, "stand van zaken"),
+        sent.len(),
+        "{to_customer:?}"
+    );
+}
