@@ -126,6 +126,24 @@ pub struct Case {
     /// When the complainant last lodged an appeal.
     #[serde(default)]
     pub appealed: Option<DateTime<Utc>>,
+    /// The appeal's outcome: whether it was judged justified.
+    #[serde(default)]
+    pub appeal_justified: Option<bool>,
+    /// Marked complex (`#complex`).
+    #[serde(default)]
+    pub complex: bool,
+    /// A claim for damages, when one was registered.
+    #[serde(default)]
+    pub damage_claim: Option<DamageClaim>,
+    /// The reactions of the people involved, as heard (both sides heard).
+    #[serde(default)]
+    pub reactions: Vec<String>,
+    /// Steps started by command, with when (and for when, if planned).
+    #[serde(default)]
+    pub steps_started: std::collections::BTreeMap<String, DateTime<Utc>>,
+    /// Steps ended by command, with when.
+    #[serde(default)]
+    pub steps_done: std::collections::BTreeMap<String, DateTime<Utc>>,
     /// What staff said the opening message is, when they confirmed or
     /// corrected the classifier (`klacht`, `vraag`, `compliment`, `idee`,
     /// `overig`); a case that is not a complaint is withdrawn and left out
@@ -145,6 +163,17 @@ pub enum CaseError {
     /// The first event of a case must be `Opened`.
     #[error("case history of {0} does not start with an opening event")]
     NotOpened(CaseId),
+}
+
+/// A claim for damages registered on a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DamageClaim {
+    /// When the damage was discovered.
+    pub discovered: chrono::NaiveDate,
+    /// When the claim was registered.
+    pub registered: DateTime<Utc>,
+    /// Whether it came after the limitation term.
+    pub late: bool,
 }
 
 impl Case {
@@ -241,6 +270,12 @@ impl Case {
             entered: [(State::Ontvangen, first.at)].into_iter().collect(),
             anonymised: false,
             appealed: None,
+            appeal_justified: None,
+            complex: false,
+            damage_claim: None,
+            reactions: Vec::new(),
+            steps_started: Default::default(),
+            steps_done: Default::default(),
             relabelled: None,
             updated: Some(first.at),
             version: 1,
@@ -349,6 +384,13 @@ impl Case {
                 self.add_participant(handler);
             }
             EventKind::Judged { justified } => {
+                // A judgement after an appeal was lodged is the appeal's outcome.
+                if self
+                    .appealed
+                    .is_some_and(|a| self.decided.is_some_and(|d| d < a))
+                {
+                    self.appeal_justified = Some(*justified);
+                }
                 self.justified = Some(*justified);
                 self.decided.get_or_insert(e.at);
                 if *justified {
@@ -385,6 +427,24 @@ impl Case {
             EventKind::MeasureAdded { text } => self.measures.push(text.clone()),
             EventKind::CategorySet { category } => self.category = Some(category.clone()),
             EventKind::MarkedUrgent => self.urgent = true,
+            EventKind::MarkedComplex => self.complex = true,
+            EventKind::DamageClaimed {
+                discovered, late, ..
+            } => {
+                self.damage_claim = Some(DamageClaim {
+                    discovered: *discovered,
+                    registered: e.at,
+                    late: *late,
+                })
+            }
+            EventKind::InvolvedReaction { text } => self.reactions.push(text.clone()),
+            EventKind::StepStarted { step, .. } => {
+                self.steps_done.remove(step);
+                self.steps_started.insert(step.clone(), e.at);
+            }
+            EventKind::StepDone { step } => {
+                self.steps_done.entry(step.clone()).or_insert(e.at);
+            }
             EventKind::Extended { by } => {
                 self.extensions.push(by.clone());
                 self.term_changes += 1;

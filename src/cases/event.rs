@@ -137,6 +137,37 @@ pub enum EventKind {
     },
     /// The case was marked urgent.
     MarkedUrgent,
+    /// The case was marked complex (`#complex`): routes may send it on.
+    MarkedComplex,
+    /// A claim for damages was registered (`#schadeclaim DATUM`).
+    DamageClaimed {
+        /// When the complainant discovered the damage.
+        discovered: chrono::NaiveDate,
+        /// Whether the claim came after the policy's limitation term.
+        late: bool,
+        /// What is claimed, as staff wrote it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// The reaction of the person the complaint is about was heard
+    /// (`#reactie-betrokkene tekst`): both sides heard.
+    InvolvedReaction {
+        /// The reaction, as summarised by the handler.
+        text: String,
+    },
+    /// A step of the procedure started by command (`#bezoek gepland DATUM`).
+    StepStarted {
+        /// The step.
+        step: String,
+        /// The date it is planned for, when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        planned: Option<chrono::NaiveDate>,
+    },
+    /// A step of the procedure ended by command (`#bezoek gedaan`).
+    StepDone {
+        /// The step.
+        step: String,
+    },
     /// The handling term was extended.
     Extended {
         /// By how much, as written (`4 weken`).

@@ -148,6 +148,62 @@ pub struct Policy {
     /// Scheduled mails: the weekly agenda and the periodic reports.
     #[serde(default, rename = "report")]
     pub reports: Vec<crate::cases::schedule::Schedule>,
+    /// Complaints of a kind that go to a role rather than the coordinator
+    /// (`[[route]]`: Glaspunt's mediator for complaints about staff).
+    #[serde(default, rename = "route")]
+    pub routes: Vec<Route>,
+    /// Claims for damages (`[schadeclaim]`; none: `#schadeclaim` is refused).
+    #[serde(default)]
+    pub schadeclaim: Option<ClaimPolicy>,
+    /// The role told at once of an urgent complaint (VPS: the business
+    /// unit director assesses urgency). None: only the handler's notice says so.
+    #[serde(default)]
+    pub urgent_role: Option<String>,
+    /// Whether the written report after resolution (`#verslag tekst`) is
+    /// sent to the complainant and the people involved (Optimumconsult:
+    /// "schriftelijk verslag aan de klager en aan de betrokkenen").
+    #[serde(default)]
+    pub report_to_involved: bool,
+}
+
+/// Complaints of a category, or marked complex, go to a role (`[[route]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// The category routed (`medewerker`), when by category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Whether complaints marked complex (`#complex`) are routed.
+    #[serde(default)]
+    pub complex: bool,
+    /// The role that handles them: `management` or a role of `[staff.roles]`.
+    pub role: String,
+}
+
+impl Route {
+    /// Whether `c` takes this route.
+    pub fn takes(&self, c: &crate::cases::case::Case) -> bool {
+        (self.complex && c.complex)
+            || self
+                .category
+                .as_deref()
+                .is_some_and(|k| c.category.as_deref() == Some(k))
+    }
+}
+
+/// Claims for damages (Glaspunt: in writing to the board "binnen 1 maand
+/// nadat de schade is vastgesteld", a "verjaringstermijn van 1 maand").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimPolicy {
+    /// Who decides on claims: `management` or a role of `[staff.roles]`.
+    #[serde(default = "management")]
+    pub role: String,
+    /// Claims later than this after discovery are registered as late.
+    pub limitation: Term,
+    /// Who that is, per language, for the complainant's letter.
+    #[serde(default = "appeal_who")]
+    pub who: BTreeMap<String, String>,
 }
 
 /// The appeal path of a procedure: a reply to the `beroep` letter lodges
@@ -165,6 +221,62 @@ pub struct Appeal {
     /// Who that is, per language, for the complainant's letter.
     #[serde(default = "appeal_who")]
     pub who: BTreeMap<String, String>,
+}
+
+impl Policy {
+    /// The route `c` takes, if any: the first that matches.
+    pub fn route_for(&self, c: &crate::cases::case::Case) -> Option<&Route> {
+        self.routes.iter().find(|r| r.takes(c))
+    }
+
+    /// Every role of `[staff.roles]` the policy sends mail to, with what
+    /// for: each must have an address (`check` fails otherwise).
+    pub fn roles_needed(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self
+            .notify_roles
+            .iter()
+            .map(|r| (r.clone(), "is informed of every new case".to_string()))
+            .collect();
+        for r in &self.routes {
+            let kind = match (&r.category, r.complex) {
+                (Some(k), true) => format!("'{k}' and complex"),
+                (Some(k), false) => format!("'{k}'"),
+                (None, _) => "complex".to_string(),
+            };
+            v.push((r.role.clone(), format!("handles {kind} complaints")));
+        }
+        v.push((self.beroep.role.clone(), "handles appeals".into()));
+        if let Some(c) = &self.schadeclaim {
+            v.push((c.role.clone(), "decides on claims for damages".into()));
+        }
+        if let Some(r) = &self.urgent_role {
+            v.push((r.clone(), "is told of urgent complaints at once".into()));
+        }
+        v.retain(|(r, _)| !matches!(r.as_str(), "coordinator" | "coördinator" | "management"));
+        // One line per role, saying everything it is for.
+        let mut merged: Vec<(String, String)> = Vec::new();
+        for (role, what) in v {
+            match merged.iter_mut().find(|(r, _)| *r == role) {
+                Some((_, w)) => {
+                    w.push_str(" and ");
+                    w.push_str(&what);
+                }
+                None => merged.push((role, what)),
+            }
+        }
+        merged
+    }
+}
+
+impl ClaimPolicy {
+    /// Who decides on claims, in `lang`.
+    pub fn who(&self, lang: &str) -> &str {
+        self.who
+            .get(lang)
+            .or_else(|| self.who.get("nl"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
 }
 
 fn management() -> String {
@@ -224,6 +336,8 @@ pub enum Start {
     Accepted,
     /// When the complaint is resolved.
     Resolved,
+    /// When staff start it by its command (`#bezoek gepland`).
+    Command,
 }
 
 /// A further term of the procedure: e.g. "in behandeling genomen binnen 2
@@ -249,6 +363,11 @@ pub struct Step {
     /// Working days before the end at which the handler is reminded.
     #[serde(default = "one_workday")]
     pub remind_before_workdays: Vec<u32>,
+    /// The staff command that starts and ends the step (`bezoek`: `#bezoek
+    /// gepland [DATUM]` starts it, `#bezoek gedaan` ends it). With
+    /// `from = "command"` the term runs from the command.
+    #[serde(default)]
+    pub command: Option<String>,
 }
 
 fn one_workday() -> Vec<u32> {
@@ -467,6 +586,17 @@ impl Policy {
             }
         }
         due
+    }
+
+    /// When the appeal lodged on `c` is due (its own term, else the
+    /// decision term, from when it was lodged).
+    pub fn appeal_due(
+        &self,
+        c: &crate::cases::case::Case,
+        cal: &crate::deadline::Calendar,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        c.appealed
+            .map(|at| cal.due(at, self.beroep.term.unwrap_or(self.terms.decide)))
     }
 
     /// Whether `c` is past its decision term at `now` (cases that have not

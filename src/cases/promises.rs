@@ -44,6 +44,18 @@ pub fn letters(e: &Event) -> Vec<Promised> {
             },
         ],
         EventKind::StateChanged { to: State::Beroep } => one("beroep", json!({})),
+        EventKind::DamageClaimed {
+            discovered,
+            late,
+            text,
+        } => one(
+            "schadeclaim-ontvangen",
+            json!({
+                "discovered": discovered.to_string(),
+                "late": late,
+                "text": text.clone().unwrap_or_default(),
+            }),
+        ),
         EventKind::Relabelled { label } if label != "klacht" => {
             one("geen-klacht", json!({ "label": label }))
         }

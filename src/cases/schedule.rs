@@ -116,7 +116,7 @@ impl Schedule {
                 || config.staff.roles.contains_key(r);
             if !known {
                 p.push(format!(
-                    "recipient '{r}' is not coordinator, management, a role of [staff.roles] or an address"
+                    "recipient '{r}' is not coordinator, management or an address, and [staff.roles] has no address for it; add under [staff]: roles = {{ {r} = \"naam@organisatie.nl\" }}"
                 ));
             }
         }

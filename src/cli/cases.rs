@@ -9,7 +9,7 @@ use klachtd::cases::case::Case;
 use klachtd::cases::event::Event;
 use klachtd::cases::id::CaseId;
 use klachtd::cases::lookup;
-use klachtd::cases::policy::Policy;
+use klachtd::cases::policy::{MetBy, Policy};
 use klachtd::cases::state::State;
 use klachtd::deadline::Calendar;
 use klachtd::letters::outbox;
@@ -222,7 +222,11 @@ fn header(v: &View<'_>, c: &Case) {
     );
     outln!(
         v.env,
-        "  position due: {}{}",
+        "  {}: {}{}",
+        match v.policy.terms.met_by {
+            MetBy::Standpunt => "position due",
+            MetBy::Opgelost => "resolved by ",
+        },
         v.policy
             .decision_due(c, v.calendar)
             .with_timezone(&v.calendar.tz)
@@ -279,6 +283,53 @@ fn registers(v: &View<'_>, c: &Case) {
             v.env,
             "  resolved:     {}",
             r.with_timezone(&calendar.tz).format("%Y-%m-%d %H:%M")
+        );
+    }
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&calendar.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    if c.complex {
+        outln!(v.env, "  complex:      yes");
+    }
+    for r in &c.reactions {
+        outln!(v.env, "  reaction:     {r} (betrokkene gehoord)");
+    }
+    for (step, at) in &c.steps_started {
+        let done = c
+            .steps_done
+            .get(step)
+            .map(|d| format!(", done {}", local(*d)))
+            .unwrap_or_default();
+        outln!(v.env, "  step:         {step} started {}{done}", local(*at));
+    }
+    if let Some(claim) = &c.damage_claim {
+        outln!(
+            v.env,
+            "  damage claim: discovered {}, registered {}{}",
+            claim.discovered,
+            local(claim.registered),
+            if claim.late {
+                "  LATE (past the limitation term)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let (Some(at), Some(due)) = (c.appealed, v.policy.appeal_due(c, calendar)) {
+        let outcome = match c.appeal_justified {
+            Some(true) => ", outcome: gegrond",
+            Some(false) => ", outcome: ongegrond",
+            None => "",
+        };
+        outln!(
+            v.env,
+            "  appeal:       lodged {}, handled by {} ({}), due {}{outcome}",
+            local(at),
+            v.policy.beroep.who(&v.org.language),
+            v.policy.beroep.role,
+            local(due)
         );
     }
 }

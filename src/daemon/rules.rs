@@ -29,19 +29,21 @@ impl Rules {
         let classifier = load_classifier(&config.files(), &mut problems);
         let policy = match Policy::from_config(config) {
             Ok(p) => {
-                // A role the procedure informs must have an address, or its
-                // notices would go nowhere (Glaspunt's quality manager).
-                for role in &p.notify_roles {
+                // Every role of [staff.roles] the procedure sends mail to
+                // must have an address, or its mail would go nowhere
+                // (Glaspunt's quality manager, mediator). Management falls
+                // back to the coordinator when [staff] names none.
+                for (role, what) in p.roles_needed() {
                     if config
                         .staff
                         .roles
-                        .get(role)
+                        .get(&role)
                         .is_none_or(|a| a.trim().is_empty())
                     {
                         problems.push(
                             format!("staff.roles.{role}"),
                             format!(
-                                "the policy {} informs the role '{role}' of every new case, but it has no address; add under [staff]: roles = {{ {role} = \"naam@organisatie.nl\" }}",
+                                "the policy {} says the role '{role}' {what}, but it has no address; add under [staff]: roles = {{ {role} = \"naam@organisatie.nl\" }}",
                                 p.name
                             ),
                         );

@@ -47,6 +47,10 @@ pub const REQUIRED: &[&str] = &[
     "triage",
     "geen-klacht",
     "zonder-afzender",
+    "schadeclaim",
+    "schadeclaim-ontvangen",
+    "urgent",
+    "verslag",
 ];
 
 /// Letters about a message without a case: they cannot use `case.*` or `term.*`.
@@ -610,6 +614,12 @@ fn sample_letter() -> serde_json::Value {
             "motivation": "de monteur is zonder bericht weggebleven",
             "reason": "de klacht gaat over een ander bedrijf",
             "label": "vraag",
+            "discovered": "2026-04-20",
+            "late": false,
+            "text": "vervanging van het beschadigde kozijn",
+        },
+        "verslag": {
+            "text": "De ruit is vervangen; de planning bevestigt voortaan elke afspraak.",
         },
         "message": {
             "from": "jan@voorbeeld.nl",
@@ -672,6 +682,10 @@ fn sample_letter() -> serde_json::Value {
             "name": "generiek",
             "handling": "Wij onderzoeken uw klacht, zo nodig in overleg met u en de betrokken medewerker(s), en stellen u gemotiveerd op de hoogte van ons standpunt.",
             "appeal": "U kunt uw klacht voorleggen aan de Geschillencommissie.",
+            "schadeclaim": {
+                "who": "de directie",
+                "limitation": "1 maand",
+            },
         },
     })
 }

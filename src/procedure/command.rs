@@ -80,6 +80,23 @@ pub enum Command {
     Mijn,
     /// `#help`.
     Help,
+    /// `#complex`: the complaint is complex (routes may send it on).
+    Complex,
+    /// `#schadeclaim DATUM[: wat]`: a claim for damages, with the date the
+    /// damage was discovered.
+    Schadeclaim(NaiveDate, Option<String>),
+    /// `#reactie-betrokkene tekst`: the involved person's reaction, heard.
+    ReactieBetrokkene(String),
+    /// `#bezoek gepland [DATUM]` / `#bezoek gedaan`, or `#stap NAAM
+    /// gestart|gedaan`: a step of the policy started or ended by command.
+    Stap {
+        /// The step's command or name.
+        step: String,
+        /// `true`: ended; `false`: started.
+        done: bool,
+        /// For when it is planned, when given.
+        planned: Option<NaiveDate>,
+    },
 }
 
 impl Command {
@@ -111,6 +128,10 @@ pub enum Needed {
     Date,
     /// A case number (`#zaak KL-2026-0042`).
     CaseNumber,
+    /// The date the damage was discovered (`#schadeclaim 01-11-2026`).
+    DiscoveryDate,
+    /// `gepland` or `gedaan` (`#bezoek gepland 04-12-2026`).
+    StartedOrDone,
 }
 
 /// Why a command line was refused. Written out in the staff's language by
@@ -174,6 +195,10 @@ pub enum Refusal {
     NotApplied,
     /// What kind of message it is was settled already (or a position taken).
     AlreadyLabelled(String),
+    /// The policy has no such step (or none started by this command).
+    NoSuchStep(String),
+    /// The policy has no damage claims.
+    NoClaims,
 }
 
 impl Refusal {
@@ -204,6 +229,8 @@ impl Refusal {
                     Needed::Category => "een categorie",
                     Needed::Date => "een datum (#afwezig tot 24-12-2026)",
                     Needed::CaseNumber => "een zaaknummer (#zaak KL-2026-0042)",
+                    Needed::DiscoveryDate => "de datum waarop de schade is ontdekt (#schadeclaim 01-11-2026: wat)",
+                    Needed::StartedOrDone => "'gepland [datum]' of 'gedaan' (#bezoek gepland 04-12-2026)",
                 }
             ),
             Refusal::NotAnAddress(a) => format!("'{a}' is geen e-mailadres"),
@@ -255,6 +282,12 @@ impl Refusal {
                 "over deze zaak is al beslist ({}); een klager die het oneens is, antwoordt op de brief",
                 dutch_label(label)
             ),
+            Refusal::NoSuchStep(s) => format!(
+                "de regeling kent geen stap '{s}' die met een commando begint of eindigt; `klachtd policy show` noemt de stappen"
+            ),
+            Refusal::NoClaims => {
+                "de regeling kent geen schadeclaims ([schadeclaim] in het beleid)".into()
+            }
         }
     }
 
@@ -276,6 +309,8 @@ impl Refusal {
                     Needed::Category => "a category",
                     Needed::Date => "a date (#away until 2026-12-24)",
                     Needed::CaseNumber => "a case number (#case KL-2026-0042)",
+                    Needed::DiscoveryDate => "the date the damage was discovered (#claim 2026-11-01: what)",
+                    Needed::StartedOrDone => "'planned [date]' or 'done' (#visit planned 2026-12-04)",
                 }
             ),
             Refusal::NotAnAddress(a) => format!("'{a}' is not a mail address"),
@@ -327,6 +362,10 @@ impl Refusal {
             Refusal::AlreadyLabelled(label) => format!(
                 "this case was settled already ({label}); a complainant who disagrees replies to the letter"
             ),
+            Refusal::NoSuchStep(s) => format!(
+                "the policy has no step '{s}' started or ended by a command; `klachtd policy show` lists its steps"
+            ),
+            Refusal::NoClaims => "the policy has no damage claims ([schadeclaim] in the policy)".into(),
         }
     }
 }
@@ -380,7 +419,12 @@ pub const HELP: &str = "\
 #verlengen 4 weken: reden       termijn verlengen (en: #extend)
 #wacht                          wacht op klager (en: #wait)
 #categorie product              categorie: dienstverlening, product, medewerker, advies_informatie, termijn (en: #category)
-#urgent                         urgent
+#urgent                         urgent; de rol voor urgente klachten hoort het meteen
+#complex                        complexe klacht; gaat waar de regeling dat zegt naar de bemiddelaar
+#schadeclaim 01-11-2026: wat    schadeclaim met de datum waarop de schade is ontdekt; gaat naar de directie (en: #claim)
+#reactie-betrokkene tekst       reactie van de betrokkene gehoord (hoor en wederhoor) (en: #reaction)
+#bezoek gepland [datum]         inspectiebezoek gepland / #bezoek gedaan: uitgevoerd (en: #visit planned / done)
+#stap naam gestart / gedaan     een stap van de regeling begonnen of afgerond (en: #step)
 #notitie tekst                  interne notitie, gaat niet naar de klager (en: #note)
 #bod tekst                      aanbod aan de klager (en: #offer)
 #bod-aanvaard / #bod-afgewezen  antwoord van de klager op het aanbod (en: #offer-accepted / #offer-declined)
@@ -417,7 +461,12 @@ const HELP_EN: &str = "\
 #extend 4 weeks: reason         extend the term (nl: #verlengen)
 #wait                           waiting for the complainant (nl: #wacht)
 #category product               category: dienstverlening, product, medewerker, advies_informatie, termijn
-#urgent                         urgent
+#urgent                         urgent; the policy's urgent role is told at once
+#complex                        a complex complaint; goes to the mediator where the policy says so
+#claim 2026-11-01: what         a claim for damages with the date the damage was discovered (nl: #schadeclaim)
+#reaction text                  the involved person's reaction, heard (nl: #reactie-betrokkene)
+#visit planned [date]           inspection visit planned / #visit done: carried out (nl: #bezoek)
+#step name started / done       a step of the policy started or completed (nl: #stap)
 #note text                      internal note, never sent to the complainant (nl: #notitie)
 #offer text                     an offer to the complainant (nl: #bod)
 #offer-accepted / #offer-declined  the complainant's answer to the offer
@@ -442,6 +491,11 @@ const HELP_EN: &str = "\
 
 /// Every command word (Dutch first, then the aliases), for suggestions.
 const VERBS: &[&str] = &[
+    "complex",
+    "schadeclaim",
+    "reactie-betrokkene",
+    "bezoek",
+    "stap",
     "in-behandeling",
     "niet-in-behandeling",
     "gegrond",
@@ -643,12 +697,67 @@ fn parse_line(line: &str) -> Result<Command, Refusal> {
         }
         "mijn" | "mine" => Command::Mijn,
         "help" => Command::Help,
+        "complex" => Command::Complex,
+        "schadeclaim" | "claim" => schadeclaim(&need(Needed::DiscoveryDate)?)?,
+        "reactie-betrokkene" | "reaction" => Command::ReactieBetrokkene(need(Needed::Text)?),
+        "bezoek" | "visit" => stap("bezoek", &verb, &need(Needed::StartedOrDone)?)?,
+        "stap" | "step" => {
+            let a = need(Needed::StartedOrDone)?;
+            let (name, rest) = a.split_once(char::is_whitespace).unwrap_or((&a, ""));
+            stap(name, &verb, rest)?
+        }
         other => {
             return Err(Refusal::Unknown {
                 verb: other.to_string(),
                 suggestion: suggestion(other),
             })
         }
+    })
+}
+
+/// `#schadeclaim 01-11-2026[: wat]`: the discovery date, and what is claimed.
+fn schadeclaim(arg: &str) -> Result<Command, Refusal> {
+    let (date, what) = match arg.split_once(':') {
+        Some((d, w)) => (d.trim(), Some(w.trim()).filter(|w| !w.is_empty())),
+        None => (arg, None),
+    };
+    let date = date
+        .trim_start_matches("ontdekt")
+        .trim_start_matches("discovered")
+        .trim();
+    Ok(Command::Schadeclaim(
+        parse_date(date).ok_or_else(|| Refusal::BadDate(date.into()))?,
+        what.map(str::to_string),
+    ))
+}
+
+/// `gepland [DATUM]` / `gestart` / `gedaan` of step `step`.
+fn stap(step: &str, verb: &str, arg: &str) -> Result<Command, Refusal> {
+    let arg = arg.trim();
+    let (word, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    let done = match word.to_lowercase().as_str() {
+        "gedaan" | "klaar" | "done" => true,
+        "gepland" | "gestart" | "planned" | "started" => false,
+        _ => {
+            return Err(Refusal::Needs {
+                verb: verb.into(),
+                what: Needed::StartedOrDone,
+            })
+        }
+    };
+    let rest = rest
+        .trim()
+        .trim_start_matches("op ")
+        .trim_start_matches("on ")
+        .trim();
+    let planned = match rest {
+        "" => None,
+        d => Some(parse_date(d).ok_or_else(|| Refusal::BadDate(d.into()))?),
+    };
+    Ok(Command::Stap {
+        step: step.to_lowercase(),
+        done,
+        planned,
     })
 }
 

@@ -88,6 +88,7 @@ pub fn apply(
         Ok(planned) => {
             change = planned;
             out.done = parsed.commands.iter().map(|(l, _)| l.clone()).collect();
+            assign::route(ctx, &mut change, from);
             let mut letters = post::ForComplainant::new();
             promised_letters(ctx, &change, &mut letters);
             terms(ctx, batch, &change);
@@ -105,7 +106,9 @@ pub fn apply(
                 letters.relay(reply, from);
                 out.relayed = true;
             }
+            report_to_involved(ctx, &change, &mut letters);
             letters.queue(ctx, batch, &mut change, from)?;
+            assign::role_letters(ctx, batch, &mut change, from)?;
             assign::hand_over(store, ctx, batch, &mut change, from)?;
             keep_corrections(store, batch, &change, (now, from))?;
         }
@@ -214,6 +217,16 @@ fn terms(ctx: &Context<'_>, batch: &mut Batch, change: &Change) {
             &timers::plan_steps(change.case(), ctx.policy, ctx.calendar, start, ctx.now()),
         );
     }
+    for e in change.events() {
+        if let EventKind::StepStarted { step, .. } = &e.kind {
+            if let Some(s) = ctx.policy.steps.iter().find(|s| &s.name == step) {
+                timers::schedule(
+                    batch,
+                    &timers::plan_started_step(change.case(), s, ctx.calendar, ctx.now()),
+                );
+            }
+        }
+    }
     let moved = change
         .before()
         .is_some_and(|c| change.case().term_changes > c.term_changes);
@@ -222,6 +235,27 @@ fn terms(ctx: &Context<'_>, batch: &mut Batch, change: &Change) {
             batch,
             &timers::plan(change.case(), ctx.policy, ctx.calendar, ctx.now()),
         );
+    }
+}
+
+/// The written report after resolution (`#verslag tekst`), where the
+/// policy sends it (Optimumconsult): to the complainant here; to the
+/// people involved by [`assign::role_letters`].
+fn report_to_involved(ctx: &Context<'_>, change: &Change, letters: &mut post::ForComplainant) {
+    if !ctx.policy.report_to_involved {
+        return;
+    }
+    for e in change.events() {
+        if let EventKind::Reported { text: Some(text) } = &e.kind {
+            let mut vars = vars::case(ctx, change.case());
+            vars["verslag"] = json!({ "text": text });
+            letters.add(LetterRequest::to_complainant(
+                ctx.org(),
+                change.case(),
+                "verslag",
+                vars,
+            ));
+        }
     }
 }
 
@@ -321,26 +355,7 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, Refusal> {
                 handler: who.clone(),
             })
         }
-        Command::Verlengen(term, reason) => {
-            if let Some(max) = ctx.policy.max_extensions {
-                if c.extensions.len() as u32 >= max {
-                    return Err(Refusal::ExtensionsUsed { max });
-                }
-            }
-            // Terms in other units compare by where they end from today.
-            if let Some(max) = ctx.policy.max_extension {
-                let now = ctx.now();
-                if ctx.calendar.due(now, *term) > ctx.calendar.due(now, max) {
-                    return Err(Refusal::ExtensionTooLong { asked: *term, max });
-                }
-            }
-            Ok(vec![(
-                Some(reason.clone()),
-                EventKind::Extended {
-                    by: term.to_string(),
-                },
-            )])
-        }
+        Command::Verlengen(term, reason) => extension(ctx, c, *term, reason),
         Command::Categorie(cat) => one(EventKind::CategorySet {
             category: cat.clone(),
         }),
@@ -378,7 +393,81 @@ fn plan(ctx: &Context<'_>, c: &Case, cmd: &Command) -> Result<Steps, Refusal> {
         Command::Afwezig(_) | Command::Terug => Ok(Vec::new()),
         // Requests are answered by the staff module, apart from the case.
         Command::Agenda | Command::Zaak(_) | Command::Mijn => Ok(Vec::new()),
+        Command::Complex => one(EventKind::MarkedComplex),
+        Command::Schadeclaim(discovered, what) => claim(ctx, *discovered, what),
+        Command::ReactieBetrokkene(t) => one(EventKind::InvolvedReaction { text: t.clone() }),
+        Command::Stap {
+            step,
+            done,
+            planned,
+        } => step_by_command(ctx, step, *done, *planned),
     }
+}
+
+/// `#verlengen`: within the policy's number and length of extensions.
+fn extension(ctx: &Context<'_>, c: &Case, term: Term, reason: &str) -> Result<Steps, Refusal> {
+    if let Some(max) = ctx.policy.max_extensions {
+        if c.extensions.len() as u32 >= max {
+            return Err(Refusal::ExtensionsUsed { max });
+        }
+    }
+    // Terms in other units compare by where they end from today.
+    if let Some(max) = ctx.policy.max_extension {
+        let now = ctx.now();
+        if ctx.calendar.due(now, term) > ctx.calendar.due(now, max) {
+            return Err(Refusal::ExtensionTooLong { asked: term, max });
+        }
+    }
+    Ok(vec![(
+        Some(reason.to_string()),
+        EventKind::Extended {
+            by: term.to_string(),
+        },
+    )])
+}
+
+/// `#schadeclaim`: registered, late when past the policy's limitation
+/// term counted from the day the damage was discovered.
+fn claim(
+    ctx: &Context<'_>,
+    discovered: chrono::NaiveDate,
+    what: &Option<String>,
+) -> Result<Steps, Refusal> {
+    let claims = ctx.policy.schadeclaim.as_ref().ok_or(Refusal::NoClaims)?;
+    let cal = ctx.calendar;
+    let limit = cal.due(cal.at_local(discovered, 0), claims.limitation);
+    Ok(vec![(
+        None,
+        EventKind::DamageClaimed {
+            discovered,
+            late: ctx.now() > limit,
+            text: what.clone(),
+        },
+    )])
+}
+
+/// `#bezoek gepland` / `#stap naam gedaan`: a step the policy lets a
+/// command start and end.
+fn step_by_command(
+    ctx: &Context<'_>,
+    step: &str,
+    done: bool,
+    planned: Option<chrono::NaiveDate>,
+) -> Result<Steps, Refusal> {
+    let Some(s) =
+        ctx.policy.steps.iter().find(|s| {
+            s.command.is_some() && (s.command.as_deref() == Some(step) || s.name == step)
+        })
+    else {
+        return Err(Refusal::NoSuchStep(step.to_string()));
+    };
+    let step = s.name.clone();
+    let kind = if done {
+        EventKind::StepDone { step }
+    } else {
+        EventKind::StepStarted { step, planned }
+    };
+    Ok(vec![(None, kind)])
 }
 
 /// Keeps a staff confirmation or correction of the classifier as a

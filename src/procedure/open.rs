@@ -273,6 +273,38 @@ fn notify_staff(
             )?;
         }
     }
+    // A routed case (Glaspunt: to the mediator) is still registered by the
+    // coordinator, who is told; an urgent one goes to the urgent role at once.
+    let handler = change.case().handler.clone();
+    let routed = ctx.policy.route_for(change.case()).is_some();
+    if routed && handler.is_some() && !handles(&handler) {
+        if let Some(coordinator) = &coordinator {
+            let mut role_vars = vars.clone();
+            role_vars["role"] = json!("klachtencoördinator");
+            notify(
+                change,
+                LetterRequest::to_staff(ctx.org(), coordinator, "melding", role_vars)
+                    .reply_to(ctx.reply_address(id)),
+            )?;
+        }
+    }
+    if change.case().urgent {
+        let urgent = ctx.policy.urgent_role.as_deref();
+        if let Some(addr) = urgent.and_then(|r| assign::role_address(ctx, r)) {
+            if handler
+                .as_deref()
+                .is_none_or(|h| !h.eq_ignore_ascii_case(&addr))
+            {
+                let mut role_vars = vars.clone();
+                role_vars["role"] = json!(urgent);
+                notify(
+                    change,
+                    LetterRequest::to_staff(ctx.org(), &addr, "urgent", role_vars)
+                        .reply_to(ctx.reply_address(id)),
+                )?;
+            }
+        }
+    }
     for role in &ctx.policy.notify_roles {
         let Some(addr) = ctx
             .config

@@ -173,7 +173,8 @@ fn next_interim(
     None
 }
 
-/// The timers of the policy's further terms that start at `start`, at `from`.
+/// The timers of the policy's further terms that start at `start`, at
+/// `from`. Steps started by a command are planned when it comes.
 pub fn plan_steps(
     c: &Case,
     policy: &Policy,
@@ -181,31 +182,65 @@ pub fn plan_steps(
     start: crate::cases::policy::Start,
     from: DateTime<Utc>,
 ) -> Vec<Timer> {
-    let mut out = Vec::new();
-    for step in policy.steps.iter().filter(|s| s.from == start) {
-        let term_end = cal.due(from, step.within);
-        let reminders = step.remind_before_workdays.iter().map(|&n| {
-            (
-                false,
-                cal.at_local(cal.working_days_before(cal.local_date(term_end), n), 8),
-            )
-        });
-        for (breach, at) in reminders.chain([(true, term_end)]) {
-            if at > from {
-                out.push(Timer {
-                    case: c.id,
-                    kind: Kind::Step {
-                        step: step.name.clone(),
-                        breach,
-                    },
-                    term_end,
-                    generation: 0,
-                    at,
-                });
-            }
-        }
+    policy
+        .steps
+        .iter()
+        .filter(|s| s.from == start && s.command.is_none())
+        .flat_map(|s| step_timers(c, s, cal, from, from))
+        .collect()
+}
+
+/// The timers of `step`, started by its command at `now`: its term runs
+/// from the command (`from = "command"`) or from its own start (on
+/// receipt: a visit "binnen 2 werkdagen" is late at once when planned
+/// after them, and the breach says so).
+pub fn plan_started_step(
+    c: &Case,
+    step: &crate::cases::policy::Step,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Vec<Timer> {
+    use crate::cases::policy::Start;
+    let from = match step.from {
+        Start::Command => Some(now),
+        Start::Received => Some(c.received),
+        Start::Justified => c.justified_at,
+        Start::Accepted => c.entered.get(&State::InBehandeling).copied(),
+        Start::Resolved => c.resolved,
     }
-    out
+    .unwrap_or(now);
+    step_timers(c, step, cal, from, now)
+}
+
+/// A step's reminders (after `now`) and its breach, for a term from `from`.
+fn step_timers(
+    c: &Case,
+    step: &crate::cases::policy::Step,
+    cal: &Calendar,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Timer> {
+    let term_end = cal.due(from, step.within);
+    let reminders = step.remind_before_workdays.iter().map(|&n| {
+        (
+            false,
+            cal.at_local(cal.working_days_before(cal.local_date(term_end), n), 8),
+        )
+    });
+    reminders
+        .chain([(true, term_end)])
+        .filter(|(breach, at)| *at > now || (*breach && now > from))
+        .map(|(breach, at)| Timer {
+            case: c.id,
+            kind: Kind::Step {
+                step: step.name.clone(),
+                breach,
+            },
+            term_end,
+            generation: 0,
+            at,
+        })
+        .collect()
 }
 
 /// The timers of an appeal lodged at `from`.
@@ -255,7 +290,10 @@ fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
             .iter()
             .find(|s| &s.name == step)
             .is_none_or(|s| {
-                s.done_in.contains(&c.state) || (s.done_by_report && c.reported.is_some())
+                s.done_in.contains(&c.state)
+                    || (s.done_by_report && c.reported.is_some())
+                    || c.steps_done.contains_key(&s.name)
+                    || (s.command.is_some() && !c.steps_started.contains_key(&s.name))
             });
         let paused = c.state == State::WachtOpKlager && policy.pause_while_waiting;
         return !done && !paused && (*breach || now < t.term_end);

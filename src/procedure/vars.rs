@@ -24,6 +24,10 @@ pub fn base(ctx: &Context<'_>) -> serde_json::Value {
             "name": ctx.policy.name,
             "handling": ctx.policy.handling(lang),
             "appeal": ctx.policy.appeal(lang),
+            "schadeclaim": ctx.policy.schadeclaim.as_ref().map(|c| json!({
+                "who": c.who(lang),
+                "limitation": c.limitation.to_string(),
+            })).unwrap_or_else(|| json!({ "who": "", "limitation": "" })),
         },
     })
 }
@@ -39,6 +43,9 @@ pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
     v["triage"] = json!(false);
     v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
     v["policy"]["appeal"] = json!(ctx.policy.appeal(&c.language));
+    if let Some(claims) = &ctx.policy.schadeclaim {
+        v["policy"]["schadeclaim"]["who"] = json!(claims.who(&c.language));
+    }
     v["case"] = json!({
         "id": c.id.to_string(),
         "received": ctx.calendar.local_date(c.received).to_string(),

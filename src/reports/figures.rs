@@ -519,15 +519,22 @@ fn terms(scope: &Scope<'_>, cases: &[&Case], now: DateTime<Utc>) -> Vec<TermFigu
             (cal, now),
             |_, s| cal.due(s, step.within),
             |c| match step.from {
+                _ if step.command.is_some() && !c.steps_started.contains_key(&step.name) => None,
                 Start::Received => Some(c.received),
                 Start::Justified => c.justified_at,
                 Start::Accepted => c.entered.get(&State::InBehandeling).copied(),
                 Start::Resolved => c.resolved,
+                Start::Command => c.steps_started.get(&step.name).copied(),
             },
             |c, s| {
                 let by_state = met_at(c, &step.done_in, s);
                 let by_report = c.reported.filter(|t| step.done_by_report && *t >= s);
-                by_state.into_iter().chain(by_report).min()
+                let by_command = c.steps_done.get(&step.name).copied();
+                by_state
+                    .into_iter()
+                    .chain(by_report)
+                    .chain(by_command)
+                    .min()
             },
         ));
     }

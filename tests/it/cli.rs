@@ -366,11 +366,20 @@ fn check_fails_when_a_role_the_preset_informs_has_no_address() {
     let said =
         String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{said}");
-    assert!(said.contains("staff.roles.kwaliteitsmanager"), "{said}");
-    // With the address, it passes.
+    // The quality manager (informed of every case), the mediator (complaints
+    // about staff, complex ones) and the regional managers (the report).
+    for role in ["kwaliteitsmanager", "bemiddelaar"] {
+        assert!(said.contains(&format!("staff.roles.{role}")), "{said}");
+    }
+    assert!(
+        said.contains("handles 'medewerker' complaints and handles complex complaints"),
+        "{said}"
+    );
+    assert!(said.contains("roles = { regiomanagers ="), "{said}");
+    // With the addresses, it passes.
     let text = text.replace(
         "[policy]",
-        "[staff]\ncoordinator = \"c@org.example\"\nroles = { kwaliteitsmanager = \"kwaliteit@org.example\" }\n[policy]",
+        "[staff]\ncoordinator = \"c@org.example\"\nroles = { kwaliteitsmanager = \"kwaliteit@org.example\", bemiddelaar = \"bemiddelaar@org.example\", regiomanagers = \"regio@org.example\" }\n[policy]",
     );
     std::fs::write(&config, &text).unwrap();
     let out = klachtd(&config, &["check"]);

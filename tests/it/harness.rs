@@ -98,6 +98,31 @@ pub struct Instance {
     pub tag: String,
 }
 
+/// `[staff]` lines with an address for every role a preset needs
+/// (`kwaliteitsmanager`, `bemiddelaar`, …) that the lines do not set.
+fn with_roles(extra: &str, tag: &str) -> String {
+    let missing: Vec<String> = [
+        "kwaliteitsmanager",
+        "bemiddelaar",
+        "regiomanagers",
+        "medewerkers",
+    ]
+    .iter()
+    .filter(|r| !extra.contains(&format!("{r} =")))
+    .map(|r| format!("{r} = \"{r}-{tag}@org.example.test\""))
+    .collect();
+    if missing.is_empty() {
+        return extra.to_string();
+    }
+    match extra.find("roles = {") {
+        Some(i) => {
+            let at = i + "roles = {".len();
+            format!("{} {},{}", &extra[..at], missing.join(", "), &extra[at..])
+        }
+        None => format!("{extra}\nroles = {{ {} }}", missing.join(", ")),
+    }
+}
+
 /// Options for a test config.
 pub struct Options {
     pub tls: &'static str,
@@ -195,7 +220,7 @@ witness_wait_secs = 3
             smtp = s.smtp_port,
             templates = root().join("templates").display(),
             extra = opts.extra,
-            staff_extra = opts.staff_extra,
+            staff_extra = with_roles(&opts.staff_extra, &tag),
         );
         let path = dir.path().join("klachtd.toml");
         std::fs::write(&path, config).unwrap();
