@@ -447,4 +447,141 @@ fn a_satisfaction_answer_and_an_appeal_by_reply_reach_the_right_person() {
     assert!(subject_and_text(&told)
         .1
         .contains("de Business unit director"));
+    // `cases show` says who handles the appeal and by when (VPS: 2 weeks).
+    let show = d.inst.klachtd(&["cases", "show", &d.id]);
+    let show = String::from_utf8_lossy(&show.stdout);
+    let line = show
+        .lines()
+        .find(|l| l.trim_start().starts_with("appeal:"))
+        .unwrap_or_else(|| panic!("no appeal line: {show}"));
+    assert!(
+        line.contains("Business unit director") && line.contains("due "),
+        "{line}"
+    );
+    assert!(
+        show.contains("timer:        appeal"),
+        "the appeal's term runs: {show}"
+    );
+}
+
+#[test]
+fn glaspunt_routes_a_complaint_about_staff_to_the_mediator_and_registers_a_late_damage_claim() {
+    let inst = Instance::with(
+        "bemiddeling",
+        Options {
+            staff_extra: "management = [\"directie-bemiddeling@org.example.test\"]".into(),
+            extra: "[policy]\npreset = \"glaspunt\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let mediator = format!("bemiddelaar-{}@org.example.test", inst.tag);
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    let customer = inst.customer(1);
+    let raw = complaint(
+        &customer,
+        &inst.complaints,
+        &format!("m1-{}@voorbeeld.test", inst.tag),
+        "Onbeschofte monteur",
+        "Geachte heer/mevrouw,\n\nUw monteur was ontzettend onbeschoft en schreeuwde tegen mij toen ik vroeg waarom hij te laat was. Ik dien hierbij een klacht in over zijn gedrag.\n\nMet vriendelijke groet,\nKees de Vries\nMolenweg 3, 6711 AB Ede\n06 11223344",
+    )
+    .replace("From: Klant <", "From: Kees de Vries <");
+    smtp_send(&customer, &[&inst.complaints], &raw);
+    inst.once_after(1);
+    let d = Desk {
+        id: inst.cases()[0]["id"].as_str().unwrap().to_string(),
+        inst,
+        customer,
+        coordinator: coordinator.clone(),
+    };
+    // The mediator handles it; the coordinator, who registers every
+    // complaint, is told.
+    let notice = newest(&mediator, "toegewezen");
+    assert!(subject_and_text(&notice).1.contains("onbeschoft"));
+    newest(&coordinator, "Ter informatie");
+    assert_eq!(case(&d)["case"]["handler"], mediator.as_str());
+
+    // The complainant puts in a claim for damage discovered two months ago:
+    // past the month of the procedure, registered as late.
+    let discovered = (chrono::Local::now().date_naive() - chrono::Days::new(62))
+        .format("%d-%m-%Y")
+        .to_string();
+    reply(
+        &d,
+        &mediator,
+        &notice,
+        "claim",
+        &format!("#schadeclaim {discovered}: vergoeding van de beschadigde deurpost"),
+    );
+    let board = newest("directie-bemiddeling@org.example.test", "Schadeclaim");
+    assert!(
+        subject_and_text(&board).0.contains("TE LAAT"),
+        "{}",
+        subject_and_text(&board).0
+    );
+    let told = newest(&d.customer, "schadevergoeding");
+    assert!(
+        subject_and_text(&told).1.contains("te laat geregistreerd"),
+        "{}",
+        subject_and_text(&told).1
+    );
+    assert_eq!(case(&d)["case"]["damage_claim"]["late"], true);
+    let show = d.inst.klachtd(&["cases", "show", &d.id]);
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        show.contains("damage claim:") && show.contains("LATE"),
+        "{show}"
+    );
+}
+
+#[test]
+fn xs2more_allows_one_extension_of_at_most_six_weeks() {
+    let d = desk(
+        "verlengen",
+        Options {
+            extra: "[policy]\npreset = \"xs2more\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let notice = newest(&d.coordinator, "toegewezen");
+    reply(
+        &d,
+        &d.coordinator,
+        &notice,
+        "e1",
+        "#verlengen 7 weken: deskundige nodig",
+    );
+    let refused = newest(&d.coordinator, "Niet uitgevoerd");
+    assert!(
+        subject_and_text(&refused).1.contains("hoogstens 6 weken"),
+        "{}",
+        subject_and_text(&refused).1
+    );
+    assert_eq!(case(&d)["case"]["extensions"], serde_json::json!([]));
+    reply(
+        &d,
+        &d.coordinator,
+        &notice,
+        "e2",
+        "#verlengen 6 weken: wij wachten op de verklaring van de opdrachtgever",
+    );
+    let told = newest(&d.customer, "Termijn verlengd");
+    assert!(subject_and_text(&told)
+        .1
+        .contains("wachten op de verklaring"));
+    reply(
+        &d,
+        &d.coordinator,
+        &notice,
+        "e3",
+        "#verlengen 2 weken: nog meer tijd",
+    );
+    let texts: Vec<String> = inbox(&d.coordinator, 3)
+        .iter()
+        .map(|m| subject_and_text(m).1)
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("al gebruikt")), "{texts:?}");
+    assert_eq!(
+        case(&d)["case"]["extensions"],
+        serde_json::json!(["6 weken"])
+    );
 }
