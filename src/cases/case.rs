@@ -387,7 +387,7 @@ impl Case {
                 // A judgement after an appeal was lodged is the appeal's outcome.
                 if self
                     .appealed
-                    .is_some_and(|a| self.decided.is_some_and(|d| d < a))
+                    .is_some_and(|a| self.decided.is_some_and(|d| d <= a))
                 {
                     self.appeal_justified = Some(*justified);
                 }

@@ -159,6 +159,11 @@ pub struct Policy {
     /// unit director assesses urgency). None: only the handler's notice says so.
     #[serde(default)]
     pub urgent_role: Option<String>,
+    /// Whether the acknowledgement states the date and place of the event
+    /// as the complaint gives them, and asks for what it lacks (004: "een
+    /// korte omschrijving met datum, plaats en bijzonderheden").
+    #[serde(default)]
+    pub event_details: bool,
     /// Whether the written report after resolution (`#verslag tekst`) is
     /// sent to the complainant and the people involved (Optimumconsult:
     /// "schriftelijk verslag aan de klager en aan de betrokkenen").

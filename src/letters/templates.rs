@@ -634,6 +634,8 @@ fn sample_letter() -> serde_json::Value {
             "attachments": ["foto.jpg"],
             "refused": [{"name": "video.mp4", "size_mb": "48.2"}],
             "max_attachment_mb": "15",
+            "event_date": "dinsdag 21 april",
+            "event_place": "",
         },
         "reply": {
             "text": "Beste heer Jansen,\n\nExcuses, de monteur komt donderdag.\n\nPiet",
@@ -682,6 +684,7 @@ fn sample_letter() -> serde_json::Value {
             "name": "generiek",
             "handling": "Wij onderzoeken uw klacht, zo nodig in overleg met u en de betrokken medewerker(s), en stellen u gemotiveerd op de hoogte van ons standpunt.",
             "appeal": "U kunt uw klacht voorleggen aan de Geschillencommissie.",
+            "event_details": true,
             "schadeclaim": {
                 "who": "de directie",
                 "limitation": "1 maand",

@@ -328,6 +328,18 @@ roles = { bemiddelaar = "bemiddelaar@org.example", kwaliteitsmanager = "kwalitei
         let told = f.text(&f.letters_named("schadeclaim-ontvangen")[0]);
         assert!(told.contains("te laat geregistreerd"), "{told}");
         assert!(told.contains("binnen 1 maand"), "{told}");
+        // The report counts it.
+        let r = f.with_ctx(|ctx| {
+            let scope = crate::reports::Scope {
+                organisation: "Glaspunt",
+                policy: ctx.policy,
+                calendar: ctx.calendar,
+                known: &[],
+            };
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+            crate::reports::make(&f.store, &scope, day, day, ctx.now(), true).unwrap()
+        });
+        assert_eq!((r.damage_claims, r.damage_claims_late), (1, 1));
     }
 
     #[test]

@@ -325,3 +325,48 @@ fn notify_staff(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::procedure::testing::{mail, Fixture, COMPLAINTS};
+
+    fn ack(preset: &str, body: &str) -> String {
+        let f = Fixture::new(preset, "2026-11-16T10:00:00+01:00", "");
+        f.receive(&mail(
+            "Jan Jansen <jan@voorbeeld.nl>",
+            COMPLAINTS,
+            "k1@voorbeeld.nl",
+            "Klacht over het intakegesprek",
+            "",
+            body,
+        ));
+        f.text(&f.letters_named("ontvangstbevestiging")[0])
+    }
+
+    #[test]
+    fn optimumconsult_states_the_date_and_place_of_the_event_and_asks_for_what_is_missing() {
+        let both = ack(
+            "optimumconsult",
+            "Op 12 maart was het intakegesprek in Utrecht een aanfluiting. De adviseur was onvoorbereid en onbeleefd; ik dien hierbij een klacht in.",
+        );
+        assert!(both.contains("Datum van het voorval: 12 maart"), "{both}");
+        assert!(both.contains("Utrecht"), "{both}");
+        assert!(!both.contains("Wilt u ons laten weten"), "{both}");
+
+        let neither = ack(
+            "optimumconsult",
+            "De adviseur was onvoorbereid en onbeleefd tijdens het intakegesprek. Ik dien hierbij een klacht in.",
+        );
+        assert!(neither.contains("niet vermeld"), "{neither}");
+        assert!(
+            neither.contains("op welke datum en waar het voorval"),
+            "{neither}"
+        );
+        // Other procedures do not ask.
+        let generic = ack(
+            "generiek",
+            "De adviseur was onvoorbereid en onbeleefd tijdens het intakegesprek. Ik dien hierbij een klacht in.",
+        );
+        assert!(!generic.contains("voorval"), "{generic}");
+    }
+}

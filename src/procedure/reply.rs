@@ -432,6 +432,11 @@ mod tests {
             t.kind,
             crate::procedure::timers::Kind::Appeal { breach: true }
         )));
+        // The appeal's outcome is registered as such.
+        handler(&f, "h2@org.example", "#gegrond: de monteur was er niet");
+        let c = f.cases().remove(0);
+        assert_eq!(c.appeal_justified, Some(true));
+        assert_eq!(c.state, State::Beoordeeld);
     }
 
     #[test]

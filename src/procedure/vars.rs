@@ -24,6 +24,7 @@ pub fn base(ctx: &Context<'_>) -> serde_json::Value {
             "name": ctx.policy.name,
             "handling": ctx.policy.handling(lang),
             "appeal": ctx.policy.appeal(lang),
+            "event_details": ctx.policy.event_details,
             "schadeclaim": ctx.policy.schadeclaim.as_ref().map(|c| json!({
                 "who": c.who(lang),
                 "limitation": c.limitation.to_string(),
@@ -101,6 +102,8 @@ pub fn message(
             "name": a.name,
             "size_mb": format!("{:.1}", a.size as f64 / 1_048_576.0),
         })).collect::<Vec<_>>(),
+        "event_date": text::event::date(&new_text).unwrap_or_default(),
+        "event_place": text::event::place(&new_text).unwrap_or_default(),
         "max_attachment_mb": format!("{:.0}", ctx.config.limits.max_attachment_bytes as f64 / 1_048_576.0),
     })
 }

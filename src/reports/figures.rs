@@ -195,6 +195,14 @@ pub struct Report {
     pub extensions: u32,
     /// Appeals (cases that went to appeal).
     pub appeals: u32,
+    /// Appeals lodged by the complainant, and their outcome.
+    pub appeal_outcomes: AppealFigures,
+    /// Claims for damages, and how many came after the limitation term.
+    pub damage_claims: u32,
+    /// Of which late.
+    pub damage_claims_late: u32,
+    /// Cases where the involved person's reaction was heard (both sides).
+    pub both_sides_heard: u32,
     /// Satisfaction as registered, by class (`tevreden`, `ontevreden`, `neutraal`).
     pub satisfaction: BTreeMap<String, u32>,
     /// Mean satisfaction mark, where one was given as a number (1–10).
@@ -207,6 +215,19 @@ pub struct Report {
     pub measures: Vec<Measure>,
     /// The open cases (received up to the period's end), oldest first.
     pub open_cases: Vec<CaseLine>,
+}
+
+/// Appeals lodged and what came of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppealFigures {
+    /// Lodged (by answering the appeal letter).
+    pub lodged: u32,
+    /// Judged justified on appeal.
+    pub justified: u32,
+    /// Judged unjustified on appeal.
+    pub unjustified: u32,
+    /// Not decided yet.
+    pub open: u32,
 }
 
 /// The weekly agenda: complaints received since the last meeting, and every
@@ -662,6 +683,19 @@ pub fn make(
         extended_cases: count(&in_period, |c| !c.extensions.is_empty()),
         extensions: in_period.iter().map(|c| c.extensions.len() as u32).sum(),
         appeals: count(&in_period, |c| c.entered.contains_key(&State::Beroep)),
+        appeal_outcomes: AppealFigures {
+            lodged: count(&in_period, |c| c.appealed.is_some()),
+            justified: count(&in_period, |c| c.appeal_justified == Some(true)),
+            unjustified: count(&in_period, |c| c.appeal_justified == Some(false)),
+            open: count(&in_period, |c| {
+                c.appealed.is_some() && c.appeal_justified.is_none()
+            }),
+        },
+        damage_claims: count(&in_period, |c| c.damage_claim.is_some()),
+        damage_claims_late: count(&in_period, |c| {
+            c.damage_claim.as_ref().is_some_and(|d| d.late)
+        }),
+        both_sides_heard: count(&in_period, |c| !c.reactions.is_empty()),
         satisfaction,
         satisfaction_mark,
         causes: trend(&causes(&in_period), &causes(&before)),

@@ -136,6 +136,28 @@ impl Report {
             "- Urgent: {}; afgehandeld: {}; beroep: {}",
             self.urgent, self.closed, self.appeals
         );
+        let a = &self.appeal_outcomes;
+        if a.lodged > 0 {
+            let _ = writeln!(
+                o,
+                "- Beroep ingesteld door de klager: {} (gegrond: {}, ongegrond: {}, nog open: {})",
+                a.lodged, a.justified, a.unjustified, a.open
+            );
+        }
+        if self.damage_claims > 0 {
+            let _ = writeln!(
+                o,
+                "- Schadeclaims: {} (waarvan te laat ingediend: {})",
+                self.damage_claims, self.damage_claims_late
+            );
+        }
+        if self.both_sides_heard > 0 {
+            let _ = writeln!(
+                o,
+                "- Reactie van de betrokkene gehoord: {}",
+                self.both_sides_heard
+            );
+        }
         let _ = writeln!(
             o,
             "- Nu open: {} (waarvan {} over de termijn)",
@@ -258,6 +280,29 @@ impl Report {
         put("cases", "not_accepted", self.not_accepted.to_string());
         put("cases", "closed", self.closed.to_string());
         put("cases", "appeals", self.appeals.to_string());
+        put("appeals", "lodged", self.appeal_outcomes.lodged.to_string());
+        put(
+            "appeals",
+            "justified",
+            self.appeal_outcomes.justified.to_string(),
+        );
+        put(
+            "appeals",
+            "unjustified",
+            self.appeal_outcomes.unjustified.to_string(),
+        );
+        put("appeals", "open", self.appeal_outcomes.open.to_string());
+        put("cases", "damage_claims", self.damage_claims.to_string());
+        put(
+            "cases",
+            "damage_claims_late",
+            self.damage_claims_late.to_string(),
+        );
+        put(
+            "cases",
+            "both_sides_heard",
+            self.both_sides_heard.to_string(),
+        );
         put("cases", "open_now", self.open_now.to_string());
         put("cases", "overdue_now", self.overdue_now.to_string());
         put("cases", "extended_cases", self.extended_cases.to_string());

@@ -1,9 +1,11 @@
 //! Text preparation: what a sender wrote themselves ([`reply`]: the new
 //! text without quoted history, signatures and disclaimers, the text a
-//! handler relays, the command lines), a short description for letters,
+//! handler relays, the command lines), a short description for letters, the
+//! date and place of the event ([`event`]),
 //! the language it is in, the data a complaint must contain, and the normal
 //! form the rules and name lookups match against.
 
+pub mod event;
 mod reply;
 
 pub use reply::{
