@@ -256,10 +256,41 @@ pub fn hex(bytes: &[u8]) -> String {
 /// A stored `(key, value)` pair.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// Stored bytes read as a type and written again (see [`Batch::expect_value`]).
+type Normalise = fn(&[u8]) -> Option<Vec<u8>>;
+
+/// A precondition of a batch: `key` in `tree` holds `value`.
+#[derive(Debug, Clone)]
+struct Expect {
+    tree: Tree,
+    key: Vec<u8>,
+    value: Option<Vec<u8>>,
+    /// Reads stored bytes as the expected value's type and writes them
+    /// again, so that bytes of an older release compare by meaning.
+    normalise: Option<Normalise>,
+}
+
+impl Expect {
+    /// Whether `actual` (the stored bytes) meets the expectation.
+    fn holds(&self, actual: Option<&[u8]>) -> bool {
+        match (actual, self.value.as_deref()) {
+            (a, e) if a == e => true,
+            (Some(a), Some(e)) => self.normalise.and_then(|n| n(a)).as_deref() == Some(e),
+            _ => false,
+        }
+    }
+}
+
+/// `bytes` read as a `T` and written again.
+fn normalise<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Option<Vec<u8>> {
+    let value: T = serde_json::from_slice(bytes).ok()?;
+    serde_json::to_vec(&value).ok()
+}
+
 /// A set of writes applied atomically, guarded by expectations.
 #[derive(Debug, Default, Clone)]
 pub struct Batch {
-    expects: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+    expects: Vec<Expect>,
     writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
 }
 
@@ -270,7 +301,29 @@ impl Batch {
     }
     /// Requires that `key` in `tree` still holds `value` (`None`: absent).
     pub fn expect(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: Option<Vec<u8>>) {
-        self.expects.push((tree, key.into(), value));
+        self.expects.push(Expect {
+            tree,
+            key: key.into(),
+            value,
+            normalise: None,
+        });
+    }
+    /// Requires that `key` in `tree` still holds `value`, as read: the
+    /// stored JSON, read as a `T` and written again, must equal `value`
+    /// written. A value stored by an older release (a field it did not
+    /// know yet) therefore still matches what was read from it.
+    pub fn expect_value<T: Serialize + DeserializeOwned>(
+        &mut self,
+        tree: Tree,
+        key: impl Into<Vec<u8>>,
+        value: &T,
+    ) {
+        self.expects.push(Expect {
+            tree,
+            key: key.into(),
+            value: Some(serde_json::to_vec(value).unwrap_or_default()),
+            normalise: Some(normalise::<T>),
+        });
     }
     /// Writes raw bytes.
     pub fn put_raw(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: Vec<u8>) {
@@ -567,13 +620,13 @@ impl Store {
         let sled = self.sled()?;
         let trees: Vec<&sled::Tree> = sled.trees.iter().collect();
         let result = trees.as_slice().transaction(|tx| {
-            for (t, key, expected) in &batch.expects {
-                let actual = tx[t.index()].get(key)?;
-                if actual.as_deref() != expected.as_deref() {
+            for x in &batch.expects {
+                let actual = tx[x.tree.index()].get(&x.key)?;
+                if !x.holds(actual.as_deref()) {
                     return Err(ConflictableTransactionError::Abort(format!(
                         "{}/{}",
-                        t.name(),
-                        String::from_utf8_lossy(key)
+                        x.tree.name(),
+                        String::from_utf8_lossy(&x.key)
                     )));
                 }
             }
@@ -767,6 +820,36 @@ mod tests {
         assert_eq!(store.get::<String>(Tree::Cases, b"d").unwrap(), None);
         assert_eq!(store.next_counter("n").unwrap(), 1);
         assert_eq!(store.next_counter("n").unwrap(), 2);
+    }
+
+    #[test]
+    fn a_value_an_older_release_wrote_still_meets_what_was_read_from_it() {
+        #[derive(Serialize, serde::Deserialize)]
+        struct Now {
+            a: u32,
+            #[serde(default)]
+            added_later: Vec<u32>,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut b = Batch::new();
+        b.put_raw(Tree::Cases, "c", br#"{"a":1}"#.to_vec());
+        store.commit(&b).unwrap();
+        let read: Now = store.get(Tree::Cases, b"c").unwrap().unwrap();
+        let mut b = Batch::new();
+        b.expect_value(Tree::Cases, "c", &read);
+        b.put(Tree::Cases, "c", &Now { a: 2, ..read });
+        store.commit(&b).unwrap();
+        // A real change by another writer still conflicts.
+        let stale = Now {
+            a: 1,
+            added_later: vec![],
+        };
+        let mut b = Batch::new();
+        b.expect_value(Tree::Cases, "c", &stale);
+        b.put(Tree::Cases, "c", &stale);
+        assert!(matches!(store.commit(&b), Err(StoreError::Conflict(_))));
+        assert_eq!(store.get::<Now>(Tree::Cases, b"c").unwrap().unwrap().a, 2);
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub struct Case {
     /// Steps started by command, with when (and for when, if planned).
     #[serde(default)]
     pub steps_started: std::collections::BTreeMap<String, DateTime<Utc>>,
+    /// The date a started step is planned for (`#bezoek gepland 04-12-2026`).
+    #[serde(default)]
+    pub steps_planned: std::collections::BTreeMap<String, chrono::NaiveDate>,
     /// Steps ended by command, with when.
     #[serde(default)]
     pub steps_done: std::collections::BTreeMap<String, DateTime<Utc>>,
@@ -275,6 +278,7 @@ impl Case {
             damage_claim: None,
             reactions: Vec::new(),
             steps_started: Default::default(),
+            steps_planned: Default::default(),
             steps_done: Default::default(),
             relabelled: None,
             updated: Some(first.at),
@@ -438,9 +442,13 @@ impl Case {
                 })
             }
             EventKind::InvolvedReaction { text } => self.reactions.push(text.clone()),
-            EventKind::StepStarted { step, .. } => {
+            EventKind::StepStarted { step, planned } => {
                 self.steps_done.remove(step);
                 self.steps_started.insert(step.clone(), e.at);
+                match planned {
+                    Some(d) => self.steps_planned.insert(step.clone(), *d),
+                    None => self.steps_planned.remove(step),
+                };
             }
             EventKind::StepDone { step } => {
                 self.steps_done.entry(step.clone()).or_insert(e.at);

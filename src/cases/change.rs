@@ -111,11 +111,7 @@ impl Change {
     pub fn write(self, batch: &mut Batch) -> Case {
         let id = self.case.id;
         match &self.before {
-            Some(before) => batch.expect(
-                Tree::Cases,
-                id.key(),
-                Some(serde_json::to_vec(before).unwrap_or_default()),
-            ),
+            Some(before) => batch.expect_value(Tree::Cases, id.key(), before),
             None => {
                 batch.expect(Tree::Cases, id.key(), None);
                 let previous = id.number.checked_sub(1).filter(|n| *n > 0);
@@ -158,11 +154,7 @@ pub fn rewrite_history(
     history: &[Event],
 ) -> Result<Case, CaseError> {
     let fresh = Case::from_events(before.id, history)?;
-    batch.expect(
-        Tree::Cases,
-        before.id.key(),
-        Some(serde_json::to_vec(before).unwrap_or_default()),
-    );
+    batch.expect_value(Tree::Cases, before.id.key(), before);
     for e in history {
         batch.put(Tree::Events, event_key(before.id, e.seq), e);
     }

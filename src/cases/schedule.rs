@@ -219,7 +219,11 @@ fn recipients_of(r: &str, config: &Config) -> Vec<String> {
             .collect(),
         "management" => staff.management.clone(),
         a if a.contains('@') => vec![a.to_string()],
-        role => staff.roles.get(role).cloned().into_iter().collect(),
+        role => staff
+            .roles
+            .get(role)
+            .map(|r| r.all().to_vec())
+            .unwrap_or_default(),
     }
 }
 

@@ -137,12 +137,9 @@ fn show(v: &View<'_>, id: &str, json: bool) -> Result<i32> {
     };
     let events = lookup::events(v.store, id)?;
     let letters = outbox::items(v.store, Some(id))?;
-    // A closed case has no live terms (leftover timers fire as no-ops).
-    let timers = if c.state.is_closed() {
-        Vec::new()
-    } else {
-        timers::pending(v.store, id)?
-    };
+    // Only timers that will still do something: a met term's leftovers
+    // (dropped when they come up) would read as promises.
+    let timers = timers::live(v.store, &c, v.policy, v.now)?;
     let conversation = conversation::of_case(v.store, v.calendar, v.org, id)?;
     if json {
         outln!(
@@ -302,7 +299,16 @@ fn registers(v: &View<'_>, c: &Case) {
             .get(step)
             .map(|d| format!(", done {}", local(*d)))
             .unwrap_or_default();
-        outln!(v.env, "  step:         {step} started {}{done}", local(*at));
+        let planned = c
+            .steps_planned
+            .get(step)
+            .map(|d| format!(", planned for {d}"))
+            .unwrap_or_default();
+        outln!(
+            v.env,
+            "  step:         {step} started {}{planned}{done}",
+            local(*at)
+        );
     }
     if let Some(claim) = &c.damage_claim {
         outln!(

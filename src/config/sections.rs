@@ -228,9 +228,37 @@ pub struct Staff {
     /// mail without a token.
     #[serde(default)]
     pub trusted_authserv_ids: Vec<String>,
-    /// Addresses of the roles a policy names (`kwaliteitsmanager = "kwaliteit@org.nl"`).
+    /// Addresses of the roles a policy names (`kwaliteitsmanager =
+    /// "kwaliteit@org.nl"`, or a list: `regiomanagers = ["noord@…", "zuid@…"]`).
     #[serde(default)]
-    pub roles: std::collections::BTreeMap<String, String>,
+    pub roles: std::collections::BTreeMap<String, RoleAddresses>,
+}
+
+/// A role's addresses: one, or a list (`[staff.roles]`). Mail to the role
+/// (reports, notices) goes to all of them; a case handed to the role goes
+/// to the first.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum RoleAddresses {
+    /// `rol = "naam@org.nl"`
+    One(String),
+    /// `rol = ["a@org.nl", "b@org.nl"]`
+    Many(Vec<String>),
+}
+
+impl RoleAddresses {
+    /// Every address, in the order written.
+    pub fn all(&self) -> &[String] {
+        match self {
+            RoleAddresses::One(a) => std::slice::from_ref(a),
+            RoleAddresses::Many(v) => v,
+        }
+    }
+
+    /// The first address: who handles a case given to the role.
+    pub fn first(&self) -> Option<&String> {
+        self.all().first()
+    }
 }
 
 /// `[outbox]`: delivery of outgoing mail.
@@ -598,6 +626,7 @@ impl Staff {
             .iter()
             .chain(&self.addresses)
             .chain(self.directory.values())
+            .chain(self.roles.values().flat_map(RoleAddresses::all))
         {
             if !crate::address::is_valid(a) {
                 c.problem("staff", format!("'{a}' is not a mail address"));
@@ -611,7 +640,7 @@ impl Staff {
         v.extend(self.directory.values().cloned());
         v.extend(self.addresses.iter().cloned());
         v.extend(self.management.iter().cloned());
-        v.extend(self.roles.values().cloned());
+        v.extend(self.roles.values().flat_map(RoleAddresses::all).cloned());
         for a in [&self.coordinator, &self.deputy] {
             if !a.is_empty() {
                 v.push(a.clone());

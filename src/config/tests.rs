@@ -144,3 +144,27 @@ fn a_password_file_others_can_read_is_refused_with_the_fix() {
         "{p}"
     );
 }
+
+#[test]
+fn a_role_has_one_address_or_a_list_and_each_is_checked() {
+    let c = load(&text(
+        "organisation",
+        "[staff]\ncoordinator = \"c@org.example\"\nroles = { kwaliteitsmanager = \"k@org.example\", regiomanagers = [\"noord@org.example\", \"zuid@org.example\"] }\n",
+    ))
+    .unwrap();
+    let roles = &c.staff.roles;
+    assert_eq!(roles["kwaliteitsmanager"].all(), ["k@org.example"]);
+    assert_eq!(
+        roles["regiomanagers"].all(),
+        ["noord@org.example", "zuid@org.example"]
+    );
+    assert_eq!(
+        roles["regiomanagers"].first().map(String::as_str),
+        Some("noord@org.example")
+    );
+    let p = problems(load(&text(
+        "organisation",
+        "[staff]\nroles = { regiomanagers = [\"noord@org.example\", \"geen adres\"] }\n",
+    )));
+    assert!(format!("{p:?}").contains("geen adres"), "{p:?}");
+}

@@ -495,7 +495,12 @@ impl Daemon {
                     self.reopen_store().await;
                     // One ERROR when it starts, then quiet retries with backoff.
                     if failures == 0 {
-                        tracing::error!(error = %e, "the store cannot be written (disk full?); processing waits and retries by itself");
+                        let what = if matches!(e, crate::store::StoreError::Contended { .. }) {
+                            "a write keeps conflicting (a bug: please report it with the log)"
+                        } else {
+                            "the store cannot be written (disk full?)"
+                        };
+                        tracing::error!(error = %e, "{what}; processing waits and retries by itself");
                     }
                     failures += 1;
                 }

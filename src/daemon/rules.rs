@@ -38,7 +38,7 @@ impl Rules {
                         .staff
                         .roles
                         .get(&role)
-                        .is_none_or(|a| a.trim().is_empty())
+                        .is_none_or(|a| a.all().iter().all(|a| a.trim().is_empty()))
                     {
                         problems.push(
                             format!("staff.roles.{role}"),

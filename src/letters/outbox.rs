@@ -259,11 +259,7 @@ pub fn mark_sent(
 ) -> Result<(), StoreError> {
     let mut done = it.clone();
     done.status = Status::Sent { at };
-    batch.expect(
-        Tree::Outbox,
-        it.id.as_bytes(),
-        Some(serde_json::to_vec(it).unwrap_or_default()),
-    );
+    batch.expect_value(Tree::Outbox, it.id.as_bytes(), it);
     batch.put(Tree::Outbox, it.id.as_bytes(), &done);
     batch.remove(Tree::OutboxQueue, it.id.as_bytes());
     record_on_case(

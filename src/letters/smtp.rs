@@ -452,11 +452,7 @@ impl Transport {
 
 /// Adds to `b` that the item must still be as `it`.
 fn expect_item(b: &mut Batch, it: &Item) {
-    b.expect(
-        Tree::Outbox,
-        it.id.as_bytes(),
-        Some(serde_json::to_vec(it).unwrap_or_default()),
-    );
+    b.expect_value(Tree::Outbox, it.id.as_bytes(), it);
 }
 
 enum Attempt {

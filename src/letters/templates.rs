@@ -127,6 +127,7 @@ impl Letters {
         env.add_filter("datum", filter_datum);
         env.add_filter("wrap", filter_wrap);
         env.add_filter("termijn", filter_termijn);
+        env.add_filter("hoofdletter", filter_hoofdletter);
         // The release's templates are built in; the folder overrides them
         // file by file (and may add languages' letters of its own).
         let mut all: BTreeMap<String, String> = BTreeMap::new();
@@ -431,6 +432,17 @@ fn filter_termijn(value: String, lang: Option<String>) -> String {
     match value.parse::<crate::deadline::Term>() {
         Ok(t) => t.describe(lang.as_deref().unwrap_or("nl")),
         Err(_) => value,
+    }
+}
+
+/// `{{ who | hoofdletter }}`: the first letter upper case, the rest as
+/// written ("de directie van Glaspunt" → "De directie van Glaspunt";
+/// minijinja's `capitalize` would lower "Glaspunt").
+fn filter_hoofdletter(value: String) -> String {
+    let mut chars = value.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => value,
     }
 }
 
@@ -758,5 +770,15 @@ mod tests {
         assert_eq!(l.overridden(), ["nl/bedankt"]);
         let r = l.render("nl", "bedankt", &sample_context()).unwrap();
         assert_eq!(r.subject, "Dank!");
+    }
+
+    #[test]
+    fn hoofdletter_raises_the_first_letter_and_keeps_the_rest() {
+        assert_eq!(
+            filter_hoofdletter("de directie van Glaspunt".into()),
+            "De directie van Glaspunt"
+        );
+        assert_eq!(filter_hoofdletter("éen".into()), "Éen");
+        assert_eq!(filter_hoofdletter(String::new()), "");
     }
 }

@@ -127,7 +127,7 @@ pub fn role_address(ctx: &Context<'_>, role: &str) -> Option<String> {
     match role {
         "management" => staff.management.first().cloned(),
         "coordinator" | "coördinator" => ctx.coordinator().map(str::to_string),
-        role => staff.roles.get(role).cloned(),
+        role => staff.roles.get(role).and_then(|r| r.first()).cloned(),
     }
     .filter(|a| crate::address::is_valid(a))
 }
@@ -379,6 +379,10 @@ roles = { bemiddelaar = "bemiddelaar@org.example", kwaliteitsmanager = "kwalitei
         );
         let c = f.cases().remove(0);
         assert!(c.steps_started.contains_key("bezoek"));
+        assert_eq!(
+            c.steps_planned.get("bezoek").map(|d| d.to_string()),
+            Some("2026-11-17".into())
+        );
         assert_eq!(visit(&f), 2, "a reminder and the breach");
         reply(&f, COORDINATOR, "h2@org.example", "#bezoek gedaan");
         assert!(f.cases()[0].steps_done.contains_key("bezoek"));

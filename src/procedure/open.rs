@@ -306,22 +306,24 @@ fn notify_staff(
         }
     }
     for role in &ctx.policy.notify_roles {
-        let Some(addr) = ctx
+        let addrs: Vec<&String> = ctx
             .config
             .staff
             .roles
             .get(role)
-            .filter(|a| address::is_valid(a))
-        else {
+            .map(|r| r.all().iter().filter(|a| address::is_valid(a)).collect())
+            .unwrap_or_default();
+        if addrs.is_empty() {
             tracing::warn!(%role, "the policy informs this role of new cases, but [staff.roles] has no address for it");
-            continue;
-        };
-        let mut role_vars = vars.clone();
-        role_vars["role"] = json!(role);
-        notify(
-            change,
-            LetterRequest::to_staff(ctx.org(), addr, "melding", role_vars),
-        )?;
+        }
+        for addr in addrs {
+            let mut role_vars = vars.clone();
+            role_vars["role"] = json!(role);
+            notify(
+                change,
+                LetterRequest::to_staff(ctx.org(), addr, "melding", role_vars),
+            )?;
+        }
     }
     Ok(())
 }

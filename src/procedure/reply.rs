@@ -106,7 +106,17 @@ pub fn on_case(
         ));
     }
     let previous = c.handler.clone();
-    if from_complainant && answered.as_ref().is_some_and(|i| i.is("beroep")) {
+    // The satisfaction letter offers the next step (Glaspunt: "dan kunt u
+    // uw klacht voorleggen aan de directie"): an unhappy answer that takes
+    // it lodges the appeal as an answer to the beroep letter would.
+    let takes_offer = answered.as_ref().is_some_and(|i| i.is("tevredenheid"))
+        && text::wants_appeal(&text::new_text(&m.text))
+        && crate::cases::state::transition_allowed(
+            change.case().state,
+            State::Beroep,
+            ctx.policy.requires_judgement,
+        );
+    if from_complainant && (answered.as_ref().is_some_and(|i| i.is("beroep")) || takes_offer) {
         let who = lodge_appeal(ctx, batch, &mut change, sender)?;
         what.push(if en {
             format!("the complainant appeals; {who} handles the appeal")
@@ -386,6 +396,38 @@ mod tests {
         );
         let text = f.text(&f.letters_named("reactie").remove(0));
         assert!(text.contains("tevredenheid geregistreerd"), "{text}");
+        assert_eq!(
+            c.state,
+            State::Opgelost,
+            "an unhappy mark alone is no appeal"
+        );
+    }
+
+    #[test]
+    fn an_unhappy_answer_that_takes_the_offered_next_step_lodges_the_appeal() {
+        let f = Fixture::new(
+            "glaspunt",
+            "2026-11-16T10:00:00+01:00",
+            "management = [\"directie@org.example\"]\nroles = { kwaliteitsmanager = \"k@org.example\" }",
+        );
+        complaint(&f);
+        handler(
+            &f,
+            "h1@org.example",
+            "#in-behandeling\n#gegrond: gemist\n#opgelost",
+        );
+        answer(
+            &f,
+            "k2@voorbeeld.nl",
+            "tevredenheid",
+            "Nee, ik ben niet tevreden. Ik wil dit voorleggen aan de directie.\n\nMarieke\n\n\"Klachtenservice\" <klachten@org.example> wrote:\n> Bent u tevreden?",
+        );
+        let c = f.cases().remove(0);
+        assert!(c.satisfaction.is_some());
+        assert_eq!(c.state, State::Beroep);
+        assert_eq!(c.handler.as_deref(), Some("directie@org.example"));
+        let told = f.text(&f.letters_named("beroep-ontvangen").remove(0));
+        assert!(told.contains("de directie van Glaspunt"), "{told}");
     }
 
     #[test]

@@ -276,6 +276,19 @@ pub fn pending(store: &Store, case: CaseId) -> Result<Vec<Timer>, StoreError> {
         .collect())
 }
 
+/// Timers of `c` that will still do something when they come up (for
+/// `cases show`): leftovers of a met term or an ended step are left out.
+pub fn live(
+    store: &Store,
+    c: &Case,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Vec<Timer>, StoreError> {
+    let mut timers = pending(store, c.id)?;
+    timers.retain(|t| applies(t, c, policy, now));
+    Ok(timers)
+}
+
 /// Whether a timer still applies to the case as it is now.
 fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
     if c.anonymised {

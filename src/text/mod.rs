@@ -150,6 +150,52 @@ pub fn missing_data(required: &[String], display_name: Option<&str>, text: &str)
         .collect()
 }
 
+/// Whether an answer to the satisfaction question asks to take the
+/// complaint further: it says the writer is not satisfied and names the
+/// next step the letter offered (appeal, putting it to the board,
+/// escalating), or says "in beroep" outright.
+pub fn wants_appeal(new_text: &str) -> bool {
+    let t = normalize(new_text);
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    let explicit = has(&[
+        " in beroep ",
+        " beroep aantekenen ",
+        " beroep instellen ",
+        " i appeal ",
+        " lodge an appeal ",
+    ]);
+    // "niet tevreden", "niet naar (mijn) tevredenheid", "not at all
+    // satisfied": a negation up to three words before the word.
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let negated = words.iter().enumerate().any(|(i, w)| {
+        ["tevreden", "tevredenheid", "eens", "satisfied", "happy"].contains(w)
+            && words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|n| ["niet", "geen", "not", "never", "nooit"].contains(n))
+    });
+    let unhappy = negated
+        || has(&[
+            " ontevreden ",
+            " oneens ",
+            " dissatisfied ",
+            " unhappy ",
+            " disagree ",
+        ]);
+    let further = has(&[
+        " beroep ",
+        " voorleggen ",
+        " voorgelegd ",
+        " escaleren ",
+        " hogerop ",
+        " bezwaar ",
+        " appeal ",
+        " escalate ",
+        " take this further ",
+        " take it further ",
+    ]);
+    explicit || (unhappy && further)
+}
+
 /// Lower case, accents removed, runs of three or more equal letters folded
 /// to one, everything but letters and digits turned into single spaces.
 pub fn normalize(s: &str) -> String {
@@ -205,6 +251,28 @@ fn fold_accent(c: char) -> char {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unhappy_answer_that_names_the_next_step_asks_for_an_appeal() {
+        for yes in [
+            "Nee, ik ben niet tevreden. Ik wil dit voorleggen aan de directie.",
+            "Ontevreden, een 3. Ik ga hiermee hogerop.",
+            "Ik ga in beroep.",
+            "Not satisfied at all; I want to appeal.",
+            "Dit is niet naar tevredenheid opgelost. Ik wil mijn klacht voorleggen aan de directie.",
+        ] {
+            assert!(wants_appeal(yes), "{yes}");
+        }
+        for no in [
+            "Prima geregeld, een 8.",
+            "Ik ben niet tevreden over de wachttijd, maar het is nu opgelost.",
+            "Ik wil de directie bedanken.",
+            "Satisfied, thanks.",
+        ] {
+            assert!(!wants_appeal(no), "{no}");
+        }
+    }
+
     use super::*;
 
     #[test]

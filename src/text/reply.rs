@@ -69,6 +69,19 @@ fn attribution(line: &str, next: Option<&str>) -> Option<usize> {
     (!l.ends_with(':') && is(&joined)).then_some(2)
 }
 
+/// A bare attribution ("\"Klachtenservice\" <k@org.nl> wrote:", as
+/// mutt and s-nail write it): only one when a quote follows.
+fn loose_attribution(line: &str, rest: &[&str]) -> bool {
+    let l = line.trim().to_lowercase();
+    ["wrote:", "schreef:", "schrieb:", "a écrit :", "a écrit:"]
+        .iter()
+        .any(|w| l.ends_with(w))
+        && rest
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| is_quote(l))
+}
+
 /// A line that starts quoted history running to the end of the body.
 fn is_history_start(line: &str, next: Option<&str>) -> bool {
     let lower = line.trim().to_lowercase();
@@ -233,6 +246,12 @@ fn parts(body: &str) -> Vec<Line<'_>> {
             raw[i..i + span].iter().for_each(|l| push(l, part));
             in_signature = false;
             i += span;
+            continue;
+        }
+        if loose_attribution(line, &raw[i + 1..]) {
+            push(line, Part::Attribution);
+            in_signature = false;
+            i += 1;
             continue;
         }
         if is_history_start(line, next) {
@@ -444,6 +463,9 @@ mod tests {
             // Thunderbird, Dutch and English.
             "Dat klopt niet.\n\nOp 03-03-2026 om 10:00 schreef Klachtenservice:\n> Beste klant",
             "Dat klopt niet.\n\nOn 3/3/26 10:00, Complaints wrote:\n> Dear customer",
+            // s-nail and mutt: a bare attribution above the quote.
+            "Dat klopt niet.\n\n\"Klachtenservice\" <klachten@org.nl> wrote:\n\n> Beste klant",
+            "Dat klopt niet.\n\nKlachtenservice <klachten@org.nl> schreef:\n> Beste klant",
         ];
         for body in cases {
             assert_eq!(new_text(body), "Dat klopt niet.", "{body}");
