@@ -341,23 +341,6 @@ fn anonymise_texts(c: &mut Case, staff: &[String]) {
     c.measures = measures;
 }
 
-/// A case as the figures need it: the free text and thread they never read
-/// dropped, so that a report over many cases stays small.
-fn for_figures(mut c: Case, anonymised: bool, staff: &[String]) -> Case {
-    if anonymised {
-        anonymise_texts(&mut c, staff);
-    }
-    c.thread = Vec::new();
-    c.thread_subjects = Vec::new();
-    c.participants = Vec::new();
-    c.offers = Vec::new();
-    c.summary = String::new();
-    c.subject = String::new();
-    c.phone = None;
-    c.postal_address = None;
-    c
-}
-
 /// A case as a list line.
 fn line(c: &Case, scope: &Scope<'_>, now: DateTime<Utc>, anonymised: bool) -> CaseLine {
     let cal = scope.calendar;
@@ -394,57 +377,245 @@ fn is_open(c: &Case) -> bool {
     !c.state.is_closed() && c.state != State::Opgelost
 }
 
-/// The figures of one term over a set of cases: `start` gives when the
-/// term starts for a case (none: it does not apply), `done` when it was met.
-fn term_figures(
-    (name, term): (&str, crate::deadline::Term),
-    cases: &[&Case],
-    (cal, now): (&Calendar, DateTime<Utc>),
-    due_of: impl Fn(&Case, DateTime<Utc>) -> DateTime<Utc>,
-    start: impl Fn(&Case) -> Option<DateTime<Utc>>,
-    done: impl Fn(&Case, DateTime<Utc>) -> Option<DateTime<Utc>>,
-) -> TermFigures {
-    let mut f = TermFigures {
-        name: name.into(),
-        term: term.to_string(),
-        ..TermFigures::default()
-    };
-    let mut days = Vec::new();
-    for c in cases {
-        let Some(s) = start(c) else { continue };
-        let due = due_of(c, s);
-        match done(c, s) {
+/// When a term starts for a case, when it is due, and when it was met.
+type Moments = (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// One term's figures, folded case by case.
+struct TermTally {
+    figures: TermFigures,
+    days: Vec<u32>,
+}
+
+impl TermTally {
+    fn new(name: &str, term: crate::deadline::Term) -> TermTally {
+        TermTally {
+            figures: TermFigures {
+                name: name.into(),
+                term: term.to_string(),
+                ..TermFigures::default()
+            },
+            days: Vec::new(),
+        }
+    }
+
+    /// Counts one case: `moments` is `None` where the term does not apply.
+    fn add(&mut self, moments: Option<Moments>, closed: bool, cal: &Calendar, now: DateTime<Utc>) {
+        let Some((start, due, done)) = moments else {
+            return;
+        };
+        let f = &mut self.figures;
+        match done {
             Some(d) => {
-                days.push(cal.working_days_between(s, d));
+                self.days.push(cal.working_days_between(start, d));
                 if d <= due {
                     f.on_time += 1;
                 } else {
                     f.late += 1;
                 }
             }
-            None if c.state.is_closed() => {} // closed without it: not applicable
+            None if closed => {} // closed without it: not applicable
             None if now > due => f.overdue += 1,
             None => f.open += 1,
         }
     }
-    let judged = f.on_time + f.late + f.overdue;
-    f.share_on_time = (judged > 0).then(|| round2(f.on_time as f64 / judged as f64));
-    f.days = Durations::of(days);
-    f
+
+    fn finish(self) -> TermFigures {
+        let mut f = self.figures;
+        let judged = f.on_time + f.late + f.overdue;
+        f.share_on_time = (judged > 0).then(|| round2(f.on_time as f64 / judged as f64));
+        f.days = Durations::of(self.days);
+        f
+    }
 }
 
-/// Cases counted by `key`.
-fn count_by(cases: &[&Case], key: impl Fn(&Case) -> String) -> BTreeMap<String, u32> {
-    let mut m: BTreeMap<String, u32> = BTreeMap::new();
-    for c in cases {
-        *m.entry(key(c)).or_insert(0) += 1;
+/// The moments of every term of the policy for `c`, in report order:
+/// acknowledgement, the decision term (met by position or resolution),
+/// each further step.
+fn term_moments(scope: &Scope<'_>, c: &Case) -> Vec<Option<Moments>> {
+    let (cal, policy) = (scope.calendar, scope.policy);
+    let mut v = Vec::with_capacity(2 + policy.steps.len());
+    v.push(Some((
+        c.received,
+        cal.due(c.received, policy.terms.acknowledge),
+        c.acknowledged,
+    )));
+    let met = match policy.terms.met_by {
+        MetBy::Standpunt => c.decided,
+        MetBy::Opgelost => {
+            let states: Vec<State> = State::ALL
+                .into_iter()
+                .filter(|s| MetBy::Opgelost.met_in(*s))
+                .collect();
+            met_at(c, &states, c.received)
+        }
+    };
+    v.push(Some((c.received, policy.decision_due(c, cal), met)));
+    for step in &policy.steps {
+        let start = match step.from {
+            _ if step.command.is_some() && !c.steps_started.contains_key(&step.name) => None,
+            Start::Received => Some(c.received),
+            Start::Justified => c.justified_at,
+            Start::Accepted => c.entered.get(&State::InBehandeling).copied(),
+            Start::Resolved => c.resolved,
+            Start::Command => c.steps_started.get(&step.name).copied(),
+        };
+        v.push(start.map(|s| {
+            let by_state = met_at(c, &step.done_in, s);
+            let by_report = c.reported.filter(|t| step.done_by_report && *t >= s);
+            let by_command = c.steps_done.get(&step.name).copied();
+            let done = by_state
+                .into_iter()
+                .chain(by_report)
+                .chain(by_command)
+                .min();
+            (s, cal.due(s, step.within), done)
+        }));
     }
-    m
+    v
+}
+
+/// The figures of a period, folded one case at a time, so that a report
+/// over any number of cases holds only counts (and the measures).
+struct Tally {
+    cases: u32,
+    by_category: BTreeMap<String, u32>,
+    by_channel: BTreeMap<String, u32>,
+    by_month: BTreeMap<String, u32>,
+    urgent: u32,
+    justified: u32,
+    unjustified: u32,
+    not_judged: u32,
+    not_accepted: u32,
+    closed: u32,
+    terms: Vec<TermTally>,
+    resolve_days: Vec<u32>,
+    extended_cases: u32,
+    extensions: u32,
+    appeals: u32,
+    appeal: AppealFigures,
+    damage_claims: u32,
+    damage_claims_late: u32,
+    both_sides_heard: u32,
+    satisfaction: BTreeMap<String, u32>,
+    marks: Vec<f64>,
+    causes: BTreeMap<String, u32>,
+    measures: Vec<Measure>,
+}
+
+impl Tally {
+    fn new(policy: &Policy) -> Tally {
+        let mut terms = vec![
+            TermTally::new("ontvangstbevestiging", policy.terms.acknowledge),
+            TermTally::new(policy.terms.met_by.as_str(), policy.terms.decide),
+        ];
+        terms.extend(
+            policy
+                .steps
+                .iter()
+                .map(|s| TermTally::new(&s.name, s.within)),
+        );
+        Tally {
+            cases: 0,
+            by_category: BTreeMap::new(),
+            by_channel: BTreeMap::new(),
+            by_month: BTreeMap::new(),
+            urgent: 0,
+            justified: 0,
+            unjustified: 0,
+            not_judged: 0,
+            not_accepted: 0,
+            closed: 0,
+            terms,
+            resolve_days: Vec::new(),
+            extended_cases: 0,
+            extensions: 0,
+            appeals: 0,
+            appeal: AppealFigures::default(),
+            damage_claims: 0,
+            damage_claims_late: 0,
+            both_sides_heard: 0,
+            satisfaction: BTreeMap::new(),
+            marks: Vec::new(),
+            causes: BTreeMap::new(),
+            measures: Vec::new(),
+        }
+    }
+
+    /// Counts one case of the period.
+    fn add(&mut self, c: &Case, scope: &Scope<'_>, now: DateTime<Utc>) {
+        let cal = scope.calendar;
+        let up = |m: &mut BTreeMap<String, u32>, k: String| *m.entry(k).or_insert(0) += 1;
+        let n = |b: bool| b as u32;
+        self.cases += 1;
+        up(&mut self.by_category, category(c));
+        up(&mut self.by_channel, c.channel.clone());
+        up(&mut self.by_month, month_of(cal.local_date(c.received)));
+        self.urgent += n(c.urgent);
+        self.justified += n(c.justified == Some(true));
+        self.unjustified += n(c.justified == Some(false));
+        self.not_judged += n(c.justified.is_none());
+        self.not_accepted += n(c.entered.contains_key(&State::NietInBehandeling));
+        self.closed += n(!is_open(c));
+        let closed = c.state.is_closed();
+        for (t, m) in self.terms.iter_mut().zip(term_moments(scope, c)) {
+            t.add(m, closed, cal, now);
+        }
+        if let Some(r) = c.resolved {
+            self.resolve_days
+                .push(cal.working_days_between(c.received, r));
+        }
+        self.extended_cases += n(!c.extensions.is_empty());
+        self.extensions += c.extensions.len() as u32;
+        self.appeals += n(c.entered.contains_key(&State::Beroep));
+        self.appeal.lodged += n(c.appealed.is_some());
+        self.appeal.justified += n(c.appeal_justified == Some(true));
+        self.appeal.unjustified += n(c.appeal_justified == Some(false));
+        self.appeal.open += n(c.appealed.is_some() && c.appeal_justified.is_none());
+        self.damage_claims += n(c.damage_claim.is_some());
+        self.damage_claims_late += n(c.damage_claim.as_ref().is_some_and(|d| d.late));
+        self.both_sides_heard += n(!c.reactions.is_empty());
+        if let Some(s) = c.satisfaction.as_deref() {
+            let (class, mark) = satisfaction_class(s);
+            up(&mut self.satisfaction, class.to_string());
+            self.marks.extend(mark);
+        }
+        if let Some(cause) = c.cause.as_deref() {
+            up(&mut self.causes, normal_cause(cause));
+        }
+        self.measures.extend(c.measures.iter().map(|m| Measure {
+            case: c.id.to_string(),
+            category: category(c),
+            cause: c.cause.clone(),
+            measure: m.clone(),
+        }));
+    }
 }
 
 /// A case's category for counting (`onbekend` without one).
 fn category(c: &Case) -> String {
     c.category.clone().unwrap_or_else(|| "onbekend".into())
+}
+
+/// `2026-03`.
+fn month_of(d: NaiveDate) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// Months of the period without complaints added as 0 (for periods up to
+/// three years).
+fn every_month(
+    mut m: BTreeMap<String, u32>,
+    (from, to): (NaiveDate, NaiveDate),
+) -> BTreeMap<String, u32> {
+    let mut month = from.with_day(1).unwrap_or(from);
+    for _ in 0..36 {
+        if month > to {
+            break;
+        }
+        m.entry(month_of(month)).or_insert(0);
+        month = month + chrono::Months::new(1);
+    }
+    m
 }
 
 /// Counts now and before, largest first.
@@ -482,86 +653,6 @@ fn messages_by_label(
     Ok(m)
 }
 
-/// Cases by month received; months without complaints show as 0 (for
-/// periods up to three years).
-fn by_month(
-    cases: &[&Case],
-    cal: &Calendar,
-    (from, to): (NaiveDate, NaiveDate),
-) -> BTreeMap<String, u32> {
-    let month_of = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
-    let mut m = count_by(cases, |c| month_of(cal.local_date(c.received)));
-    let mut month = from.with_day(1).unwrap_or(from);
-    for _ in 0..36 {
-        if month > to {
-            break;
-        }
-        m.entry(month_of(month)).or_insert(0);
-        month = month + chrono::Months::new(1);
-    }
-    m
-}
-
-/// Every term of the policy over the period's cases: acknowledgement,
-/// position, and each further step.
-fn terms(scope: &Scope<'_>, cases: &[&Case], now: DateTime<Utc>) -> Vec<TermFigures> {
-    let (cal, policy) = (scope.calendar, scope.policy);
-    let mut terms = vec![
-        term_figures(
-            ("ontvangstbevestiging", policy.terms.acknowledge),
-            cases,
-            (cal, now),
-            |_, s| cal.due(s, policy.terms.acknowledge),
-            |c| Some(c.received),
-            |c, _| c.acknowledged,
-        ),
-        term_figures(
-            (policy.terms.met_by.as_str(), policy.terms.decide),
-            cases,
-            (cal, now),
-            |c, _| policy.decision_due(c, cal),
-            |c| Some(c.received),
-            |c, _| match policy.terms.met_by {
-                MetBy::Standpunt => c.decided,
-                MetBy::Opgelost => {
-                    let states: Vec<State> = State::ALL
-                        .into_iter()
-                        .filter(|s| MetBy::Opgelost.met_in(*s))
-                        .collect();
-                    met_at(c, &states, c.received)
-                }
-            },
-        ),
-    ];
-    for step in &policy.steps {
-        terms.push(term_figures(
-            (&step.name, step.within),
-            cases,
-            (cal, now),
-            |_, s| cal.due(s, step.within),
-            |c| match step.from {
-                _ if step.command.is_some() && !c.steps_started.contains_key(&step.name) => None,
-                Start::Received => Some(c.received),
-                Start::Justified => c.justified_at,
-                Start::Accepted => c.entered.get(&State::InBehandeling).copied(),
-                Start::Resolved => c.resolved,
-                Start::Command => c.steps_started.get(&step.name).copied(),
-            },
-            |c, s| {
-                let by_state = met_at(c, &step.done_in, s);
-                let by_report = c.reported.filter(|t| step.done_by_report && *t >= s);
-                let by_command = c.steps_done.get(&step.name).copied();
-                by_state
-                    .into_iter()
-                    .chain(by_report)
-                    .chain(by_command)
-                    .min()
-            },
-        ));
-    }
-    terms
-}
-
 /// When `c` first entered one of `states` at or after `since`.
 fn met_at(c: &Case, states: &[State], since: DateTime<Utc>) -> Option<DateTime<Utc>> {
     states
@@ -569,48 +660,6 @@ fn met_at(c: &Case, states: &[State], since: DateTime<Utc>) -> Option<DateTime<U
         .filter_map(|st| c.entered.get(st).copied())
         .filter(|t| *t >= since)
         .min()
-}
-
-/// Satisfaction by class, and the mean mark where one was given.
-fn satisfaction(cases: &[&Case]) -> (BTreeMap<String, u32>, Option<f64>) {
-    let mut by_class = BTreeMap::new();
-    let mut marks = Vec::new();
-    for s in cases.iter().filter_map(|c| c.satisfaction.as_deref()) {
-        let (class, mark) = satisfaction_class(s);
-        *by_class.entry(class.to_string()).or_insert(0) += 1;
-        marks.extend(mark);
-    }
-    let mean = (!marks.is_empty()).then(|| round2(marks.iter().sum::<f64>() / marks.len() as f64));
-    (by_class, mean)
-}
-
-/// Causes, normalised, counted.
-fn causes(cases: &[&Case]) -> BTreeMap<String, u32> {
-    let mut m: BTreeMap<String, u32> = BTreeMap::new();
-    for cause in cases.iter().filter_map(|c| c.cause.as_deref()) {
-        *m.entry(normal_cause(cause)).or_insert(0) += 1;
-    }
-    m
-}
-
-/// The measures registered on the period's cases.
-fn measures(cases: &[&Case]) -> Vec<Measure> {
-    cases
-        .iter()
-        .flat_map(|c| {
-            c.measures.iter().map(|m| Measure {
-                case: c.id.to_string(),
-                category: category(c),
-                cause: c.cause.clone(),
-                measure: m.clone(),
-            })
-        })
-        .collect()
-}
-
-/// How many of `cases` satisfy `f`.
-fn count(cases: &[&Case], f: impl Fn(&Case) -> bool) -> u32 {
-    cases.iter().filter(|c| f(c)).count() as u32
 }
 
 /// Makes the report of `from..=to` (local dates) as of `now`.
@@ -625,29 +674,35 @@ pub fn make(
     let cal = scope.calendar;
     let length = (to - from).num_days().max(0) as u64 + 1;
     let (before_from, before_to) = (from - Days::new(length), from - Days::new(1));
-    // One case at a time: only the open cases' lines and the two periods'
-    // cases (without their free text) are kept. A case withdrawn as no
-    // complaint (`#geen-klacht`, `#vraag`, …) is not in the figures.
-    let (mut now_cases, mut before_cases, mut open_cases) = (Vec::new(), Vec::new(), Vec::new());
-    lookup::each(store, |c| {
+    // One case at a time, folded into counts; only the open cases' lines
+    // are kept. A case withdrawn as no complaint (`#geen-klacht`, `#vraag`,
+    // …) is not in the figures.
+    let (mut now_tally, mut before_tally) = (Tally::new(scope.policy), Tally::new(scope.policy));
+    let mut open_cases = Vec::new();
+    lookup::each(store, |mut c| {
         if !c.is_complaint() {
             return Ok(());
         }
         if is_open(&c) && cal.local_date(c.received) <= to {
             open_cases.push(line(&c, scope, now, anonymised));
         }
-        if within(cal, c.received, from, to) {
-            now_cases.push(for_figures(c, anonymised, scope.known));
+        let tally = if within(cal, c.received, from, to) {
+            &mut now_tally
         } else if within(cal, c.received, before_from, before_to) {
-            before_cases.push(for_figures(c, anonymised, scope.known));
+            &mut before_tally
+        } else {
+            return Ok(());
+        };
+        if anonymised {
+            anonymise_texts(&mut c, scope.known);
         }
+        tally.add(&c, scope, now);
         Ok(())
     })?;
-    let in_period: Vec<&Case> = now_cases.iter().collect();
-    let before: Vec<&Case> = before_cases.iter().collect();
-    let by_category = count_by(&in_period, category);
     open_cases.sort_by(|a, b| a.received.cmp(&b.received).then(a.case.cmp(&b.case)));
-    let (satisfaction, satisfaction_mark) = satisfaction(&in_period);
+    let t = now_tally;
+    let satisfaction_mark =
+        (!t.marks.is_empty()).then(|| round2(t.marks.iter().sum::<f64>() / t.marks.len() as f64));
     Ok(Report {
         organisation: scope.organisation.to_string(),
         policy: scope.policy.description.clone(),
@@ -657,49 +712,33 @@ pub fn make(
         made_local: cal.long_moment(now, "nl"),
         anonymised,
         messages_by_label: messages_by_label(store, cal, (from, to))?,
-        cases: in_period.len() as u32,
-        cases_before: before.len() as u32,
-        category_trend: trend(&by_category, &count_by(&before, category)),
-        by_category,
-        by_channel: count_by(&in_period, |c| c.channel.clone()),
-        by_month: by_month(&in_period, cal, (from, to)),
-        urgent: count(&in_period, |c| c.urgent),
-        justified: count(&in_period, |c| c.justified == Some(true)),
-        unjustified: count(&in_period, |c| c.justified == Some(false)),
-        not_judged: count(&in_period, |c| c.justified.is_none()),
-        not_accepted: count(&in_period, |c| {
-            c.entered.contains_key(&State::NietInBehandeling)
-        }),
-        closed: count(&in_period, |c| !is_open(c)),
-        terms: terms(scope, &in_period, now),
-        resolve_days: Durations::of(
-            in_period
-                .iter()
-                .filter_map(|c| c.resolved.map(|r| cal.working_days_between(c.received, r)))
-                .collect(),
-        ),
+        cases: t.cases,
+        cases_before: before_tally.cases,
+        category_trend: trend(&t.by_category, &before_tally.by_category),
+        by_category: t.by_category,
+        by_channel: t.by_channel,
+        by_month: every_month(t.by_month, (from, to)),
+        urgent: t.urgent,
+        justified: t.justified,
+        unjustified: t.unjustified,
+        not_judged: t.not_judged,
+        not_accepted: t.not_accepted,
+        closed: t.closed,
+        terms: t.terms.into_iter().map(TermTally::finish).collect(),
+        resolve_days: Durations::of(t.resolve_days),
         overdue_now: open_cases.iter().filter(|l| l.overdue).count() as u32,
         open_now: open_cases.len() as u32,
-        extended_cases: count(&in_period, |c| !c.extensions.is_empty()),
-        extensions: in_period.iter().map(|c| c.extensions.len() as u32).sum(),
-        appeals: count(&in_period, |c| c.entered.contains_key(&State::Beroep)),
-        appeal_outcomes: AppealFigures {
-            lodged: count(&in_period, |c| c.appealed.is_some()),
-            justified: count(&in_period, |c| c.appeal_justified == Some(true)),
-            unjustified: count(&in_period, |c| c.appeal_justified == Some(false)),
-            open: count(&in_period, |c| {
-                c.appealed.is_some() && c.appeal_justified.is_none()
-            }),
-        },
-        damage_claims: count(&in_period, |c| c.damage_claim.is_some()),
-        damage_claims_late: count(&in_period, |c| {
-            c.damage_claim.as_ref().is_some_and(|d| d.late)
-        }),
-        both_sides_heard: count(&in_period, |c| !c.reactions.is_empty()),
-        satisfaction,
+        extended_cases: t.extended_cases,
+        extensions: t.extensions,
+        appeals: t.appeals,
+        appeal_outcomes: t.appeal,
+        damage_claims: t.damage_claims,
+        damage_claims_late: t.damage_claims_late,
+        both_sides_heard: t.both_sides_heard,
+        satisfaction: t.satisfaction,
         satisfaction_mark,
-        causes: trend(&causes(&in_period), &causes(&before)),
-        measures: measures(&in_period),
+        causes: trend(&t.causes, &before_tally.causes),
+        measures: t.measures,
         open_cases,
     })
 }
