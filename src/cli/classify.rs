@@ -16,10 +16,33 @@ fn classifier(env: &Env) -> Result<Classifier> {
         .map_err(|problems| anyhow::anyhow!("rules file problems:\n{problems}"))
 }
 
+/// One line of `classify --json` (written straight out, no JSON tree).
+#[derive(serde::Serialize)]
+struct JsonVerdict<'a> {
+    file: &'a str,
+    label: &'a str,
+    score: f32,
+    category: Option<&'a str>,
+    urgent: bool,
+    auto_generated: bool,
+    rules: Vec<JsonRule<'a>>,
+}
+
+/// A rule that fired, in `classify --json`.
+#[derive(serde::Serialize)]
+struct JsonRule<'a> {
+    id: &'a str,
+    weight: f32,
+    matched: String,
+}
+
 /// Classifies raw messages (or standard input), explaining on request.
 pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Result<i32> {
-    use std::io::Read;
+    use std::io::{Read, Write as _};
     let c = classifier(env)?;
+    // One buffered writer for all verdicts: standard output is line
+    // buffered, which would cost a write per file.
+    let mut out = std::io::BufWriter::new(env.out());
     for f in files {
         let (name, raw) = if f.as_os_str() == "-" {
             let mut buf = Vec::new();
@@ -36,23 +59,29 @@ pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Resu
             None => c.classify_text("", &String::from_utf8_lossy(&raw)),
         };
         if json {
-            let rules: Vec<_> = v
-                .rules
-                .iter()
-                .map(|r| serde_json::json!({"id": r.id, "weight": r.weight, "matched": r.matched.join(" | ")}))
-                .collect();
-            outln!(
-                env,
-                "{}",
-                serde_json::json!({
-                    "file": name, "label": v.label, "score": v.score, "category": v.category,
-                    "urgent": v.urgent, "auto_generated": v.auto_generated, "rules": rules,
-                })
-            );
+            let line = JsonVerdict {
+                file: &name,
+                label: &v.label,
+                score: v.score,
+                category: v.category.as_deref(),
+                urgent: v.urgent,
+                auto_generated: v.auto_generated,
+                rules: v
+                    .rules
+                    .iter()
+                    .map(|r| JsonRule {
+                        id: &r.id,
+                        weight: r.weight,
+                        matched: r.matched.join(" | "),
+                    })
+                    .collect(),
+            };
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
             continue;
         }
-        outln!(
-            env,
+        writeln!(
+            out,
             "{name}: {} (score {:.1}){}{}{}",
             v.label,
             v.score,
@@ -65,26 +94,27 @@ pub fn classify(env: &Env, json: bool, explain: bool, files: &[PathBuf]) -> Resu
                 .as_deref()
                 .map(|r| format!(", automatic: {r}"))
                 .unwrap_or_default()
-        );
+        )?;
         if explain {
             let scores: Vec<String> = v
                 .scores
                 .iter()
                 .map(|(l, s)| format!("{l} {s:.1}"))
                 .collect();
-            outln!(env, "  scores: {}", scores.join(", "));
+            writeln!(out, "  scores: {}", scores.join(", "))?;
             for r in &v.rules {
-                outln!(
-                    env,
+                writeln!(
+                    out,
                     "  {:+.1} {:<24} {:<28} {}",
                     r.weight,
                     r.id,
                     r.label,
                     r.matched.join(" | ")
-                );
+                )?;
             }
         }
     }
+    out.flush()?;
     Ok(0)
 }
 

@@ -7,6 +7,66 @@ use chrono::{DateTime, TimeZone, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
+/// mail-parser's default header parsers, except that `Received` chains and
+/// headers of no registered kind (DKIM and ARC signatures, X- headers) are
+/// skipped rather than parsed into values nothing reads: the ones klachtd
+/// keeps are read raw by offset (`headers_raw`). With any parser
+/// configured, mail-parser uses only the configured ones, so the whole
+/// default table is repeated here.
+static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
+    use mail_parser::HeaderName as H;
+    let mut p = MessageParser::new();
+    for h in [
+        H::Subject,
+        H::Comments,
+        H::ContentDescription,
+        H::ContentLocation,
+        H::ContentTransferEncoding,
+    ] {
+        p = p.header_text(h);
+    }
+    for h in [
+        H::From,
+        H::To,
+        H::Cc,
+        H::Bcc,
+        H::ReplyTo,
+        H::Sender,
+        H::ResentTo,
+        H::ResentFrom,
+        H::ResentBcc,
+        H::ResentCc,
+        H::ResentSender,
+        H::ListArchive,
+        H::ListHelp,
+        H::ListId,
+        H::ListOwner,
+        H::ListPost,
+        H::ListSubscribe,
+        H::ListUnsubscribe,
+    ] {
+        p = p.header_address(h);
+    }
+    for h in [
+        H::MessageId,
+        H::References,
+        H::InReplyTo,
+        H::ReturnPath,
+        H::ContentId,
+        H::ResentMessageId,
+    ] {
+        p = p.header_id(h);
+    }
+    p.header_date(H::Date)
+        .header_date(H::ResentDate)
+        .header_comma_separated(H::Keywords)
+        .header_comma_separated(H::ContentLanguage)
+        .header_content_type(H::ContentType)
+        .header_content_type(H::ContentDisposition)
+        .ignore_header(H::Received)
+        .default_header_ignore()
+});
+
 /// Metadata of one attachment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
@@ -91,7 +151,7 @@ impl Inbound {
     }
 
     fn parse_at(raw: &[u8], depth: u32) -> Option<Inbound> {
-        let msg = MessageParser::default().parse(raw)?;
+        let msg = PARSER.parse(raw)?;
         let first = |a: Option<&mail_parser::Address>| {
             a.and_then(|a| a.first())
                 .and_then(|a| a.address.as_deref())
