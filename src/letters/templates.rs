@@ -615,6 +615,12 @@ fn sample_letter() -> serde_json::Value {
         },
         "missing": ["naam", "adres", "telefoon"],
         "triage": true,
+        "bevestiging_tegengehouden": true,
+        "stappen": [{
+            "command": "bezoek",
+            "description": "de klacht ter plekke inspecteren",
+            "within": "2 werkdagen",
+        }],
         "role": "kwaliteitsmanager",
         "bounce": {
             "to": "jan@voorbeeld.nl",

@@ -249,6 +249,10 @@ fn notify_staff(
     )?);
     notice_vars["gesprek"] = json!([]);
     notice_vars["overdracht"] = json!({ "van": "" });
+    notice_vars["bevestiging_tegengehouden"] = json!(change.events().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::LetterSuppressed { letter, .. } if letter == "ontvangstbevestiging"
+    )));
     if let Some(handler) = change.case().handler.clone() {
         notify(
             change,
@@ -370,5 +374,61 @@ mod tests {
             "De adviseur was onvoorbereid en onbeleefd tijdens het intakegesprek. Ik dien hierbij een klacht in.",
         );
         assert!(!generic.contains("voorval"), "{generic}");
+    }
+
+    #[test]
+    fn an_acknowledgement_held_back_by_the_hourly_limit_is_left_to_the_handler() {
+        let f = Fixture::new(
+            "generiek",
+            "2026-11-16T10:00:00+01:00",
+            "[limits]\nauto_replies_per_hour = 1",
+        );
+        for (n, who) in [(1, "jan@voorbeeld.nl"), (2, "piet@voorbeeld.nl")] {
+            f.receive(&mail(
+                who,
+                COMPLAINTS,
+                &format!("k{n}@voorbeeld.nl"),
+                "Monteur niet gekomen",
+                "",
+                "De monteur is niet gekomen en niemand belt terug. Ik dien hierbij een klacht in.",
+            ));
+        }
+        assert_eq!(f.letters_named("ontvangstbevestiging").len(), 1);
+        let notices: Vec<String> = f
+            .letters_named("toewijzing")
+            .iter()
+            .map(|l| f.text(l))
+            .collect();
+        assert_eq!(notices.len(), 2, "every case still reaches its handler");
+        let held: Vec<&String> = notices
+            .iter()
+            .filter(|t| t.contains("GEEN ontvangstbevestiging"))
+            .collect();
+        assert_eq!(held.len(), 1, "{notices:?}");
+        assert!(held[0].contains("zelf de ontvangst"), "{}", held[0]);
+    }
+
+    #[test]
+    fn the_notice_names_the_steps_a_handler_starts_by_command() {
+        let f = Fixture::new(
+            "glaspunt",
+            "2026-11-16T10:00:00+01:00",
+            "roles = { kwaliteitsmanager = \"k@org.example\", bemiddelaar = \"b@org.example\", regiomanagers = \"r@org.example\" }",
+        );
+        f.receive(&mail(
+            "Jan Jansen <jan@voorbeeld.nl>",
+            COMPLAINTS,
+            "k1@voorbeeld.nl",
+            "Ruit lekt",
+            "",
+            "De nieuwe ruit lekt. Ik dien hierbij een klacht in.\n\nJan Jansen\nDorpsstraat 1, 1234 AB Ede\n06 12345678",
+        ));
+        let notice = f.text(&f.letters_named("toewijzing")[0]);
+        assert!(
+            notice.contains("#bezoek gepland DATUM / #bezoek gedaan")
+                && notice.contains("2 werkdagen"),
+            "{notice}"
+        );
+        assert!(!notice.contains("GEEN ontvangstbevestiging"), "{notice}");
     }
 }

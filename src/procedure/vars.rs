@@ -42,6 +42,22 @@ pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
     v["deel"] = json!(false);
     // A doubtful complaint the coordinator is asked to confirm (at opening).
     v["triage"] = json!(false);
+    // The acknowledgement held back by the hourly limit on automatic mail
+    // (at opening): the handler is asked to acknowledge by hand.
+    v["bevestiging_tegengehouden"] = json!(false);
+    // Steps a handler starts and ends by command (Glaspunt's visit), for
+    // the notices.
+    let staff_lang = &ctx.org().language;
+    v["stappen"] = json!(ctx
+        .policy
+        .steps
+        .iter()
+        .filter_map(|s| s.command.as_ref().map(|cmd| json!({
+            "command": cmd,
+            "description": s.describe(staff_lang),
+            "within": s.within.describe(staff_lang),
+        })))
+        .collect::<Vec<_>>());
     v["policy"]["handling"] = json!(ctx.policy.handling(&c.language));
     v["policy"]["appeal"] = json!(ctx.policy.appeal(&c.language));
     if let Some(claims) = &ctx.policy.schadeclaim {
