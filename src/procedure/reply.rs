@@ -311,6 +311,16 @@ mod tests {
         ));
     }
 
+    /// A complaint judged justified and resolved by its handler.
+    fn complaint_resolved(f: &Fixture) {
+        complaint(f);
+        handler(
+            f,
+            "h1@org.example",
+            "#in-behandeling\n#gegrond: gemist\n#opgelost",
+        );
+    }
+
     /// The handler answers the case's notice with `body`.
     fn handler(f: &Fixture, id: &str, body: &str) {
         let c = f.cases().remove(0);
@@ -377,12 +387,7 @@ mod tests {
     #[test]
     fn an_answer_to_the_satisfaction_letter_is_registered() {
         let f = Fixture::new("generiek", "2026-11-16T10:00:00+01:00", "");
-        complaint(&f);
-        handler(
-            &f,
-            "h1@org.example",
-            "#in-behandeling\n#gegrond: gemist\n#opgelost",
-        );
+        complaint_resolved(&f);
         answer(
             &f,
             "k2@voorbeeld.nl",
@@ -410,12 +415,7 @@ mod tests {
             "2026-11-16T10:00:00+01:00",
             "management = [\"directie@org.example\"]\nroles = { kwaliteitsmanager = \"k@org.example\" }",
         );
-        complaint(&f);
-        handler(
-            &f,
-            "h1@org.example",
-            "#in-behandeling\n#gegrond: gemist\n#opgelost",
-        );
+        complaint_resolved(&f);
         answer(
             &f,
             "k2@voorbeeld.nl",

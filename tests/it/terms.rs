@@ -44,6 +44,13 @@ fn timers(inst: &Instance, id: &str) -> Vec<(String, chrono::DateTime<chrono::Ut
 /// The handler answers the case's assignment notice as a mail client does
 /// (to its Reply-To, In-Reply-To the notice) with `text`; then one cycle runs.
 fn handler_writes(inst: &Instance, coordinator: &str, n: &str, text: &str) {
+    send_as_handler(inst, coordinator, n, text);
+    inst.once_after(1);
+}
+
+/// Sends the handler's answer to the assignment notice (to its Reply-To,
+/// In-Reply-To the notice), as a mail client does.
+fn send_as_handler(inst: &Instance, coordinator: &str, n: &str, text: &str) {
     let notice = fetch_all(coordinator, "INBOX")
         .into_iter()
         .find(|m| subject_and_text(m).0.contains("toegewezen"))
@@ -61,7 +68,6 @@ fn handler_writes(inst: &Instance, coordinator: &str, n: &str, text: &str) {
             header(&notice, "Message-ID").unwrap()
         ),
     );
-    inst.once_after(1);
 }
 
 fn subjects(addr: &str) -> Vec<String> {
@@ -464,6 +470,23 @@ fn optimumconsult_wants_a_written_report_within_three_weeks_of_resolution() {
     assert!(subject_and_text(&esc[0]).1.contains("schriftelijk verslag"));
 }
 
+/// One complaint from a customer, taken in: the coordinator's address,
+/// the case id and the moment it was received.
+fn one_complaint(
+    inst: &Instance,
+    tag: &str,
+    subject: &str,
+    body: &str,
+) -> (String, String, chrono::DateTime<chrono::Utc>) {
+    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
+    inst.send_complaint(&inst.customer(1), tag, subject, body);
+    inst.once_after(1);
+    let case = inst.cases().remove(0);
+    let id = case["id"].as_str().unwrap().to_string();
+    let received = case["received"].as_str().unwrap().parse().unwrap();
+    (coordinator, id, received)
+}
+
 /// Runs every timer of case `id` due up to `until`, one moment at a time
 /// (each moment twice: the second run must send nothing again).
 fn run_timers_until(inst: &Instance, id: &str, until: chrono::DateTime<chrono::Utc>) {
@@ -491,23 +514,7 @@ fn handler_writes_at(
     at: chrono::DateTime<chrono::Utc>,
 ) {
     let before = fetch_all(&inst.complaints, "INBOX").len();
-    let notice = fetch_all(coordinator, "INBOX")
-        .into_iter()
-        .find(|m| subject_and_text(m).0.contains("toegewezen"))
-        .expect("assignment notice");
-    let reply_to = header(&notice, "Reply-To")
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
-    smtp_send(
-        coordinator,
-        &[&reply_to],
-        &format!(
-            "From: {coordinator}\r\nTo: {reply_to}\r\nSubject: Re: x\r\nMessage-ID: <{n}-{}@org.example.test>\r\nIn-Reply-To: {}\r\n\r\n{text}\r\n",
-            inst.tag,
-            header(&notice, "Message-ID").unwrap()
-        ),
-    );
+    send_as_handler(inst, coordinator, n, text);
     assert!(wait_until(Duration::from_secs(10), || fetch_all(
         &inst.complaints,
         "INBOX"
@@ -553,21 +560,12 @@ fn each_preset_runs_its_term_until_what_its_procedure_names() {
                 ..Options::default()
             },
         );
-        let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
-        let customer = inst.customer(1);
-        inst.send_complaint(
-            &customer,
+        let (coordinator, id, received) = one_complaint(
+            &inst,
             "m",
             "Lekkage na reparatie",
             "Na de reparatie lekt het raam nog steeds. Ik ben hier zeer ontevreden over.\n\nJan Smit\nKerkstraat 18, 6711 AB Ede\n06 12345678",
         );
-        inst.once_after(1);
-        let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
-        let received: chrono::DateTime<chrono::Utc> = inst.cases()[0]["received"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
         // Judged on the first day, not resolved.
         handler_writes_at(
             &inst,
@@ -638,21 +636,12 @@ fn vps_updates_keep_their_rhythm_after_an_extension_and_a_resumed_wait() {
             ..Options::default()
         },
     );
-    let coordinator = format!("coordinator-{}@org.example.test", inst.tag);
-    let customer = inst.customer(1);
-    inst.send_complaint(
-        &customer,
+    let (coordinator, id, received) = one_complaint(
+        &inst,
         "r",
         "Beveiliger",
         "De beveiliger was onbeschoft en liet ons een uur wachten. Ik dien een klacht in.",
     );
-    inst.once_after(1);
-    let id = inst.cases()[0]["id"].as_str().unwrap().to_string();
-    let received: chrono::DateTime<chrono::Utc> = inst.cases()[0]["received"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
     let day = chrono::Duration::days(1);
     run_timers_until(&inst, &id, received + day * 10);
     handler_writes_at(
@@ -688,7 +677,7 @@ fn vps_updates_keep_their_rhythm_after_an_extension_and_a_resumed_wait() {
             .any(|t| *t > received + day * 17 && *t < received + day * 38),
         "no update while waiting for the complainant: {sent:?}"
     );
-    let to_customer = subjects(&customer);
+    let to_customer = subjects(&inst.customer(1));
     assert_eq!(
         count_containing(&to_customer, "stand van zaken"),
         sent.len(),
