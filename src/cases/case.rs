@@ -430,7 +430,14 @@ impl Case {
             EventKind::Reported { .. } => self.reported = Some(e.at),
             EventKind::MeasureAdded { text } => self.measures.push(text.clone()),
             EventKind::CategorySet { category } => self.category = Some(category.clone()),
-            EventKind::MarkedUrgent => self.urgent = true,
+            EventKind::MarkedUrgent => {
+                // A policy may give urgent complaints a shorter term: the
+                // term's timers are planned afresh.
+                if !self.urgent {
+                    self.urgent = true;
+                    self.term_changes += 1;
+                }
+            }
             EventKind::MarkedComplex => self.complex = true,
             EventKind::DamageClaimed {
                 discovered, late, ..

@@ -43,6 +43,11 @@ pub struct Terms {
     /// reminders, escalations and interim updates run until then.
     #[serde(default)]
     pub met_by: MetBy,
+    /// A shorter decide term for urgent complaints (`#urgent` or an urgent
+    /// classification; VPS: "op spoedeisende klachten wordt direct actie
+    /// ondernomen"). None: urgent complaints keep the decide term.
+    #[serde(default)]
+    pub urgent: Option<Term>,
 }
 
 /// What meets the decide term.
@@ -568,14 +573,24 @@ impl Policy {
             .unwrap_or("")
     }
 
-    /// When the position on `c` is due: the decide term from receipt, moved
-    /// by the days the clock was paused and by every extension.
+    /// The decide term that applies to `c` (the urgent one for an urgent
+    /// complaint, where the policy has one).
+    pub fn decide_term(&self, c: &crate::cases::case::Case) -> Term {
+        match self.terms.urgent {
+            Some(t) if c.urgent => t,
+            _ => self.terms.decide,
+        }
+    }
+
+    /// The decide term's end for `c`: from receipt, the urgent term for an
+    /// urgent complaint where the policy has one, moved by the days paused
+    /// and by every extension.
     pub fn decision_due(
         &self,
         c: &crate::cases::case::Case,
         cal: &crate::deadline::Calendar,
     ) -> chrono::DateTime<chrono::Utc> {
-        let mut due = cal.due(c.received, self.terms.decide);
+        let mut due = cal.due(c.received, self.decide_term(c));
         if self.pause_while_waiting && c.paused_days > 0 {
             due = cal.due(
                 due,

@@ -55,6 +55,12 @@ pub fn show(env: &Env, name: Option<&str>) -> Result<i32> {
         p.terms.decide,
         p.terms.met_by.as_str()
     );
+    if let Some(urgent) = p.terms.urgent {
+        println!("  urgent:      {urgent} (decide term of an urgent complaint)");
+    }
+    if let Some(role) = &p.urgent_role {
+        println!("urgent complaints told at once to: {role}");
+    }
     for step in &p.steps {
         println!(
             "  {}: {} from {:?}: {}",

@@ -412,6 +412,30 @@ roles = { bemiddelaar = "bemiddelaar@org.example", kwaliteitsmanager = "kwalitei
     }
 
     #[test]
+    fn an_urgent_term_shortens_the_ladder_when_urgent_is_marked() {
+        use crate::procedure::timers::{pending, Kind};
+        let mut f = Fixture::new("vps", "2026-11-16T10:00:00+01:00", ROLES);
+        f.policy_mut().terms.urgent = Some("2 werkdagen".parse().unwrap());
+        complaint(&f, "k1@voorbeeld.nl", WINDOW);
+        let breach = |f: &Fixture| {
+            let c = f.cases().remove(0);
+            pending(&f.store, c.id)
+                .unwrap()
+                .into_iter()
+                .filter(|t| t.generation == c.term_changes)
+                .find(|t| matches!(t.kind, Kind::Breach))
+                .map(|t| t.term_end)
+        };
+        // 2 weken from Monday 16 November: Monday 30 November.
+        assert_eq!(breach(&f).unwrap().date_naive().to_string(), "2026-11-30");
+        reply(&f, COORDINATOR, "h1@org.example", "#urgent");
+        // 2 werkdagen from Monday 16 November: Wednesday 18 November.
+        assert_eq!(breach(&f).unwrap().date_naive().to_string(), "2026-11-18");
+        let notice = f.text(&f.letters_named("urgent")[0]);
+        assert!(notice.contains("18 november"), "{notice}");
+    }
+
+    #[test]
     fn optimumconsult_sends_the_report_to_the_complainant_and_those_involved() {
         let f = Fixture::new("optimumconsult", "2026-11-16T10:00:00+01:00", ROLES);
         complaint(&f, "k1@voorbeeld.nl", WINDOW);

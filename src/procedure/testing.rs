@@ -41,6 +41,11 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The policy, to change for one test (a term a preset does not have).
+    pub fn policy_mut(&mut self) -> &mut Policy {
+        &mut self.policy
+    }
+
     /// A fixture with policy `preset`, its clock at `now`; `staff_extra`
     /// goes into `[staff]`.
     pub fn new(preset: &str, now: &str, staff_extra: &str) -> Fixture {

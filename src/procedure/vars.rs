@@ -85,7 +85,7 @@ pub fn case(ctx: &Context<'_>, c: &Case) -> serde_json::Value {
     });
     v["term"] = json!({
         "acknowledge": ctx.policy.terms.acknowledge.to_string(),
-        "decide": ctx.policy.terms.decide.to_string(),
+        "decide": ctx.policy.decide_term(c).to_string(),
         "decide_by": decide_by.to_string(),
         "met_by": ctx.policy.terms.met_by.as_str(),
         "passed": ctx.policy.overdue(c, ctx.calendar, ctx.now()),
