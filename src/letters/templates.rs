@@ -588,7 +588,7 @@ fn sample_conversation() -> serde_json::Value {
 
 /// The variables of a letter about a case and its message.
 fn sample_letter() -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "org": {
             "name": "Voorbeeld B.V.",
             "complaints_address": "klachten@voorbeeld.nl",
@@ -615,12 +615,6 @@ fn sample_letter() -> serde_json::Value {
         },
         "missing": ["naam", "adres", "telefoon"],
         "triage": true,
-        "bevestiging_tegengehouden": true,
-        "stappen": [{
-            "command": "bezoek",
-            "description": "de klacht ter plekke inspecteren",
-            "within": "2 werkdagen",
-        }],
         "role": "kwaliteitsmanager",
         "bounce": {
             "to": "jan@voorbeeld.nl",
@@ -708,7 +702,20 @@ fn sample_letter() -> serde_json::Value {
                 "limitation": "1 maand",
             },
         },
-    })
+    });
+    notice_sample(&mut v);
+    v
+}
+
+/// What the staff notices add: the held acknowledgement and the steps
+/// started by command.
+fn notice_sample(v: &mut serde_json::Value) {
+    v["bevestiging_tegengehouden"] = json!(true);
+    v["stappen"] = json!([{
+        "command": "bezoek",
+        "description": "de klacht ter plekke inspecteren",
+        "within": "2 werkdagen",
+    }]);
 }
 
 #[cfg(test)]
