@@ -573,6 +573,13 @@ impl Policy {
             .unwrap_or("")
     }
 
+    /// Whether the decide term of `c` is met: by its state, or because the
+    /// case went to appeal (the appeal has its own term; a case judged
+    /// again on appeal does not reopen the first term).
+    pub fn term_met(&self, c: &crate::cases::case::Case) -> bool {
+        self.terms.met_by.met_in(c.state) || c.appealed.is_some()
+    }
+
     /// The decide term that applies to `c` (the urgent one for an urgent
     /// complaint, where the policy has one).
     pub fn decide_term(&self, c: &crate::cases::case::Case) -> Term {
@@ -627,7 +634,7 @@ impl Policy {
         cal: &crate::deadline::Calendar,
         now: chrono::DateTime<chrono::Utc>,
     ) -> bool {
-        !self.terms.met_by.met_in(c.state) && now > self.decision_due(c, cal)
+        !self.term_met(c) && now > self.decision_due(c, cal)
     }
 
     /// The next step for an unsatisfied complainant, in `lang` (Dutch when missing).

@@ -314,9 +314,9 @@ fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
     // Interim updates go on until the complaint is resolved, whatever the
     // term is met by; the ladder stops when the term is met.
     let met = if matches!(t.kind, Kind::Interim { .. }) {
-        MetBy::Opgelost.met_in(c.state)
+        MetBy::Opgelost.met_in(c.state) || c.appealed.is_some()
     } else {
-        policy.terms.met_by.met_in(c.state)
+        policy.term_met(c)
     };
     let current = t.generation == c.term_changes;
     let overtaken = matches!(t.kind, Kind::Reminder { .. }) && now >= t.term_end;

@@ -51,10 +51,18 @@ fn handler_writes(inst: &Instance, coordinator: &str, n: &str, text: &str) {
 /// Sends the handler's answer to the assignment notice (to its Reply-To,
 /// In-Reply-To the notice), as a mail client does.
 fn send_as_handler(inst: &Instance, coordinator: &str, n: &str, text: &str) {
-    let notice = fetch_all(coordinator, "INBOX")
+    answer_notice(inst, coordinator, "toegewezen", n, text);
+}
+
+/// Sends `who`'s answer to the newest notice whose subject contains
+/// `subject` (to its Reply-To, In-Reply-To the notice).
+fn answer_notice(inst: &Instance, who: &str, subject: &str, n: &str, text: &str) {
+    let coordinator = who;
+    let notice = fetch_all(who, "INBOX")
         .into_iter()
-        .find(|m| subject_and_text(m).0.contains("toegewezen"))
-        .expect("assignment notice");
+        .rev()
+        .find(|m| subject_and_text(m).0.contains(subject))
+        .expect("the notice");
     let reply_to = header(&notice, "Reply-To")
         .unwrap()
         .trim_matches(['<', '>'])
@@ -682,5 +690,101 @@ fn vps_updates_keep_their_rhythm_after_an_extension_and_a_resumed_wait() {
         count_containing(&to_customer, "stand van zaken"),
         sent.len(),
         "{to_customer:?}"
+    );
+}
+
+#[test]
+fn the_appeal_term_reminds_its_handler_once_and_stops_at_the_appeals_outcome() {
+    let tag = unique("appealterm");
+    let director = format!("directie-{tag}@org.example.test");
+    let inst = Instance::with(
+        "appealterm",
+        Options {
+            staff_extra: format!("management = [\"{director}\"]"),
+            extra: "[policy]\npreset = \"vps\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let (coordinator, id, received) = one_complaint(
+        &inst,
+        "b",
+        "Beveiliger",
+        "De beveiliger was onbeschoft en liet ons een uur wachten. Ik dien een klacht in.",
+    );
+    let hour = chrono::Duration::hours(1);
+    handler_writes_at(
+        &inst,
+        &coordinator,
+        "h1",
+        "#in-behandeling\r\n#ongegrond: de beveiliger volgde het protocol\r\n#opgelost",
+        received + hour * 2,
+    );
+    // The complainant answers the satisfaction letter: not satisfied, and
+    // takes the step it offers. The appeal goes to the BU director (2 weken).
+    let customer = inst.customer(1);
+    let letter = fetch_all(&customer, "INBOX")
+        .into_iter()
+        .rev()
+        .find(|m| subject_and_text(m).0.contains("Bent u tevreden?"))
+        .expect("the satisfaction letter");
+    let before = fetch_all(&inst.complaints, "INBOX").len();
+    smtp_send(
+        &customer,
+        &[&inst.complaints],
+        &format!(
+            "From: {customer}\r\nTo: {}\r\nSubject: Re: tevreden\r\nMessage-ID: <c1-{}@voorbeeld.test>\r\nIn-Reply-To: {}\r\n\r\nNee, ik ben niet tevreden. Ik wil dit voorleggen aan de Business unit director.\r\n",
+            inst.complaints,
+            inst.tag,
+            header(&letter, "Message-ID").unwrap()
+        ),
+    );
+    assert!(wait_until(Duration::from_secs(10), || fetch_all(
+        &inst.complaints,
+        "INBOX"
+    )
+    .len()
+        > before));
+    let lodged = received + hour * 3;
+    once_at(&inst, lodged);
+    assert_eq!(inst.cases()[0]["state"], "beroep");
+    // The appeal's own term: a reminder one working day before its end,
+    // the escalation at its end.
+    let mut appeal: Vec<chrono::DateTime<chrono::Utc>> = timers(&inst, &id)
+        .into_iter()
+        .filter(|(kind, _)| kind == "appeal")
+        .map(|(_, at)| at)
+        .collect();
+    appeal.sort();
+    let [reminder, breach] = appeal[..] else {
+        panic!("appeal timers: {appeal:?}");
+    };
+    let day = chrono::Duration::days(1);
+    run_timers_until(&inst, &id, reminder + hour);
+    assert_eq!(fired(&inst, &id, "beroep").len(), 1, "the reminder, once");
+    assert_eq!(
+        count_containing(&subjects(&director), "Herinnering"),
+        1,
+        "{:?}",
+        subjects(&director)
+    );
+    answer_notice(
+        &inst,
+        &director,
+        "overgedragen",
+        "d1",
+        "#ongegrond: het protocol is gevolgd",
+    );
+    once_at(&inst, reminder + hour * 2);
+    let c = inst.klachtd(&["cases", "show", &id, "--json"]);
+    let c: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(c["case"]["appeal_justified"], false);
+    // Past the appeal's end: no escalation, the term was met.
+    run_timers_until(&inst, &id, breach + day * 3);
+    assert_eq!(fired(&inst, &id, "beroep").len(), 1);
+    assert_eq!(
+        count_containing(&subjects(&coordinator), "ESCALATIE"),
+        0,
+        "{:?}",
+        subjects(&coordinator)
     );
 }
