@@ -382,11 +382,24 @@ fn full_disk(
             )
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(6));
-    let inbox: Vec<String> = fetch_all(&inst.complaints, "INBOX")
-        .iter()
-        .filter_map(|m| header(m, "Message-ID"))
-        .collect();
+    // Delivered (Postfix may take a while under load) and then left there.
+    let inbox = || -> Vec<String> {
+        fetch_all(&inst.complaints, "INBOX")
+            .iter()
+            .filter_map(|m| header(m, "Message-ID"))
+            .collect()
+    };
+    let all_there = |inbox: &[String]| {
+        mids.iter()
+            .all(|mid| inbox.iter().any(|h| h.contains(mid.as_str())))
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || all_there(&inbox())),
+        "the complaints must reach the mailbox and stay while the store cannot take them:\n{}",
+        run_log(&inst)
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let inbox = inbox();
     for mid in &mids {
         assert!(
             inbox.iter().any(|h| h.contains(mid.as_str())),
