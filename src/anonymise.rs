@@ -112,9 +112,13 @@ pub fn anonymise(text: &str, known: &[&str]) -> String {
 /// are compiled once).
 #[derive(Debug, Clone)]
 pub struct Anonymiser {
-    names: Option<Regex>,
-    addresses: Option<Regex>,
+    names: Vec<Regex>,
+    addresses: Vec<Regex>,
 }
+
+/// Alternatives per pattern: a few hundred names compile well within the
+/// regex size limit, however many the staff directory holds.
+const ALTERNATIVES_PER_PATTERN: usize = 256;
 
 impl Anonymiser {
     /// Prepares the removal of `known` names and addresses: each as a
@@ -141,14 +145,23 @@ impl Anonymiser {
                     .map(regex::escape),
             );
         }
-        let build = |mut alts: Vec<String>| {
-            if alts.is_empty() {
-                return None;
-            }
-            // Longest first, so a whole name wins over its parts.
+        let build = |mut alts: Vec<String>| -> Vec<Regex> {
+            // Longest first, so a whole name wins over its parts (also
+            // across patterns, which are applied in order).
             alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
             alts.dedup();
-            Regex::new(&format!(r"(?i)\b(?:{})\b", alts.join("|"))).ok()
+            alts.chunks(ALTERNATIVES_PER_PATTERN)
+                .filter_map(|chunk| {
+                    let pattern = format!(r"(?i)\b(?:{})\b", chunk.join("|"));
+                    Regex::new(&pattern)
+                        .map_err(|e| {
+                            // Escaped literals only fail on size: say so
+                            // rather than leave names in anonymised output.
+                            tracing::error!(error = %e, names = chunk.len(), "a pattern of known names could not be built; those names are not removed");
+                        })
+                        .ok()
+                })
+                .collect()
         };
         Anonymiser {
             names: build(names),
@@ -159,10 +172,10 @@ impl Anonymiser {
     /// Removes personal data from `text`.
     pub fn apply(&self, text: &str) -> String {
         let mut s = text.to_string();
-        if let Some(re) = &self.addresses {
+        for re in &self.addresses {
             s = re.replace_all(&s, "[e-mail]").into_owned();
         }
-        if let Some(re) = &self.names {
+        for re in &self.names {
             s = re.replace_all(&s, NAME).into_owned();
         }
         generic(s)
@@ -644,6 +657,20 @@ mod tests {
         assert!(
             !t.to_lowercase().contains("wolf") && !t.contains("Thijs"),
             "{t}"
+        );
+    }
+
+    #[test]
+    fn a_large_staff_directory_is_removed_whole() {
+        let staff: Vec<String> = (0..3000)
+            .map(|i| format!("Medewerker{i} Achternaam{i}"))
+            .collect();
+        let known: Vec<&str> = staff.iter().map(String::as_str).collect();
+        let a = Anonymiser::new(&known);
+        let out = a.apply("Ik sprak met Medewerker2999 Achternaam2999 en met achternaam17.");
+        assert!(
+            !out.contains("2999") && !out.contains("achternaam17"),
+            "{out}"
         );
     }
 }
