@@ -93,19 +93,6 @@ pub fn on_case(
             "the complaint was closed and is reopened; close it again with #close if nothing is left to do",
         ));
     }
-    if from_complainant && answered.as_ref().is_some_and(|i| i.is("tevredenheid")) {
-        let heard = text::summary(&text::new_text(&m.text), 300);
-        change.record(
-            now,
-            &sender.address,
-            EventKind::SatisfactionSet { text: heard },
-        );
-        what.push(say(
-            "dit is het antwoord op de vraag of de klager tevreden is; het is als tevredenheid geregistreerd",
-            "this answers the satisfaction letter; it is registered as the satisfaction heard",
-        ));
-    }
-    let previous = c.handler.clone();
     // The satisfaction letter offers the next step (Glaspunt: "dan kunt u
     // uw klacht voorleggen aan de directie"): an unhappy answer that takes
     // it lodges the appeal as an answer to the beroep letter would.
@@ -116,6 +103,26 @@ pub fn on_case(
             State::Beroep,
             ctx.policy.requires_judgement,
         );
+    if from_complainant && answered.as_ref().is_some_and(|i| i.is("tevredenheid")) {
+        let heard = text::summary(&text::new_text(&m.text), 300);
+        let unhappy = crate::reports::figures::satisfaction_class(&heard).0 == "ontevreden";
+        change.record(
+            now,
+            &sender.address,
+            EventKind::SatisfactionSet { text: heard },
+        );
+        what.push(say(
+            "dit is het antwoord op de vraag of de klager tevreden is; het is als tevredenheid geregistreerd",
+            "this answers the satisfaction letter; it is registered as the satisfaction heard",
+        ));
+        if !takes_offer && unhappy {
+            what.push(say(
+                "de klager lijkt niet tevreden; wilt u de vervolgstap van de regeling aanbieden, zet dan #beroep in uw antwoord",
+                "the complainant seems unsatisfied; to offer the procedure's next step, put #appeal in your reply",
+            ));
+        }
+    }
+    let previous = c.handler.clone();
     if from_complainant && (answered.as_ref().is_some_and(|i| i.is("beroep")) || takes_offer) {
         let who = lodge_appeal(ctx, batch, &mut change, sender)?;
         what.push(if en {
@@ -401,6 +408,10 @@ mod tests {
         );
         let text = f.text(&f.letters_named("reactie").remove(0));
         assert!(text.contains("tevredenheid geregistreerd"), "{text}");
+        assert!(
+            text.contains("zet dan #beroep"),
+            "the handler is offered the next step: {text}"
+        );
         assert_eq!(
             c.state,
             State::Opgelost,
