@@ -788,3 +788,39 @@ fn the_appeal_term_reminds_its_handler_once_and_stops_at_the_appeals_outcome() {
         subjects(&coordinator)
     );
 }
+
+#[test]
+fn glaspunt_s_visit_runs_its_own_term_once_started_by_command() {
+    let tag = unique("bezoek");
+    let inst = Instance::with(
+        "bezoek",
+        Options {
+            staff_extra: format!("management = [\"directie-{tag}@org.example.test\"]"),
+            extra: "[policy]\npreset = \"glaspunt\"\n".into(),
+            ..Options::default()
+        },
+    );
+    let (coordinator, id, received) = one_complaint(
+        &inst,
+        "v",
+        "Ruit lekt",
+        "De nieuwe ruit lekt bij elke regenbui. Ik dien hierbij een klacht in.\n\nJan Smit\nKerkstraat 18, 6711 AB Ede\n06 12345678",
+    );
+    let hour = chrono::Duration::hours(1);
+    // Not needed until the handler says so: no visit term yet.
+    run_timers_until(&inst, &id, received + hour * 2);
+    assert!(fired(&inst, &id, "bezoek").is_empty());
+    handler_writes_at(
+        &inst,
+        &coordinator,
+        "b1",
+        "#bezoek gepland\r\n#in-behandeling",
+        received + hour * 3,
+    );
+    // 2 werkdagen from receipt: one reminder, one escalation, then quiet.
+    run_timers_until(&inst, &id, received + chrono::Duration::days(10));
+    let visit = fired(&inst, &id, "bezoek");
+    assert_eq!(visit.len(), 2, "{visit:?}");
+    run_timers_until(&inst, &id, received + chrono::Duration::days(20));
+    assert_eq!(fired(&inst, &id, "bezoek").len(), 2);
+}
