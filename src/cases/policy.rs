@@ -62,6 +62,13 @@ pub enum MetBy {
 }
 
 impl MetBy {
+    /// Whether `c` meets it: by its state, or because it went to appeal
+    /// (the appeal has its own term; a judgement on appeal does not
+    /// reopen the first).
+    pub fn met(self, c: &crate::cases::case::Case) -> bool {
+        self.met_in(c.state) || c.appealed.is_some()
+    }
+
     /// The name of the term in reports (`standpunt`, `opgelost`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -577,7 +584,7 @@ impl Policy {
     /// case went to appeal (the appeal has its own term; a case judged
     /// again on appeal does not reopen the first term).
     pub fn term_met(&self, c: &crate::cases::case::Case) -> bool {
-        self.terms.met_by.met_in(c.state) || c.appealed.is_some()
+        self.terms.met_by.met(c)
     }
 
     /// The decide term that applies to `c` (the urgent one for an urgent

@@ -314,7 +314,7 @@ fn applies(t: &Timer, c: &Case, policy: &Policy, now: DateTime<Utc>) -> bool {
     // Interim updates go on until the complaint is resolved, whatever the
     // term is met by; the ladder stops when the term is met.
     let met = if matches!(t.kind, Kind::Interim { .. }) {
-        MetBy::Opgelost.met_in(c.state) || c.appealed.is_some()
+        MetBy::Opgelost.met(c)
     } else {
         policy.term_met(c)
     };
