@@ -15,47 +15,58 @@ use serde::{Deserialize, Serialize};
 /// default table is repeated here.
 static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
     use mail_parser::HeaderName as H;
+    type Add = fn(MessageParser, H<'static>) -> MessageParser;
+    let groups: [(&[H<'static>], Add); 3] = [
+        (
+            &[
+                H::Subject,
+                H::Comments,
+                H::ContentDescription,
+                H::ContentLocation,
+                H::ContentTransferEncoding,
+            ],
+            |p, h| p.header_text(h),
+        ),
+        (
+            &[
+                H::From,
+                H::To,
+                H::Cc,
+                H::Bcc,
+                H::ReplyTo,
+                H::Sender,
+                H::ResentTo,
+                H::ResentFrom,
+                H::ResentBcc,
+                H::ResentCc,
+                H::ResentSender,
+                H::ListArchive,
+                H::ListHelp,
+                H::ListId,
+                H::ListOwner,
+                H::ListPost,
+                H::ListSubscribe,
+                H::ListUnsubscribe,
+            ],
+            |p, h| p.header_address(h),
+        ),
+        (
+            &[
+                H::MessageId,
+                H::References,
+                H::InReplyTo,
+                H::ReturnPath,
+                H::ContentId,
+                H::ResentMessageId,
+            ],
+            |p, h| p.header_id(h),
+        ),
+    ];
     let mut p = MessageParser::new();
-    for h in [
-        H::Subject,
-        H::Comments,
-        H::ContentDescription,
-        H::ContentLocation,
-        H::ContentTransferEncoding,
-    ] {
-        p = p.header_text(h);
-    }
-    for h in [
-        H::From,
-        H::To,
-        H::Cc,
-        H::Bcc,
-        H::ReplyTo,
-        H::Sender,
-        H::ResentTo,
-        H::ResentFrom,
-        H::ResentBcc,
-        H::ResentCc,
-        H::ResentSender,
-        H::ListArchive,
-        H::ListHelp,
-        H::ListId,
-        H::ListOwner,
-        H::ListPost,
-        H::ListSubscribe,
-        H::ListUnsubscribe,
-    ] {
-        p = p.header_address(h);
-    }
-    for h in [
-        H::MessageId,
-        H::References,
-        H::InReplyTo,
-        H::ReturnPath,
-        H::ContentId,
-        H::ResentMessageId,
-    ] {
-        p = p.header_id(h);
+    for (headers, add) in groups {
+        for h in headers {
+            p = add(p, h.clone());
+        }
     }
     p.header_date(H::Date)
         .header_date(H::ResentDate)
