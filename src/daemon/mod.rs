@@ -18,7 +18,7 @@ use crate::letters::outbox::Sender;
 use crate::letters::smtp::{self, SendError, Transport};
 use crate::problem::Problems;
 use crate::procedure::context::Context;
-use crate::procedure::{bounce, periodic, processor, timers};
+use crate::procedure::{bounce, periodic, post, processor, timers};
 use crate::store::{Batch, Store, StoreError, Tree};
 use chrono::{DateTime, Utc};
 use rules::Rules;
@@ -190,30 +190,32 @@ impl Daemon {
     }
 
     /// Fires the reminders and escalations that are due, queues the
-    /// scheduled agenda and reports, and (hourly) applies the retention period.
+    /// scheduled agenda and reports, and (hourly) keeps the store tidy.
     pub fn fire_timers(&self) -> Result<u32, StoreError> {
         self.with_context(|ctx| {
             let n = timers::fire_due(&self.store, ctx)?;
             let m = periodic::fire_due(&self.store, ctx)?;
-            self.retention_hourly(ctx, ctx.now())?;
+            self.hourly(ctx, ctx.now())?;
             Ok(n + m)
         })
     }
 
-    /// Applies the retention period at most once an hour (of the clock).
-    fn retention_hourly(&self, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// At most once an hour (of the clock): forgets the loop guard's old
+    /// counts and applies the retention period.
+    fn hourly(&self, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
         const KEY: &[u8] = b"retention/last-run";
-        if ctx.policy.retention.is_none() {
-            return Ok(());
-        }
         let last: Option<DateTime<Utc>> = self.store.get(Tree::Meta, KEY)?;
         if last.is_some_and(|l| now >= l && now - l < chrono::Duration::hours(1)) {
             return Ok(());
         }
-        crate::privacy::apply_retention(&self.store, ctx.policy, ctx.calendar, now)?;
-        // Erased messages have copies on the server: the watcher deletes them now.
-        if !server_copies::server_copies(&self.store)?.is_empty() {
-            self.wake_watcher.notify_one();
+        let forgotten = post::forget_old_counts(&self.store, now)?;
+        tracing::debug!(forgotten, "old counts of automatic replies forgotten");
+        if ctx.policy.retention.is_some() {
+            crate::privacy::apply_retention(&self.store, ctx.policy, ctx.calendar, now)?;
+            // Erased messages have copies on the server: the watcher deletes them now.
+            if !server_copies::server_copies(&self.store)?.is_empty() {
+                self.wake_watcher.notify_one();
+            }
         }
         let mut b = Batch::new();
         b.put(Tree::Meta, KEY, &now);

@@ -158,6 +158,32 @@ fn within_rate_limits(
     Ok(true)
 }
 
+/// Forgets the hourly counts of automatic replies older than the two hours
+/// the limits look at: they hold addresses and would otherwise pile up in
+/// the store, one per recipient and hour, for ever. Returns how many keys
+/// went.
+pub fn forget_old_counts(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let keep_from = (now - chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H")
+        .to_string();
+    let mut batch = Batch::new();
+    let mut n = 0;
+    for key in store.keys(Tree::Meta, b"rate/")? {
+        let k = String::from_utf8_lossy(&key);
+        let k = k.strip_suffix("/warned").unwrap_or(&k);
+        // `rate/{who}/{YYYY-MM-DDTHH}`: the hour is the last 13 characters.
+        let hour = k.get(k.len().saturating_sub(13)..).unwrap_or("");
+        if hour < keep_from.as_str() {
+            batch.remove(Tree::Meta, key);
+            n += 1;
+        }
+    }
+    if n > 0 {
+        store.commit(&batch)?;
+    }
+    Ok(n)
+}
+
 /// The letters one decision has for the complainant of a case, sent as
 /// one: the handler's own words first (when the decision relays them), then
 /// each letter the procedure promises, under its title. A single letter
@@ -262,4 +288,56 @@ fn relayed(
     let mut vars = crate::procedure::vars::case(ctx, c);
     vars["reply"] = serde_json::json!({ "text": text, "from": from });
     LetterRequest::to_complainant(ctx.org(), c, "antwoord", vars).auto_submitted(AutoSubmitted::No)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procedure::testing::{at, mail, Fixture, COMPLAINTS};
+
+    fn counts(f: &Fixture) -> usize {
+        f.store.keys(Tree::Meta, b"rate/").unwrap().len()
+    }
+
+    #[test]
+    fn the_hourly_counts_of_automatic_replies_are_forgotten_after_two_hours() {
+        let f = Fixture::new(
+            "generiek",
+            "2026-11-16T10:20:00+01:00",
+            "[limits]\nauto_replies_per_recipient_per_hour = 1",
+        );
+        let complaint = |n: u32| {
+            mail(
+                "jan@voorbeeld.nl",
+                COMPLAINTS,
+                &format!("k{n}@voorbeeld.nl"),
+                &format!("Monteur niet gekomen ({n})"),
+                "",
+                "De monteur is niet gekomen en niemand belt terug. Ik dien hierbij een klacht in.",
+            )
+        };
+        f.receive(&complaint(1));
+        f.receive(&complaint(2));
+        assert_eq!(f.letters_named("ontvangstbevestiging").len(), 1);
+        let kept = counts(&f);
+        assert!(kept >= 3, "recipient, all, and the warning: {kept}");
+        // Within the two hours the guard looks at, nothing is forgotten.
+        assert_eq!(
+            forget_old_counts(&f.store, at("2026-11-16T11:59:00+01:00")).unwrap(),
+            0
+        );
+        f.clock.set(at("2026-11-16T11:30:00+01:00"));
+        f.receive(&complaint(3));
+        assert_eq!(
+            f.letters_named("ontvangstbevestiging").len(),
+            1,
+            "the last hour still counts"
+        );
+        // Two hours on, the counts of 10:00 are gone and the next reply goes.
+        let gone = forget_old_counts(&f.store, at("2026-11-16T12:05:00+01:00")).unwrap();
+        assert_eq!(gone, kept);
+        f.clock.set(at("2026-11-16T12:05:00+01:00"));
+        f.receive(&complaint(4));
+        assert_eq!(f.letters_named("ontvangstbevestiging").len(), 2);
+    }
 }
