@@ -390,6 +390,12 @@ impl Store {
             )))),
             path: dir.to_path_buf(),
         };
+        if store.get_raw(Tree::Meta, IMPORT_MARK)?.is_some() {
+            return Err(StoreError::Damaged {
+                path: dir.to_path_buf(),
+                why: "an import into it did not finish".into(),
+            });
+        }
         if let (held, Some(written)) = store.commits()? {
             if held < written {
                 return Err(StoreError::Damaged {
@@ -712,9 +718,12 @@ impl Store {
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut n = 0;
         for t in Tree::ALL {
-            for (k, v) in self.scan_raw(t, b"")? {
+            // One entry at a time: an export of a large store does not sit
+            // in memory.
+            for item in self.tree(t)?.iter() {
+                let (k, v) = item.map_err(|e| self.sled_err(e))?;
                 // The commit count belongs to this store's files, not its data.
-                if t == Tree::Meta && k == COMMITS_KEY {
+                if t == Tree::Meta && &k[..] == COMMITS_KEY {
                     continue;
                 }
                 let line = Line {
@@ -733,46 +742,87 @@ impl Store {
         Ok(n)
     }
 
-    /// Restores an export into this store, which must be empty. All or
-    /// nothing: a bad line aborts before anything is written.
-    pub fn import(&self, input: impl std::io::BufRead) -> Result<u64, StoreError> {
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let bad = |n: usize, what: String| StoreError::Import(format!("import line {n}: {what}"));
+    /// Restores an export into this store, which must be empty. A bad line
+    /// aborts before anything is written: `open` gives the export twice,
+    /// once to read every line and once to write it, in commits of a few
+    /// megabytes (one commit of a large store would hold all of it in
+    /// memory several times over). Until the last commit the store carries
+    /// a mark, and a store whose import did not finish is refused at open.
+    pub fn import<R: std::io::BufRead>(
+        &self,
+        mut open: impl FnMut() -> std::io::Result<R>,
+    ) -> Result<u64, StoreError> {
         for t in Tree::ALL {
-            if !self.keys(t, b"")?.is_empty() {
+            if self.tree(t)?.iter().next().is_some() {
                 return Err(StoreError::Import(format!(
                     "the store is not empty (tree {}); import into a new store directory",
                     t.name()
                 )));
             }
         }
+        let io = |source| StoreError::Dir {
+            path: self.path.clone(),
+            source,
+        };
+        each_line(open().map_err(io)?, |_, _, _| Ok(()))?;
         let mut batch = Batch::new();
-        let mut n = 0;
-        for (i, line) in input.lines().enumerate() {
-            let line = line.map_err(|source| StoreError::Dir {
-                path: self.path.clone(),
-                source,
-            })?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let l: Line = serde_json::from_str(&line).map_err(|e| bad(i + 1, e.to_string()))?;
-            let tree = Tree::ALL
-                .iter()
-                .copied()
-                .find(|t| t.name() == l.tree)
-                .ok_or_else(|| bad(i + 1, format!("unknown tree '{}'", l.tree)))?;
-            let key = b64.decode(&l.key).map_err(|e| bad(i + 1, e.to_string()))?;
-            let value = b64
-                .decode(&l.value)
-                .map_err(|e| bad(i + 1, e.to_string()))?;
+        batch.put_raw(Tree::Meta, IMPORT_MARK, Vec::new());
+        self.commit(&batch)?;
+        let mut batch = Batch::new();
+        let mut bytes = 0;
+        let n = each_line(open().map_err(io)?, |tree, key, value| {
+            bytes += key.len() + value.len();
             batch.put_raw(tree, key, value);
-            n += 1;
-        }
+            if bytes >= IMPORT_COMMIT_BYTES {
+                self.commit(&std::mem::take(&mut batch))?;
+                bytes = 0;
+            }
+            Ok(())
+        })?;
+        batch.remove(Tree::Meta, IMPORT_MARK);
         self.commit(&batch)?;
         Ok(n)
     }
+}
+
+/// The mark of an import still under way (in `Meta`).
+const IMPORT_MARK: &[u8] = b"import/unfinished";
+/// How many bytes an import writes per commit.
+const IMPORT_COMMIT_BYTES: usize = 4 << 20;
+
+/// Reads an export line by line, passing each entry to `f`; returns how
+/// many there were. The commit count and an import mark are not data and
+/// are passed over.
+fn each_line(
+    input: impl std::io::BufRead,
+    mut f: impl FnMut(Tree, Vec<u8>, Vec<u8>) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bad = |n: usize, what: String| StoreError::Import(format!("import line {n}: {what}"));
+    let mut n = 0;
+    for (i, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let l: Line = serde_json::from_str(&line).map_err(|e| bad(i + 1, e.to_string()))?;
+        let tree = Tree::ALL
+            .iter()
+            .copied()
+            .find(|t| t.name() == l.tree)
+            .ok_or_else(|| bad(i + 1, format!("unknown tree '{}'", l.tree)))?;
+        let key = b64.decode(&l.key).map_err(|e| bad(i + 1, e.to_string()))?;
+        let value = b64
+            .decode(&l.value)
+            .map_err(|e| bad(i + 1, e.to_string()))?;
+        if tree == Tree::Meta && (key == COMMITS_KEY || key == IMPORT_MARK) {
+            continue;
+        }
+        f(tree, key, value)?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(
@@ -876,6 +926,57 @@ mod tests {
     }
 
     #[test]
+    fn an_import_reads_every_line_first_and_writes_in_commits() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let src = Store::open(a.path()).unwrap();
+        // More than one commit's worth: 12 MB of raw mail.
+        for i in 0..3 {
+            let mut batch = Batch::new();
+            batch.put_raw(Tree::Raw, format!("r{i}"), vec![b'x'; 4 << 20]);
+            src.commit(&batch).unwrap();
+        }
+        let mut out = Vec::new();
+        assert_eq!(src.export(&mut out).unwrap(), 3);
+        // A bad last line: nothing is written, not even the mark.
+        let mut bad = out.clone();
+        bad.extend_from_slice(b"{\"tree\":\"nope\",\"key\":\"\",\"value\":\"\"}\n");
+        let dst = Store::open(b.path()).unwrap();
+        let err = dst.import(|| Ok(&bad[..])).unwrap_err().to_string();
+        assert!(err.contains("line 4") && err.contains("nope"), "{err}");
+        for t in Tree::ALL {
+            assert!(dst.scan_raw(t, b"").unwrap().is_empty(), "{}", t.name());
+        }
+        let commits = |s: &Store| s.commits().unwrap().0;
+        let before = commits(&dst);
+        assert_eq!(dst.import(|| Ok(&out[..])).unwrap(), 3);
+        assert!(
+            commits(&dst) - before >= 4,
+            "mark, two or more chunks, the end"
+        );
+        assert_eq!(dst.get_raw(Tree::Meta, IMPORT_MARK).unwrap(), None);
+        assert_eq!(
+            src.scan_raw(Tree::Raw, b"").unwrap(),
+            dst.scan_raw(Tree::Raw, b"").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_store_whose_import_did_not_finish_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut batch = Batch::new();
+            batch.put_raw(Tree::Meta, IMPORT_MARK, Vec::new());
+            batch.put(Tree::Cases, "c1", &"half");
+            store.commit(&batch).unwrap();
+        }
+        let err = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("import into it did not finish"), "{err}");
+        assert!(err.contains("klachtd import"), "{err}");
+    }
+
+    #[test]
     fn export_then_import_reproduces_the_store() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
@@ -887,11 +988,18 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(src.export(&mut out).unwrap(), 2);
         let dst = Store::open(b.path()).unwrap();
-        assert_eq!(dst.import(&out[..]).unwrap(), 2);
+        let export = || Ok(&out[..]);
+        assert_eq!(dst.import(export).unwrap(), 2);
+        // The same data; the commit count is each store's own.
+        let data = |s: &Store, t: Tree| {
+            let mut v = s.scan_raw(t, b"").unwrap();
+            v.retain(|(k, _)| k != COMMITS_KEY);
+            v
+        };
         for t in Tree::ALL {
-            assert_eq!(src.scan_raw(t, b"").unwrap(), dst.scan_raw(t, b"").unwrap());
+            assert_eq!(data(&src, t), data(&dst, t), "{}", t.name());
         }
         // Not into a store that holds data.
-        assert!(dst.import(&out[..]).is_err());
+        assert!(dst.import(export).is_err());
     }
 }

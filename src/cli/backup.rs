@@ -20,13 +20,19 @@ pub fn export(env: &Env, output: Option<&Path>) -> Result<i32> {
     Ok(0)
 }
 
-/// Restores an export into the (empty) store; all or nothing.
+/// Restores an export into the (empty) store: every line is read before
+/// anything is written, then written in commits (a store whose import did
+/// not finish is refused at open).
 pub fn import(env: &Env, file: &Path) -> Result<i32> {
     let (config, store) = env.store()?;
-    let bytes = env.read_input(file)?;
-    let n = store
-        .import(bytes.as_slice())
-        .context("importing (nothing was written)")?;
+    let n = if env.daemon.is_some() {
+        let bytes = env.read_input(file)?;
+        store.import(|| Ok(bytes.as_slice()))
+    } else {
+        // Read from the file twice rather than held in memory.
+        store.import(|| std::fs::File::open(file).map(std::io::BufReader::new))
+    }
+    .with_context(|| format!("importing {}", file.display()))?;
     outln!(
         env,
         "imported {n} entries into {}",
