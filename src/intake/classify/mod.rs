@@ -158,9 +158,26 @@ pub struct Classifier {
     words: AhoCorasick,
     word_rule: Vec<usize>,
     regex_set: RegexSet,
-    regexes: Vec<Regex>,
+    regexes: Vec<LazyRegex>,
     regex_rule: Vec<usize>,
     tone: tone::Tone,
+}
+
+/// A rule's regex on its own, compiled the first time the set says it
+/// matched (for the text it matched): most never match a given run, and
+/// compiling them all took half of `classify`'s start.
+#[derive(Debug, Clone)]
+struct LazyRegex {
+    source: String,
+    compiled: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
 }
 
 /// Text prepared for classification.
@@ -307,8 +324,8 @@ impl Classifier {
         let mut rules = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut word_rule = Vec::new();
-        let mut regex_src = Vec::new();
-        let mut regexes: Vec<Regex> = Vec::new();
+        let mut regex_src: Vec<String> = Vec::new();
+        let mut regex_owner: Vec<String> = Vec::new();
         let mut regex_rule = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in file.rules {
@@ -357,14 +374,9 @@ impl Classifier {
                 word_rule.push(idx);
             }
             for re in &r.regex {
-                match Regex::new(re) {
-                    Ok(compiled) => {
-                        regex_src.push(re.clone());
-                        regexes.push(compiled);
-                        regex_rule.push(idx);
-                    }
-                    Err(e) => errors.push(err(format!("broken regex '{re}': {e}"))),
-                }
+                regex_src.push(re.clone());
+                regex_owner.push(r.id.clone());
+                regex_rule.push(idx);
             }
             rules.push(Rule {
                 id: r.id,
@@ -373,9 +385,34 @@ impl Classifier {
                 scope,
             });
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        // A lazy DFA cache large enough for all patterns at once: a small one
+        // is cleared on every message and the search falls back to the slow
+        // PikeVM.
+        let regex_set = regex::RegexSetBuilder::new(&regex_src)
+            .dfa_size_limit(32 << 20)
+            .build();
+        if regex_set.is_err() || !errors.is_empty() {
+            // Each regex on its own, to name the rule of a broken one.
+            let before = errors.len();
+            for (re, rule) in regex_src.iter().zip(&regex_owner) {
+                if let Err(e) = Regex::new(re) {
+                    errors.push(RuleError {
+                        rule: rule.clone(),
+                        message: format!("broken regex '{re}': {e}"),
+                    });
+                }
+            }
+            if let (Err(e), true) = (&regex_set, errors.len() == before) {
+                errors.push(RuleError {
+                    rule: "regex".into(),
+                    message: e.to_string(),
+                });
+            }
         }
+        let regex_set = match regex_set {
+            Ok(set) if errors.is_empty() => set,
+            _ => return Err(errors),
+        };
         let words = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
@@ -385,25 +422,19 @@ impl Classifier {
                     message: e.to_string(),
                 }]
             })?;
-        // A lazy DFA cache large enough for all patterns at once: a small one
-        // is cleared on every message and the search falls back to the slow
-        // PikeVM.
-        let regex_set = regex::RegexSetBuilder::new(&regex_src)
-            .dfa_size_limit(32 << 20)
-            .build()
-            .map_err(|e| {
-                vec![RuleError {
-                    rule: "regex".into(),
-                    message: e.to_string(),
-                }]
-            })?;
         Ok(Classifier {
             settings: file.settings,
             rules,
             words,
             word_rule,
             regex_set,
-            regexes,
+            regexes: regex_src
+                .into_iter()
+                .map(|source| LazyRegex {
+                    source,
+                    compiled: std::sync::OnceLock::new(),
+                })
+                .collect(),
             regex_rule,
             tone: tone::Tone::compile(
                 match file.tone {
@@ -581,7 +612,7 @@ impl Classifier {
                 let rule = self.regex_rule[i];
                 let rs = self.rules[rule].scope;
                 if rs == Scope::All || rs == scope {
-                    if let Some(m) = self.regexes[i].find(hay) {
+                    if let Some(m) = self.regexes[i].get().and_then(|re| re.find(hay)) {
                         hit(rule, m.as_str(), &mut fired);
                     }
                 }
@@ -806,7 +837,16 @@ words = ["x"]
 "#;
         let errs = Classifier::parse(text).unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
-        assert!(errs[0].rule == "kapot" && errs[0].message.contains("regex"));
-        assert!(errs[1].rule == "onbekend" && errs[1].message.contains("klachtje"));
+        let of = |rule: &str| errs.iter().find(|e| e.rule == rule).unwrap();
+        assert!(of("kapot").message.contains("regex"), "{errs:?}");
+        assert!(of("onbekend").message.contains("klachtje"), "{errs:?}");
+        // A broken regex alone is named too.
+        let alone = text.replace("klachtje", "klacht");
+        let errs = Classifier::parse(&alone).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].rule == "kapot" && errs[0].message.contains("(niet"),
+            "{errs:?}"
+        );
     }
 }
