@@ -274,6 +274,40 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// What is wrong with the `[settings]` of a rules file.
+/// The rules' regexes as one set; a broken one is named with its rule in
+/// `errors` (each is compiled on its own only then, or when `errors`
+/// already holds something, so `check` reports them all at once).
+fn regex_set(
+    sources: &[String],
+    owners: &[String],
+    errors: &mut Vec<RuleError>,
+) -> Option<RegexSet> {
+    // A lazy DFA cache large enough for all patterns at once: a small one
+    // is cleared on every message and the search falls back to the slow
+    // PikeVM.
+    let set = regex::RegexSetBuilder::new(sources)
+        .dfa_size_limit(32 << 20)
+        .build();
+    if set.is_err() || !errors.is_empty() {
+        let before = errors.len();
+        for (re, rule) in sources.iter().zip(owners) {
+            if let Err(e) = Regex::new(re) {
+                errors.push(RuleError {
+                    rule: rule.clone(),
+                    message: format!("broken regex '{re}': {e}"),
+                });
+            }
+        }
+        if let (Err(e), true) = (&set, errors.len() == before) {
+            errors.push(RuleError {
+                rule: "regex".into(),
+                message: e.to_string(),
+            });
+        }
+    }
+    set.ok()
+}
+
 fn settings_errors(settings: &Settings) -> Vec<RuleError> {
     let mut errors = Vec::new();
     let problem = |message: String| RuleError {
@@ -385,32 +419,8 @@ impl Classifier {
                 scope,
             });
         }
-        // A lazy DFA cache large enough for all patterns at once: a small one
-        // is cleared on every message and the search falls back to the slow
-        // PikeVM.
-        let regex_set = regex::RegexSetBuilder::new(&regex_src)
-            .dfa_size_limit(32 << 20)
-            .build();
-        if regex_set.is_err() || !errors.is_empty() {
-            // Each regex on its own, to name the rule of a broken one.
-            let before = errors.len();
-            for (re, rule) in regex_src.iter().zip(&regex_owner) {
-                if let Err(e) = Regex::new(re) {
-                    errors.push(RuleError {
-                        rule: rule.clone(),
-                        message: format!("broken regex '{re}': {e}"),
-                    });
-                }
-            }
-            if let (Err(e), true) = (&regex_set, errors.len() == before) {
-                errors.push(RuleError {
-                    rule: "regex".into(),
-                    message: e.to_string(),
-                });
-            }
-        }
-        let regex_set = match regex_set {
-            Ok(set) if errors.is_empty() => set,
+        let regex_set = match regex_set(&regex_src, &regex_owner, &mut errors) {
+            Some(set) if errors.is_empty() => set,
             _ => return Err(errors),
         };
         let words = AhoCorasick::builder()
