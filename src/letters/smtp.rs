@@ -67,7 +67,7 @@ const PARALLEL_SENDS: usize = 4;
 type Outcome = Result<(), (Failure, String)>;
 
 /// Letters recorded per commit.
-const GROUP: usize = 8;
+const GROUP: usize = 32;
 
 /// Splits the due letters, in order, into groups of at most [`GROUP`] with
 /// at most one letter per case (a case's letters land in later groups).
