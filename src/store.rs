@@ -589,7 +589,32 @@ impl Store {
     /// [`TRANSACT_ATTEMPTS`] times; then [`StoreError::Contended`].
     pub fn transact<T, E>(
         &self,
+        decide: impl FnMut(&Store) -> Result<(Batch, T), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.transact_with(decide, Store::commit)
+    }
+
+    /// [`Store::transact`] without the flush: for a run of decisions that
+    /// ends in [`Store::flush`] before anything is told outside (a crash
+    /// before it loses those decisions, never what they caused, since every
+    /// letter is sent after a flushing commit of its own).
+    pub fn transact_unflushed<T, E>(
+        &self,
+        decide: impl FnMut(&Store) -> Result<(Batch, T), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.transact_with(decide, |s, b| s.apply(b).map(|_| ()))
+    }
+
+    fn transact_with<T, E>(
+        &self,
         mut decide: impl FnMut(&Store) -> Result<(Batch, T), E>,
+        commit: impl Fn(&Store, &Batch) -> Result<(), StoreError>,
     ) -> Result<T, E>
     where
         E: From<StoreError>,
@@ -598,7 +623,7 @@ impl Store {
         loop {
             attempt += 1;
             let (batch, value) = decide(self)?;
-            match self.commit(&batch) {
+            match commit(self, &batch) {
                 Ok(()) => return Ok(value),
                 Err(StoreError::Conflict(what)) if attempt < TRANSACT_ATTEMPTS => {
                     tracing::debug!(%what, attempt, "store conflict; deciding again");
@@ -620,8 +645,18 @@ impl Store {
     /// A batch without writes commits nothing (its preconditions guard
     /// nothing).
     pub fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        if let Some(n) = self.apply(batch)? {
+            self.sled()?.db.flush().map_err(|e| self.sled_err(e))?;
+            self.mark_commits(n);
+        }
+        Ok(())
+    }
+
+    /// Applies a batch atomically without flushing; returns its commit
+    /// number (`None`: nothing to write).
+    fn apply(&self, batch: &Batch) -> Result<Option<u64>, StoreError> {
         if batch.writes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let sled = self.sled()?;
         let trees: Vec<&sled::Tree> = sled.trees.iter().collect();
@@ -651,23 +686,21 @@ impl Store {
             meta.insert(COMMITS_KEY, &n.to_be_bytes())?;
             Ok(n)
         });
-        let n = match result {
-            Ok(n) => n,
-            Err(TransactionError::Abort(what)) => return Err(StoreError::Conflict(what)),
-            Err(TransactionError::Storage(e)) => return Err(self.sled_err(e)),
-        };
-        self.flush()?;
-        self.mark_commits(n);
-        Ok(())
+        match result {
+            Ok(n) => Ok(Some(n)),
+            Err(TransactionError::Abort(what)) => Err(StoreError::Conflict(what)),
+            Err(TransactionError::Storage(e)) => Err(self.sled_err(e)),
+        }
     }
 
-    /// Flushes everything written so far to disk.
+    /// Flushes everything written so far to disk (and marks the commits it
+    /// made durable).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.sled()?
-            .db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| self.sled_err(e))
+        // Counted before the flush: every commit up to here is in it.
+        let (n, _) = self.commits()?;
+        self.sled()?.db.flush().map_err(|e| self.sled_err(e))?;
+        self.mark_commits(n);
+        Ok(())
     }
 
     /// The store directory.

@@ -52,6 +52,17 @@ enum Settled {
 /// Processes every pending journal entry.
 pub fn process_pending(store: &Store, ctx: &Context<'_>) -> Result<Report, StoreError> {
     let mut report = Report::default();
+    let decided = decide_pending(store, ctx, &mut report);
+    // The pass's decisions reach the disk together (one flush, not one per
+    // message); nothing they cause leaves before it: the sender records each
+    // attempt in a flushing commit first, and a crash before this flush
+    // leaves the messages pending, to be decided again.
+    let flushed = store.flush();
+    decided.and(flushed).map(|()| report)
+}
+
+/// Decides every pending entry, each in its own (unflushed) commit.
+fn decide_pending(store: &Store, ctx: &Context<'_>, report: &mut Report) -> Result<(), StoreError> {
     for (queue_key, id) in journal::pending(store)? {
         match process_one(store, ctx, &queue_key, &id)? {
             Settled::Processed(outcome, label) => {
@@ -71,18 +82,19 @@ pub fn process_pending(store: &Store, ctx: &Context<'_>) -> Result<Report, Store
             Settled::Gone => {}
         }
     }
-    Ok(report)
+    Ok(())
 }
 
-/// Decides one pending entry and commits the decision; decides again when
-/// another writer (the outbox sender) changed a case meanwhile.
+/// Decides one pending entry and commits the decision (the pass flushes);
+/// decides again when another writer (the outbox sender) changed a case
+/// meanwhile.
 fn process_one(
     store: &Store,
     ctx: &Context<'_>,
     queue_key: &[u8],
     id: &str,
 ) -> Result<Settled, StoreError> {
-    store.transact(|store| {
+    store.transact_unflushed(|store| {
         let ctx = &ctx.at_now();
         let mut batch = Batch::new();
         // Settled meanwhile by another pass: nothing to do.
