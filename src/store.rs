@@ -434,16 +434,21 @@ impl Store {
     /// The number of commits the store holds, and the number the marker
     /// file beside it says were written (`None` for a store without one).
     pub(crate) fn commits(&self) -> Result<(u64, Option<u64>), StoreError> {
-        let held = self
-            .tree(Tree::Meta)?
-            .get(COMMITS_KEY)
-            .map_err(|e| self.sled_err(e))?
-            .map(|v| u64_of(&v))
-            .unwrap_or(0);
+        let held = self.held_commits()?;
         let written = std::fs::read_to_string(self.path.join(COMMITS_FILE))
             .ok()
             .and_then(|s| s.trim().parse().ok());
         Ok((held, written))
+    }
+
+    /// How many commits the store holds.
+    fn held_commits(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .tree(Tree::Meta)?
+            .get(COMMITS_KEY)
+            .map_err(|e| self.sled_err(e))?
+            .map(|v| u64_of(&v))
+            .unwrap_or(0))
     }
 
     /// Records outside sled how many commits were flushed (not synced: a
@@ -697,7 +702,7 @@ impl Store {
     /// made durable).
     pub fn flush(&self) -> Result<(), StoreError> {
         // Counted before the flush: every commit up to here is in it.
-        let (n, _) = self.commits()?;
+        let n = self.held_commits()?;
         self.sled()?.db.flush().map_err(|e| self.sled_err(e))?;
         self.mark_commits(n);
         Ok(())

@@ -122,7 +122,6 @@ fn within_rate_limits(
     to: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let hour = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H").to_string();
     let limits = &ctx.config.limits;
     for (who, limit) in [
         (
@@ -158,14 +157,17 @@ fn within_rate_limits(
     Ok(true)
 }
 
+/// The hour a count of automatic replies is kept under (UTC).
+fn hour(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H").to_string()
+}
+
 /// Forgets the hourly counts of automatic replies older than the two hours
 /// the limits look at: they hold addresses and would otherwise pile up in
 /// the store, one per recipient and hour, for ever. Returns how many keys
 /// went.
 pub fn forget_old_counts(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let keep_from = (now - chrono::Duration::hours(1))
-        .format("%Y-%m-%dT%H")
-        .to_string();
+    let keep_from = hour(now - chrono::Duration::hours(1));
     let mut batch = Batch::new();
     let mut n = 0;
     for key in store.keys(Tree::Meta, b"rate/")? {

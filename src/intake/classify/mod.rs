@@ -277,11 +277,7 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
 /// The rules' regexes as one set; a broken one is named with its rule in
 /// `errors` (each is compiled on its own only then, or when `errors`
 /// already holds something, so `check` reports them all at once).
-fn regex_set(
-    sources: &[String],
-    owners: &[String],
-    errors: &mut Vec<RuleError>,
-) -> Option<RegexSet> {
+fn regex_set(sources: &[String], owners: &[&str], errors: &mut Vec<RuleError>) -> Option<RegexSet> {
     // A lazy DFA cache large enough for all patterns at once: a small one
     // is cleared on every message and the search falls back to the slow
     // PikeVM.
@@ -293,7 +289,7 @@ fn regex_set(
         for (re, rule) in sources.iter().zip(owners) {
             if let Err(e) = Regex::new(re) {
                 errors.push(RuleError {
-                    rule: rule.clone(),
+                    rule: rule.to_string(),
                     message: format!("broken regex '{re}': {e}"),
                 });
             }
@@ -359,7 +355,6 @@ impl Classifier {
         let mut patterns: Vec<String> = Vec::new();
         let mut word_rule = Vec::new();
         let mut regex_src: Vec<String> = Vec::new();
-        let mut regex_owner: Vec<String> = Vec::new();
         let mut regex_rule = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in file.rules {
@@ -409,7 +404,6 @@ impl Classifier {
             }
             for re in &r.regex {
                 regex_src.push(re.clone());
-                regex_owner.push(r.id.clone());
                 regex_rule.push(idx);
             }
             rules.push(Rule {
@@ -419,7 +413,8 @@ impl Classifier {
                 scope,
             });
         }
-        let regex_set = match regex_set(&regex_src, &regex_owner, &mut errors) {
+        let owners: Vec<&str> = regex_rule.iter().map(|&i| rules[i].id.as_str()).collect();
+        let regex_set = match regex_set(&regex_src, &owners, &mut errors) {
             Some(set) if errors.is_empty() => set,
             _ => return Err(errors),
         };
