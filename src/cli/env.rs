@@ -33,7 +33,7 @@ pub struct Env {
 pub struct Inside {
     /// The daemon's config.
     pub config: Config,
-    /// The daemon's store (shared with its loops; sled serialises writes).
+    /// The daemon's store (shared with its loops; the store serialises commits).
     pub store: Store,
     /// Files the CLI read for the command (`import FILE`, `eval FILE`).
     pub files: HashMap<PathBuf, Vec<u8>>,

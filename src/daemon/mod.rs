@@ -329,8 +329,8 @@ impl Daemon {
         Ok(())
     }
 
-    /// Reopens the store after a write failure (sled takes no writes again
-    /// in a process after an I/O error; a fresh open does once there is
+    /// Reopens the store after a write failure (the engine takes no writes
+    /// again after a failed write to disk; a fresh open does once there is
     /// space). A failure to reopen is the next round's problem.
     async fn reopen_store(self: &Arc<Self>) {
         let me = self.clone();

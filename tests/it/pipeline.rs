@@ -1,4 +1,4 @@
-//! Issue 2 acceptance: a real complaint in through Postfix, a case in sled,
+//! Issue 2 acceptance: a real complaint in through Postfix, a case in the store,
 //! an acknowledgement out — against the real Dovecot and Postfix.
 
 use crate::harness::*;

@@ -1,4 +1,4 @@
-//! The embedded store (sled): named trees, typed JSON values, and atomic
+//! The embedded store: named trees, typed JSON values, and atomic
 //! commits of a [`Batch`] with optimistic preconditions. Every commit is
 //! flushed before it returns, so whatever the caller does next (moving a
 //! message on the server, sending a mail) happens after the state is durable.
@@ -7,243 +7,25 @@
 //!
 //! This is the narrow repository interface of docs/design.md: a server
 //! database could stand in for it by implementing `get`, `scan_prefix` and
-//! `commit`.
+//! `commit`. The engine itself (fjall) lives in [`engine`]; a store of an
+//! earlier klachtd (sled) is converted at its first open ([`convert`]).
 
+mod convert;
+mod engine;
+mod error;
+mod tree;
+
+pub use error::StoreError;
+pub use tree::Tree;
+
+use engine::{engine_error, u64_of, Db};
 use serde::{de::DeserializeOwned, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 use std::path::{Path, PathBuf};
-
-/// The trees of the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tree {
-    /// Small facts: key material, counters, mailbox sync state.
-    Meta,
-    /// Journal entries (metadata) by journal id.
-    Journal,
-    /// Raw message bytes by journal id.
-    Raw,
-    /// Journal ids still to be processed.
-    Pending,
-    /// Journal ids that failed processing (dead letters).
-    Dead,
-    /// Case snapshots by case id.
-    Cases,
-    /// Case events by `case id \0 seq`.
-    Events,
-    /// Message-ID (ours and theirs) → case id, for threading.
-    Threads,
-    /// Outbox items by outbox id.
-    Outbox,
-    /// Outgoing raw messages by outbox id.
-    OutboxRaw,
-    /// Outbox ids not yet finished (queued, sending).
-    OutboxQueue,
-    /// Outgoing Message-ID → outbox id (witness copies, bounces).
-    OutboxByMessageId,
-    /// `complainant address \0 case key` → (), to find a person's cases.
-    ByComplainant,
-    /// Timers: `due time (µs, big-endian) ‖ case key ‖ name` → timer.
-    Due,
-}
-
-impl Tree {
-    const ALL: [Tree; 14] = [
-        Tree::Meta,
-        Tree::Journal,
-        Tree::Raw,
-        Tree::Pending,
-        Tree::Dead,
-        Tree::Cases,
-        Tree::Events,
-        Tree::Threads,
-        Tree::Outbox,
-        Tree::OutboxRaw,
-        Tree::OutboxQueue,
-        Tree::OutboxByMessageId,
-        Tree::ByComplainant,
-        Tree::Due,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Tree::Meta => "meta",
-            Tree::Journal => "journal",
-            Tree::Raw => "raw",
-            Tree::Pending => "pending",
-            Tree::Dead => "dead",
-            Tree::Cases => "cases",
-            Tree::Events => "events",
-            Tree::Threads => "threads",
-            Tree::Outbox => "outbox",
-            Tree::OutboxRaw => "outbox_raw",
-            Tree::OutboxQueue => "outbox_queue",
-            Tree::OutboxByMessageId => "outbox_by_message_id",
-            Tree::ByComplainant => "by_complainant",
-            Tree::Due => "due",
-        }
-    }
-
-    fn index(self) -> usize {
-        Tree::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// Errors of the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// sled failed (disk, corruption).
-    #[error("store at {path}: {source}")]
-    Sled {
-        /// The store directory.
-        path: PathBuf,
-        /// The sled error.
-        source: sled::Error,
-    },
-    /// Another process (a running daemon) holds the store.
-    #[error("the store at {path} is in use by another klachtd process (the running daemon?); stop it, run this command, and start it again")]
-    InUse {
-        /// The store directory.
-        path: PathBuf,
-    },
-    /// A stored value does not decode.
-    #[error("store value in {tree} at {key:?} does not decode: {source}; the store may be from a newer klachtd")]
-    Decode {
-        /// The tree.
-        tree: &'static str,
-        /// The key, lossily printed.
-        key: String,
-        /// The JSON error.
-        source: serde_json::Error,
-    },
-    /// The system's random source failed (the store's key cannot be made).
-    #[error("the system's random source is unavailable, so klachtd cannot create the key that signs its tokens; check /dev/urandom")]
-    Random,
-    /// An import file or target is unusable; the message says why.
-    #[error("{0}")]
-    Import(String),
-    /// A precondition of a batch no longer holds (another writer was first).
-    #[error("conflict: {0} changed concurrently")]
-    Conflict(String),
-    /// A transaction met a conflict on every one of its attempts.
-    #[error("store: {what} changed concurrently {attempts} times in a row; nothing was written, the next cycle tries again")]
-    Contended {
-        /// What kept changing.
-        what: String,
-        /// How often it was tried.
-        attempts: u32,
-    },
-    /// The store cannot be read consistently, or holds fewer changes than
-    /// were written to it (damaged data, or a copy put back).
-    #[error("the store at {path} is damaged ({why}); stop klachtd, move that folder aside and restore the store: `klachtd import` from the last `klachtd export`, or put back the last backup of the folder; then start klachtd again")]
-    Damaged {
-        /// The store directory.
-        path: PathBuf,
-        /// What was found.
-        why: String,
-    },
-    /// The store refused writes for longer than `store.stalled_exit_secs`.
-    #[error("the store at {path} has refused writes for {secs} s ({cause}); klachtd exits so that the service manager starts it again once there is space (free disk space first); mail stays on the server meanwhile")]
-    Stalled {
-        /// The store directory.
-        path: PathBuf,
-        /// How long it was retried.
-        secs: u64,
-        /// The last error.
-        cause: String,
-    },
-    /// The store is being reopened after a write failure.
-    #[error(
-        "the store at {path} is being reopened after a write failure; the next round tries again"
-    )]
-    Reopening {
-        /// The store directory.
-        path: PathBuf,
-    },
-    /// The store directory could not be prepared.
-    #[error("cannot prepare store directory {path}: {source}; check the path and its permissions")]
-    Dir {
-        /// The directory.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
-
-/// Opens the sled database in `dir` with every tree.
-/// sled's page cache (its default is 1 GiB, which the resident set then
-/// grows towards as the store grows).
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// zstd level of the store's pages (sled's default; higher levels gain
-/// little on mail and letters and cost the writer).
-const COMPRESSION_LEVEL: i32 = 5;
-
-/// Whether the store's pages are compressed: a new store is; a store made
-/// by a klachtd before compression keeps its format, since sled cannot
-/// change it across restarts (`export` and `import` into a new folder
-/// converts it).
-fn compressed(db_dir: &Path) -> bool {
-    match std::fs::read(db_dir.join("conf")) {
-        Ok(conf) => !String::from_utf8_lossy(&conf).contains("use_compression: false"),
-        Err(_) => true,
-    }
-}
-
-fn open_sled(dir: &Path) -> Result<Sled, StoreError> {
-    let sled_err = |source| sled_error(dir, source);
-    let db_dir = dir.join("db");
-    let db = sled::Config::new()
-        .use_compression(compressed(&db_dir))
-        .compression_factor(COMPRESSION_LEVEL)
-        .path(db_dir)
-        .cache_capacity(CACHE_BYTES)
-        .mode(sled::Mode::HighThroughput)
-        .open()
-        .map_err(|e| match &e {
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::InUse {
-                    path: dir.to_path_buf(),
-                }
-            }
-            _ => sled_err(e),
-        })?;
-    let trees = Tree::ALL
-        .iter()
-        .map(|t| db.open_tree(t.name()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sled_err)?;
-    Ok(Sled { db, trees })
-}
-
-/// A sled error, with corruption named as damage.
-fn sled_error(path: &Path, source: sled::Error) -> StoreError {
-    match source {
-        sled::Error::Corruption { at, .. } => StoreError::Damaged {
-            path: path.to_path_buf(),
-            why: match at {
-                Some(at) => format!("corrupted data at {at:?}"),
-                None => "corrupted data".into(),
-            },
-        },
-        sled::Error::ReportableBug(what) => StoreError::Damaged {
-            path: path.to_path_buf(),
-            why: what,
-        },
-        source => StoreError::Sled {
-            path: path.to_path_buf(),
-            source,
-        },
-    }
-}
+use std::sync::{Arc, RwLock};
 
 /// The key in `Meta` counting commits, and the marker file beside the store.
 const COMMITS_KEY: &[u8] = b"commits";
 const COMMITS_FILE: &str = "commits";
-
-fn u64_of(v: &[u8]) -> u64 {
-    v.try_into().map(u64::from_be_bytes).unwrap_or(0)
-}
 
 /// How often [`Store::transact`] decides before it gives up.
 pub const TRANSACT_ATTEMPTS: u32 = 20;
@@ -352,16 +134,10 @@ impl Batch {
 /// The store.
 #[derive(Clone)]
 pub struct Store {
-    /// The open sled database; `None` for a moment while it is reopened.
+    /// The open engine; `None` for a moment while it is reopened.
     /// (Shared by clones: a reopen is seen by every holder.)
-    sled: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<Sled>>>>,
+    db: Arc<RwLock<Option<Arc<Db>>>>,
     path: PathBuf,
-}
-
-/// One open sled database with its trees.
-struct Sled {
-    db: sled::Db,
-    trees: Vec<sled::Tree>,
 }
 
 impl std::fmt::Debug for Store {
@@ -371,7 +147,8 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating owner-only) the store in `dir`.
+    /// Opens (creating owner-only) the store in `dir`; a store of an
+    /// earlier klachtd is converted first (once).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let dir_err = |source| StoreError::Dir {
             path: dir.to_path_buf(),
@@ -384,10 +161,10 @@ impl Store {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(dir_err)?;
         }
+        let lock = engine::lock(dir)?;
+        convert::sled_if_needed(dir)?;
         let store = Store {
-            sled: std::sync::Arc::new(std::sync::RwLock::new(Some(std::sync::Arc::new(
-                open_sled(dir)?,
-            )))),
+            db: Arc::new(RwLock::new(Some(Arc::new(Db::open(dir, lock)?)))),
             path: dir.to_path_buf(),
         };
         if store.get_raw(Tree::Meta, IMPORT_MARK)?.is_some() {
@@ -413,22 +190,23 @@ impl Store {
     /// dead letters, letters to send) and the first record of every tree,
     /// so that a damaged store is found at start, not halfway through a
     /// decision. The rest is read when needed: reading it all would page the
-    /// whole store into memory, and sled checks each page as it reads it.
+    /// whole store into memory.
     pub fn verify(&self) -> Result<u64, StoreError> {
+        let db = self.db()?;
         let mut n = 0;
         for t in Tree::ALL {
             let whole = matches!(t, Tree::Pending | Tree::Dead | Tree::OutboxQueue);
             let take = if whole { usize::MAX } else { 1 };
-            for item in self.tree(t)?.iter().take(take) {
-                item.map_err(|e| self.sled_err(e))?;
+            for item in db.part(t).iter().take(take) {
+                item.map_err(|e| self.err(e))?;
                 n += 1;
             }
         }
         Ok(n)
     }
 
-    fn sled_err(&self, source: sled::Error) -> StoreError {
-        sled_error(&self.path, source)
+    fn err(&self, source: fjall::Error) -> StoreError {
+        engine_error(&self.path, source)
     }
 
     /// The number of commits the store holds, and the number the marker
@@ -444,15 +222,14 @@ impl Store {
     /// How many commits the store holds.
     fn held_commits(&self) -> Result<u64, StoreError> {
         Ok(self
-            .tree(Tree::Meta)?
-            .get(COMMITS_KEY)
-            .map_err(|e| self.sled_err(e))?
+            .get_raw(Tree::Meta, COMMITS_KEY)?
             .map(|v| u64_of(&v))
             .unwrap_or(0))
     }
 
-    /// Records outside sled how many commits were flushed (not synced: a
-    /// marker behind the store is harmless, one ahead of it is damage).
+    /// Records outside the engine how many commits were made durable (not
+    /// synced: a marker behind the store is harmless, one ahead of it is
+    /// damage).
     fn mark_commits(&self, n: u64) {
         let tmp = self.path.join(format!("{COMMITS_FILE}.tmp"));
         if std::fs::write(&tmp, n.to_string()).is_ok() {
@@ -460,24 +237,24 @@ impl Store {
         }
     }
 
-    /// The open database (an error while it is being reopened).
-    fn sled(&self) -> Result<std::sync::Arc<Sled>, StoreError> {
-        let guard = self.sled.read().unwrap_or_else(|p| p.into_inner());
+    /// The open engine (an error while it is being reopened).
+    fn db(&self) -> Result<Arc<Db>, StoreError> {
+        let guard = self.db.read().unwrap_or_else(|p| p.into_inner());
         guard.clone().ok_or_else(|| StoreError::Reopening {
             path: self.path.clone(),
         })
     }
 
-    /// Closes and opens the database again: after an I/O error (a full
-    /// disk) sled takes no more writes in this process, a fresh open does
-    /// once there is space. Waits (a few seconds at most) for operations
-    /// still holding the old one.
+    /// Closes and opens the store again: after a failed write to disk (a
+    /// full disk) the engine takes no more writes until it is reopened, and
+    /// a fresh open does once there is space. Waits (a few seconds at most)
+    /// for operations still holding the old one.
     pub fn reopen(&self) -> Result<(), StoreError> {
-        let mut guard = self.sled.write().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.db.write().unwrap_or_else(|p| p.into_inner());
         if let Some(old) = guard.take() {
             let mut old = old;
             for _ in 0..100 {
-                match std::sync::Arc::try_unwrap(old) {
+                match Arc::try_unwrap(old) {
                     Ok(last) => {
                         drop(last);
                         break;
@@ -489,21 +266,18 @@ impl Store {
                 }
             }
         }
-        let fresh = open_sled(&self.path)?;
-        *guard = Some(std::sync::Arc::new(fresh));
+        let fresh = Db::open(&self.path, engine::lock(&self.path)?)?;
+        *guard = Some(Arc::new(fresh));
         Ok(())
-    }
-
-    fn tree(&self, t: Tree) -> Result<sled::Tree, StoreError> {
-        Ok(self.sled()?.trees[t.index()].clone())
     }
 
     /// Raw bytes at `key`.
     pub fn get_raw(&self, t: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .tree(t)?
+            .db()?
+            .part(t)
             .get(key)
-            .map_err(|e| self.sled_err(e))?
+            .map_err(|e| self.err(e))?
             .map(|v| v.to_vec()))
     }
 
@@ -517,11 +291,12 @@ impl Store {
 
     /// Every `(key, value)` under a prefix, in key order.
     pub fn scan_raw(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
-        self.tree(t)?
-            .scan_prefix(prefix)
+        self.db()?
+            .part(t)
+            .prefix(prefix)
             .map(|r| {
                 r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(|e| self.sled_err(e))
+                    .map_err(|e| self.err(e))
             })
             .collect()
     }
@@ -529,11 +304,12 @@ impl Store {
     /// Every `(key, value)` with a key below `end`, in key order (a due index
     /// read up to "now" without touching what lies beyond).
     pub fn scan_below(&self, t: Tree, end: &[u8]) -> Result<Vec<Entry>, StoreError> {
-        self.tree(t)?
+        self.db()?
+            .part(t)
             .range(..end)
             .map(|r| {
                 r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(|e| self.sled_err(e))
+                    .map_err(|e| self.err(e))
             })
             .collect()
     }
@@ -556,8 +332,8 @@ impl Store {
         prefix: &[u8],
         mut f: impl FnMut(T) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        for item in self.tree(t)?.scan_prefix(prefix) {
-            let (k, v) = item.map_err(|e| self.sled_err(e))?;
+        for item in self.db()?.part(t).prefix(prefix) {
+            let (k, v) = item.map_err(|e| self.err(e))?;
             f(decode(t, &k, &v)?)?;
         }
         Ok(())
@@ -565,10 +341,10 @@ impl Store {
 
     /// Keys under a prefix.
     pub fn keys(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.tree(t)?
-            .scan_prefix(prefix)
-            .keys()
-            .map(|r| r.map(|k| k.to_vec()).map_err(|e| self.sled_err(e)))
+        self.db()?
+            .part(t)
+            .prefix(prefix)
+            .map(|r| r.map(|(k, _)| k.to_vec()).map_err(|e| self.err(e)))
             .collect()
     }
 
@@ -646,64 +422,60 @@ impl Store {
         }
     }
 
-    /// Applies a batch atomically (all or nothing) and flushes it to disk.
+    /// Applies a batch atomically (all or nothing) and makes it durable.
     /// A batch without writes commits nothing (its preconditions guard
     /// nothing).
     pub fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
         if let Some(n) = self.apply(batch)? {
-            self.sled()?.db.flush().map_err(|e| self.sled_err(e))?;
+            self.db()?.persist(&self.path)?;
             self.mark_commits(n);
         }
         Ok(())
     }
 
-    /// Applies a batch atomically without flushing; returns its commit
-    /// number (`None`: nothing to write).
+    /// Applies a batch atomically without making it durable; returns its
+    /// commit number (`None`: nothing to write).
     fn apply(&self, batch: &Batch) -> Result<Option<u64>, StoreError> {
         if batch.writes.is_empty() {
             return Ok(None);
         }
-        let sled = self.sled()?;
-        let trees: Vec<&sled::Tree> = sled.trees.iter().collect();
-        let result = trees.as_slice().transaction(|tx| {
+        let db = self.db()?;
+        let check = |db: &Db| {
             for x in &batch.expects {
-                let actual = tx[x.tree.index()].get(&x.key)?;
+                let actual = db.part(x.tree).get(&x.key).map_err(|e| self.err(e))?;
                 if !x.holds(actual.as_deref()) {
-                    return Err(ConflictableTransactionError::Abort(format!(
+                    return Err(StoreError::Conflict(format!(
                         "{}/{}",
                         x.tree.name(),
                         String::from_utf8_lossy(&x.key)
                     )));
                 }
             }
-            for (t, key, value) in &batch.writes {
-                match value {
-                    Some(v) => {
-                        tx[t.index()].insert(key.as_slice(), v.as_slice())?;
-                    }
-                    None => {
-                        tx[t.index()].remove(key.as_slice())?;
-                    }
+            let held = db
+                .part(Tree::Meta)
+                .get(COMMITS_KEY)
+                .map_err(|e| self.err(e))?;
+            Ok(held.map(|v| u64_of(&v)).unwrap_or(0) + 1)
+        };
+        let n = db.write(
+            check,
+            |n: &u64, write| {
+                for (t, key, value) in &batch.writes {
+                    write(*t, key, value.as_deref());
                 }
-            }
-            let meta = &tx[Tree::Meta.index()];
-            let n = meta.get(COMMITS_KEY)?.map(|v| u64_of(&v)).unwrap_or(0) + 1;
-            meta.insert(COMMITS_KEY, &n.to_be_bytes())?;
-            Ok(n)
-        });
-        match result {
-            Ok(n) => Ok(Some(n)),
-            Err(TransactionError::Abort(what)) => Err(StoreError::Conflict(what)),
-            Err(TransactionError::Storage(e)) => Err(self.sled_err(e)),
-        }
+                write(Tree::Meta, COMMITS_KEY, Some(&n.to_be_bytes()));
+            },
+            &self.path,
+        )?;
+        Ok(Some(n))
     }
 
-    /// Flushes everything written so far to disk (and marks the commits it
+    /// Makes everything written so far durable (and marks the commits it
     /// made durable).
     pub fn flush(&self) -> Result<(), StoreError> {
-        // Counted before the flush: every commit up to here is in it.
+        // Counted before: every commit up to here is made durable.
         let n = self.held_commits()?;
-        self.sled()?.db.flush().map_err(|e| self.sled_err(e))?;
+        self.db()?.persist(&self.path)?;
         self.mark_commits(n);
         Ok(())
     }
@@ -713,29 +485,10 @@ impl Store {
         &self.path
     }
 
-    /// A number larger than every one this store handed out before (sled's
-    /// id generator: cheap, monotonic across restarts).
+    /// A number larger than every one this store handed out before (cheap:
+    /// reserved on disk a thousand at a time; monotonic across restarts).
     pub fn next_sequence(&self) -> Result<u64, StoreError> {
-        self.sled()?.db.generate_id().map_err(|e| self.sled_err(e))
-    }
-
-    /// Atomically increments a counter in `Meta` and returns the new value.
-    pub fn next_counter(&self, key: &str) -> Result<u64, StoreError> {
-        let tree = self.tree(Tree::Meta)?;
-        let new = tree
-            .update_and_fetch(key.as_bytes(), |old| {
-                let n = old
-                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                Some((n + 1).to_be_bytes().to_vec())
-            })
-            .map_err(|e| self.sled_err(e))?;
-        self.flush()?;
-        Ok(new
-            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(1))
+        self.db()?.next_sequence(&self.path)
     }
 }
 
@@ -754,12 +507,13 @@ impl Store {
     pub fn export(&self, out: &mut impl std::io::Write) -> Result<u64, StoreError> {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD;
+        let db = self.db()?;
         let mut n = 0;
         for t in Tree::ALL {
             // One entry at a time: an export of a large store does not sit
             // in memory.
-            for item in self.tree(t)?.iter() {
-                let (k, v) = item.map_err(|e| self.sled_err(e))?;
+            for item in db.part(t).iter() {
+                let (k, v) = item.map_err(|e| self.err(e))?;
                 // The commit count belongs to this store's files, not its data.
                 if t == Tree::Meta && &k[..] == COMMITS_KEY {
                     continue;
@@ -791,7 +545,8 @@ impl Store {
         mut open: impl FnMut() -> std::io::Result<R>,
     ) -> Result<u64, StoreError> {
         for t in Tree::ALL {
-            if self.tree(t)?.iter().next().is_some() {
+            let empty = self.db()?.part(t).is_empty().map_err(|e| self.err(e))?;
+            if !empty {
                 return Err(StoreError::Import(format!(
                     "the store is not empty (tree {}); import into a new store directory",
                     t.name()
@@ -906,8 +661,8 @@ mod tests {
         b2.put(Tree::Cases, "d", &"y");
         assert!(matches!(store.commit(&b2), Err(StoreError::Conflict(_))));
         assert_eq!(store.get::<String>(Tree::Cases, b"d").unwrap(), None);
-        assert_eq!(store.next_counter("n").unwrap(), 1);
-        assert_eq!(store.next_counter("n").unwrap(), 2);
+        let first = store.next_sequence().unwrap();
+        assert!(store.next_sequence().unwrap() > first);
     }
 
     #[test]
@@ -941,26 +696,17 @@ mod tests {
     }
 
     #[test]
-    fn a_new_store_is_compressed_and_an_old_uncompressed_one_still_opens() {
+    fn sequence_numbers_grow_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path()).unwrap());
-        let conf = String::from_utf8_lossy(&std::fs::read(dir.path().join("db/conf")).unwrap())
-            .into_owned();
-        assert!(conf.contains("use_compression: true"), "{conf}");
-        let old = tempfile::tempdir().unwrap();
-        {
-            let db = sled::Config::new()
-                .path(old.path().join("db"))
-                .open()
-                .unwrap();
-            db.insert("k", "v").unwrap();
-            db.flush().unwrap();
+        let mut last = 0;
+        for _ in 0..3 {
+            let store = Store::open(dir.path()).unwrap();
+            for _ in 0..1500 {
+                let n = store.next_sequence().unwrap();
+                assert!(n > last, "{n} after {last}");
+                last = n;
+            }
         }
-        let store = Store::open(old.path()).unwrap();
-        let mut b = Batch::new();
-        b.put(Tree::Meta, "x", &1u32);
-        store.commit(&b).unwrap();
-        assert_eq!(store.get::<u32>(Tree::Meta, b"x").unwrap(), Some(1));
     }
 
     #[test]
