@@ -18,8 +18,17 @@ const LOCK_FILE: &str = "lock";
 const CACHE_BYTES: u64 = 16 << 20;
 /// Memtables of all trees together before they are written to disk.
 const WRITE_BUFFER_BYTES: u64 = 16 << 20;
-/// Journal kept before memtables are forced to disk.
-const JOURNAL_BYTES: u64 = 64 << 20;
+/// Journal kept before memtables are forced to disk (fjall's minimum; a
+/// store opens by reading its journal back into memory).
+const JOURNAL_BYTES: u64 = 24 << 20;
+/// Flush tasks one run of fjall's flusher takes: all of them. fjall 2.11
+/// wakes its flusher once per tree with work after recovering a journal
+/// and takes as many tasks per run as it has flush workers (by default the
+/// number of cores), so the memtables a restart recovers could stay queued
+/// for ever and halt every write ("write buffer saturation"); with a limit
+/// above any queue, one wake-up flushes them all. The flusher starts one
+/// thread per tree with work, not per task.
+const FLUSH_TASKS_PER_RUN: usize = 1024;
 /// Block size: 16 KiB blocks compress several small values together (LZ4).
 const BLOCK_BYTES: u32 = 16 << 10;
 /// Sequence numbers reserved on disk at a time (see [`Db::next_sequence`]).
@@ -166,6 +175,7 @@ fn open_keyspace(data: &Path) -> Result<fjall::Keyspace, fjall::Error> {
         .cache_size(CACHE_BYTES)
         .max_write_buffer_size(WRITE_BUFFER_BYTES)
         .max_journaling_size(JOURNAL_BYTES)
+        .flush_workers(FLUSH_TASKS_PER_RUN)
         .open()
 }
 

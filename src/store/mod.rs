@@ -695,6 +695,44 @@ mod tests {
         assert_eq!(store.get::<Now>(Tree::Cases, b"c").unwrap().unwrap().a, 2);
     }
 
+    /// Reopened after writes that left sealed memtables in its journal (as
+    /// every `once` and every restart does), the store keeps taking writes:
+    /// fjall's flusher must take all the recovered memtables (see
+    /// `engine::FLUSH_TASKS_PER_RUN`), or writes halt for good.
+    #[test]
+    fn a_store_reopened_with_a_full_journal_keeps_taking_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            for _ in 0..3 {
+                let store = Store::open(&path).unwrap();
+                for _ in 0..3000 {
+                    n += 1;
+                    let k = format!("{n:016}");
+                    let mut b = Batch::new();
+                    b.put_raw(Tree::Journal, k.clone(), vec![b'j'; 400]);
+                    let raw = (0..4000u64).map(|x| (x * n % 251) as u8).collect();
+                    b.put_raw(Tree::Raw, k.clone(), raw);
+                    b.put_raw(Tree::Cases, k.clone(), vec![b'c'; 1200]);
+                    b.put_raw(Tree::Events, k.clone(), vec![b'e'; 600]);
+                    b.put_raw(Tree::OutboxRaw, k.clone(), vec![b'r'; 3000]);
+                    b.remove(Tree::Pending, k);
+                    store.apply(&b).unwrap();
+                }
+                store.flush().unwrap();
+            }
+            let _ = done.send(());
+        });
+        assert!(
+            finished
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .is_ok(),
+            "writes halted after a reopen"
+        );
+    }
+
     #[test]
     fn sequence_numbers_grow_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
