@@ -13,6 +13,18 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // glibc gives each thread that allocates its own heap ("arena"), up to
+    // 8 per core, each keeping freed memory: the store's background threads
+    // and tokio's workers then hold ~14 MB more than two arenas do, at no
+    // measurable cost in speed. (`MALLOC_ARENA_MAX` in the environment
+    // still wins: glibc reads it at the first allocation, before this.)
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: a glibc tuning call at start-up, before any thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
     let cli = cli::Cli::parse();
     init_logging(&cli.log_format);
     let env = cli::Env {

@@ -13,9 +13,9 @@ pub(crate) const DATA_DIR: &str = "data";
 /// The lock file in the store directory (held while a process has it open).
 const LOCK_FILE: &str = "lock";
 
-/// The block cache: the pages read most recently. The resident set of a
-/// store of 50,000 cases stays under 64 MB with it.
-const CACHE_BYTES: u64 = 16 << 20;
+/// The block cache: the blocks read most recently (a scan of every case
+/// fills it and no more).
+const CACHE_BYTES: u64 = 8 << 20;
 /// Memtables of all trees together before they are written to disk.
 const WRITE_BUFFER_BYTES: u64 = 16 << 20;
 /// Journal kept before memtables are forced to disk (fjall's minimum; a
@@ -102,7 +102,7 @@ impl Db {
         let keyspace = open_keyspace(&dir.join(DATA_DIR)).map_err(|e| engine_error(dir, e))?;
         let parts = Tree::ALL
             .iter()
-            .map(|t| open_partition(&keyspace, t.name()))
+            .map(|t| open_partition(&keyspace, *t))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| engine_error(dir, e))?;
         Ok(Db {
@@ -181,11 +181,28 @@ fn open_keyspace(data: &Path) -> Result<fjall::Keyspace, fjall::Error> {
 
 fn open_partition(
     keyspace: &fjall::Keyspace,
-    name: &str,
+    t: Tree,
 ) -> Result<fjall::PartitionHandle, fjall::Error> {
+    let options = fjall::PartitionCreateOptions::default().block_size(BLOCK_BYTES);
+    // Bloom filters (held in memory) only speed up lookups of single keys;
+    // trees read by prefix or in order go without (fjall keeps a tree's
+    // options from its creation).
+    let scanned = matches!(
+        t,
+        Tree::Events
+            | Tree::ByComplainant
+            | Tree::Due
+            | Tree::Pending
+            | Tree::OutboxQueue
+            | Tree::Dead
+    );
     keyspace.open_partition(
-        name,
-        fjall::PartitionCreateOptions::default().block_size(BLOCK_BYTES),
+        t.name(),
+        if scanned {
+            options.bloom_filter_bits(None)
+        } else {
+            options
+        },
     )
 }
 
@@ -241,7 +258,7 @@ impl Loader {
         let keyspace = open_keyspace(data).map_err(err)?;
         let parts = Tree::ALL
             .iter()
-            .map(|t| open_partition(&keyspace, t.name()))
+            .map(|t| open_partition(&keyspace, *t))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         Ok(Loader {

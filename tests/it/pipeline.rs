@@ -1,5 +1,5 @@
-//! Issue 2 acceptance: a real complaint in through Postfix, a case in the store,
-//! an acknowledgement out — against the real Dovecot and Postfix.
+//! Issue 2 acceptance: a real complaint in through Postfix, a case in the
+//! store, an acknowledgement out — against the real Dovecot and Postfix.
 
 use crate::harness::*;
 use std::time::{Duration, Instant};
