@@ -102,7 +102,6 @@ impl Daemon {
     pub fn open(config: Config, clock: SharedClock) -> Result<Daemon, DaemonError> {
         let rules = Rules::load(&config).map_err(DaemonError::Checks)?;
         let store = Store::open(&config.store.path)?;
-        store.compact_queues()?;
         store.verify()?;
         let signer = Signer::load_or_create(&store)?;
         let calendar = config.calendar.clone();
@@ -211,7 +210,6 @@ impl Daemon {
         }
         let forgotten = post::forget_old_counts(&self.store, now)?;
         tracing::debug!(forgotten, "old counts of automatic replies forgotten");
-        self.store.compact_queues()?;
         if ctx.policy.retention.is_some() {
             crate::privacy::apply_retention(&self.store, ctx.policy, ctx.calendar, now)?;
             // Erased messages have copies on the server: the watcher deletes them now.

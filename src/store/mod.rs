@@ -209,21 +209,6 @@ impl Store {
         engine_error(&self.path, source)
     }
 
-    /// Rewrites the trees used as queues (messages to process, letters to
-    /// send, dead letters, timers) without what was removed from them. An
-    /// LSM tree keeps a removal as a marker until a compaction reaches its
-    /// bottom level, which a small tree seldom does: a queue that took and
-    /// gave up 50,000 entries would be read through 50,000 markers (every
-    /// processing pass reads the whole pending queue). Run at start and
-    /// hourly.
-    pub fn compact_queues(&self) -> Result<(), StoreError> {
-        let db = self.db()?;
-        for t in [Tree::Pending, Tree::OutboxQueue, Tree::Dead, Tree::Due] {
-            db.part(t).major_compact().map_err(|e| self.err(e))?;
-        }
-        Ok(())
-    }
-
     /// The number of commits the store holds, and the number the marker
     /// file beside it says were written (`None` for a store without one).
     pub(crate) fn commits(&self) -> Result<(u64, Option<u64>), StoreError> {
