@@ -15,7 +15,7 @@ const LOCK_FILE: &str = "lock";
 
 /// The block cache: the blocks read most recently (a scan of every case
 /// fills it and no more).
-const CACHE_BYTES: u64 = 8 << 20;
+const CACHE_BYTES: u64 = 4 << 20;
 /// Memtables of all trees together before they are written to disk.
 const WRITE_BUFFER_BYTES: u64 = 16 << 20;
 /// Journal kept before memtables are forced to disk (fjall's minimum; a
