@@ -58,9 +58,10 @@ pub fn process_pending(store: &Store, ctx: &Context<'_>) -> Result<Report, Store
     // attempt in a flushing commit first, and a crash before this flush
     // leaves the messages pending, to be decided again.
     // An empty pass (the daemon runs one after every wake) wrote nothing.
-    let flushed = match report.by_label.is_empty() {
-        true => Ok(()),
-        false => store.flush(),
+    let flushed = if report.by_label.is_empty() {
+        Ok(())
+    } else {
+        store.flush()
     };
     decided.and(flushed).map(|()| report)
 }

@@ -21,21 +21,19 @@ pub(crate) const KEPT_DIR: &str = "db.before-fjall";
 const SLED_CACHE_BYTES: u64 = 16 << 20;
 
 /// Converts the sled store in `dir`, if there is one and it was not
-/// converted yet; returns how many entries were copied. Called with the
-/// store directory locked.
-pub(crate) fn sled_if_needed(dir: &Path) -> Result<Option<u64>, StoreError> {
+/// converted yet. Called with the store directory locked.
+pub(crate) fn sled_if_needed(dir: &Path) -> Result<(), StoreError> {
     let sled_dir = dir.join(SLED_DIR);
     let io = |source| StoreError::Dir {
         path: dir.to_path_buf(),
         source,
     };
     if !sled_dir.join("conf").exists() {
-        return Ok(None);
+        return Ok(());
     }
     if dir.join(DATA_DIR).exists() {
         // Converted; only the rename of the old folder was left.
-        std::fs::rename(&sled_dir, dir.join(KEPT_DIR)).map_err(io)?;
-        return Ok(None);
+        return std::fs::rename(&sled_dir, dir.join(KEPT_DIR)).map_err(io);
     }
     let converting = dir.join(CONVERTING_DIR);
     if converting.exists() {
@@ -50,7 +48,7 @@ pub(crate) fn sled_if_needed(dir: &Path) -> Result<Option<u64>, StoreError> {
         kept = %dir.join(KEPT_DIR).display(),
         "converted the store to its new format; the old files are kept beside it: remove that folder once klachtd runs well"
     );
-    Ok(Some(n))
+    Ok(())
 }
 
 /// Copies every tree of the sled store in `sled_dir` into a new keyspace

@@ -99,12 +99,8 @@ impl Db {
     /// Opens (creating) the engine's files in `dir`, whose `lock` (see
     /// [`lock`]) it holds while open.
     pub(crate) fn open(dir: &Path, lock: std::fs::File) -> Result<Db, StoreError> {
-        let keyspace = open_keyspace(&dir.join(DATA_DIR)).map_err(|e| engine_error(dir, e))?;
-        let parts = Tree::ALL
-            .iter()
-            .map(|t| open_partition(&keyspace, *t))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| engine_error(dir, e))?;
+        let (keyspace, parts) =
+            open_files(&dir.join(DATA_DIR)).map_err(|e| engine_error(dir, e))?;
         Ok(Db {
             keyspace,
             parts,
@@ -170,13 +166,19 @@ impl Db {
     }
 }
 
-fn open_keyspace(data: &Path) -> Result<fjall::Keyspace, fjall::Error> {
-    fjall::Config::new(data)
+/// Opens (creating) fjall's files in `data`, with a partition per tree.
+fn open_files(data: &Path) -> Result<(fjall::Keyspace, Vec<fjall::PartitionHandle>), fjall::Error> {
+    let keyspace = fjall::Config::new(data)
         .cache_size(CACHE_BYTES)
         .max_write_buffer_size(WRITE_BUFFER_BYTES)
         .max_journaling_size(JOURNAL_BYTES)
         .flush_workers(FLUSH_TASKS_PER_RUN)
-        .open()
+        .open()?;
+    let parts = Tree::ALL
+        .iter()
+        .map(|t| open_partition(&keyspace, *t))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((keyspace, parts))
 }
 
 fn open_partition(
@@ -239,30 +241,24 @@ pub(crate) fn lock(dir: &Path) -> Result<std::fs::File, StoreError> {
 }
 
 /// A writer of many entries in batches of a few megabytes, each made
-/// durable (conversion and import), into a keyspace being built at `data`.
+/// durable, into new files at `data` (the conversion of an old store).
 pub(crate) struct Loader {
     keyspace: fjall::Keyspace,
     parts: Vec<fjall::PartitionHandle>,
-    batch: Option<fjall::Batch>,
+    batch: fjall::Batch,
     bytes: usize,
     path: PathBuf,
 }
 
 /// Bytes per batch of a [`Loader`].
-pub(crate) const LOAD_BATCH_BYTES: usize = 4 << 20;
+const LOAD_BATCH_BYTES: usize = 4 << 20;
 
 impl Loader {
     /// A loader into a new keyspace in `data`.
     pub(crate) fn create(data: &Path) -> Result<Loader, StoreError> {
-        let err = |e| engine_error(data, e);
-        let keyspace = open_keyspace(data).map_err(err)?;
-        let parts = Tree::ALL
-            .iter()
-            .map(|t| open_partition(&keyspace, *t))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
+        let (keyspace, parts) = open_files(data).map_err(|e| engine_error(data, e))?;
         Ok(Loader {
-            batch: Some(keyspace.batch()),
+            batch: keyspace.batch(),
             keyspace,
             parts,
             bytes: 0,
@@ -272,9 +268,7 @@ impl Loader {
 
     /// Adds one entry; commits when the batch is full.
     pub(crate) fn put(&mut self, t: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        if let Some(b) = self.batch.as_mut() {
-            b.insert(&self.parts[t.index()], key, value);
-        }
+        self.batch.insert(&self.parts[t.index()], key, value);
         self.bytes += key.len() + value.len();
         if self.bytes >= LOAD_BATCH_BYTES {
             self.commit()?;
@@ -283,12 +277,11 @@ impl Loader {
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
-        if let Some(b) = self.batch.replace(self.keyspace.batch()) {
-            b.commit().map_err(|e| engine_error(&self.path, e))?;
-            self.keyspace
-                .persist(fjall::PersistMode::SyncAll)
-                .map_err(|e| engine_error(&self.path, e))?;
-        }
+        let full = std::mem::replace(&mut self.batch, self.keyspace.batch());
+        full.commit().map_err(|e| engine_error(&self.path, e))?;
+        self.keyspace
+            .persist(fjall::PersistMode::SyncAll)
+            .map_err(|e| engine_error(&self.path, e))?;
         self.bytes = 0;
         Ok(())
     }
