@@ -3,6 +3,8 @@
 //! never opens a case, so klachtd cannot take part in a mail loop.
 
 use crate::intake::inbound::Inbound;
+use aho_corasick::AhoCorasick;
+use std::sync::LazyLock;
 
 /// Why a message counts as automatic, or `None` for mail written by a person.
 pub fn detect(m: &Inbound) -> Option<String> {
@@ -98,7 +100,6 @@ fn is_automatic_sender(from: &str) -> bool {
 /// Out-of-office replies that carry none of the headers: known subject
 /// openings and the opening lines of the body.
 fn out_of_office_text(subject: &str, text: &str) -> Option<String> {
-    let s = subject.to_lowercase();
     const SUBJECTS: &[&str] = &[
         "automatisch antwoord",
         "automatic reply",
@@ -119,17 +120,6 @@ fn out_of_office_text(subject: &str, text: &str) -> Option<String> {
         "mail delivery failed",
         "returned mail:",
     ];
-    if let Some(p) = SUBJECTS.iter().find(|p| s.contains(*p)) {
-        return Some(format!("automatic reply (subject contains '{p}')"));
-    }
-    let head: String = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
     const OPENINGS: &[&str] = &[
         "ik ben afwezig",
         "ik ben niet aanwezig",
@@ -146,10 +136,39 @@ fn out_of_office_text(subject: &str, text: &str) -> Option<String> {
         "bedankt voor uw e-mail. ik ben",
         "thank you for your email. i am out",
     ];
-    OPENINGS
-        .iter()
-        .find(|p| head.contains(*p))
-        .map(|p| format!("automatic reply (text begins '{p}')"))
+    static SUBJECT: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(SUBJECTS));
+    static OPENING: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(OPENINGS));
+    if let Some(p) = first_phrase(&SUBJECT, subject) {
+        return Some(format!(
+            "automatic reply (subject contains '{}')",
+            SUBJECTS[p]
+        ));
+    }
+    let head = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    first_phrase(&OPENING, &head)
+        .map(|p| format!("automatic reply (text begins '{}')", OPENINGS[p]))
+}
+
+/// One automaton for a list of lower-case ASCII phrases, matched in any case.
+fn phrases(list: &[&str]) -> AhoCorasick {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(list)
+        .expect("a few short phrases always build")
+}
+
+/// The first phrase of the list (not of the text) that occurs in `text`.
+fn first_phrase(phrases: &AhoCorasick, text: &str) -> Option<usize> {
+    phrases
+        .find_overlapping_iter(text)
+        .map(|m| m.pattern().as_usize())
+        .min()
 }
 
 #[cfg(test)]

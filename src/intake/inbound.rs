@@ -447,6 +447,9 @@ fn clean_id(s: &str) -> String {
 }
 
 fn unfold(s: &str) -> String {
+    if !s.contains(['\r', '\n']) {
+        return s.trim().to_string();
+    }
     s.split(['\r', '\n'])
         .map(str::trim)
         .filter(|l| !l.is_empty())

@@ -55,25 +55,19 @@ pub fn summary(new_text: &str, max_chars: usize) -> String {
 /// The language of a text, `nl` or `en`, by common function words; `None`
 /// when it is too short or unclear to tell.
 pub fn language(text: &str) -> Option<&'static str> {
-    const NL: &[&str] = &[
-        "de", "het", "een", "en", "ik", "is", "niet", "van", "dat", "op", "mijn", "u", "jullie",
-        "wij", "ze", "maar", "nog", "heb", "voor", "met", "geen", "er", "al", "wel", "naar",
-    ];
-    const EN: &[&str] = &[
-        "the", "and", "i", "is", "not", "of", "that", "on", "my", "you", "your", "we", "they",
-        "but", "still", "have", "for", "with", "no", "was", "to", "it", "this", "a", "an",
-    ];
-    let mut nl = 0;
-    let mut en = 0;
-    for w in text
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-        .take(400)
-    {
-        let w = w.to_lowercase();
-        nl += NL.contains(&w.as_str()) as u32;
-        en += EN.contains(&w.as_str()) as u32;
-    }
+    let (nl, en) = if text.is_ascii() {
+        function_words(
+            text.as_bytes()
+                .split(|b| !b.is_ascii_alphabetic())
+                .filter(|w| !w.is_empty()),
+        )
+    } else {
+        function_words(
+            text.split(|c: char| !c.is_alphabetic())
+                .filter(|w| !w.is_empty())
+                .map(str::as_bytes),
+        )
+    };
     if nl + en < 4 {
         None
     } else if en > nl * 2 {
@@ -83,6 +77,87 @@ pub fn language(text: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// How many of the first 400 words are Dutch and English function words.
+fn function_words<'a>(words: impl Iterator<Item = &'a [u8]>) -> (u32, u32) {
+    let (mut nl, mut en) = (0, 0);
+    for w in words.take(400) {
+        // The function words are short ASCII words: lower a short word
+        // into a buffer rather than allocating a copy of every word.
+        if w.len() > 6 || !w.is_ascii() {
+            continue;
+        }
+        let mut buf = [0u8; 6];
+        let lower = &mut buf[..w.len()];
+        lower.copy_from_slice(w);
+        lower.make_ascii_lowercase();
+        let (is_nl, is_en) = function_word(lower);
+        nl += is_nl as u32;
+        en += is_en as u32;
+    }
+    (nl, en)
+}
+
+/// Whether a lower-case word is a common Dutch and/or English function word.
+fn function_word(w: &[u8]) -> (bool, bool) {
+    let nl = matches!(
+        w,
+        b"de"
+            | b"het"
+            | b"een"
+            | b"en"
+            | b"ik"
+            | b"is"
+            | b"niet"
+            | b"van"
+            | b"dat"
+            | b"op"
+            | b"mijn"
+            | b"u"
+            | b"jullie"
+            | b"wij"
+            | b"ze"
+            | b"maar"
+            | b"nog"
+            | b"heb"
+            | b"voor"
+            | b"met"
+            | b"geen"
+            | b"er"
+            | b"al"
+            | b"wel"
+            | b"naar"
+    );
+    let en = matches!(
+        w,
+        b"the"
+            | b"and"
+            | b"i"
+            | b"is"
+            | b"not"
+            | b"of"
+            | b"that"
+            | b"on"
+            | b"my"
+            | b"you"
+            | b"your"
+            | b"we"
+            | b"they"
+            | b"but"
+            | b"still"
+            | b"have"
+            | b"for"
+            | b"with"
+            | b"no"
+            | b"was"
+            | b"to"
+            | b"it"
+            | b"this"
+            | b"a"
+            | b"an"
+    );
+    (nl, en)
 }
 
 /// Which of the required data (`naam`, `adres`, `telefoon`) a complaint
@@ -199,39 +274,88 @@ pub fn wants_appeal(new_text: &str) -> bool {
 /// Lower case, accents removed, runs of three or more equal letters folded
 /// to one, everything but letters and digits turned into single spaces.
 pub fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(' ');
-    let mut last: Option<char> = None;
-    let mut run = 0;
-    for ch in s.chars().flat_map(char::to_lowercase) {
-        let ch = fold_accent(ch);
-        if ch.is_alphanumeric() {
-            if Some(ch) == last && ch.is_alphabetic() {
-                run += 1;
-                if run >= 2 {
-                    // A third equal letter: fold the whole run to one.
-                    if run == 2 {
-                        out.pop();
-                    }
-                    continue;
-                }
-            } else {
-                run = 0;
-            }
-            out.push(ch);
-            last = Some(ch);
+    let mut out = Normal {
+        text: String::with_capacity(s.len() + 2),
+        last: None,
+        run: 0,
+    };
+    out.text.push(' ');
+    for ch in s.chars() {
+        if ch.is_ascii() {
+            // Most mail is ASCII: no Unicode case tables, no accents.
+            out.push_ascii(ch as u8);
         } else {
-            if !out.ends_with(' ') {
-                out.push(' ');
+            for lower in ch.to_lowercase() {
+                out.push(fold_accent(lower));
             }
-            last = None;
-            run = 0;
         }
     }
-    if !out.ends_with(' ') {
-        out.push(' ');
+    if !out.text.ends_with(' ') {
+        out.text.push(' ');
     }
-    out
+    out.text
+}
+
+/// The normal form being written: the text so far, its last letter or
+/// digit and how often that letter repeated.
+struct Normal {
+    text: String,
+    last: Option<char>,
+    run: u32,
+}
+
+impl Normal {
+    /// An ASCII character: a letter or digit, or else a space.
+    #[inline]
+    fn push_ascii(&mut self, b: u8) {
+        if !b.is_ascii_alphanumeric() {
+            if !self.text.ends_with(' ') {
+                self.text.push(' ');
+            }
+            self.last = None;
+            self.run = 0;
+            return;
+        }
+        let ch = b.to_ascii_lowercase() as char;
+        if Some(ch) == self.last && b.is_ascii_alphabetic() {
+            self.run += 1;
+            if self.run >= 2 {
+                if self.run == 2 {
+                    self.text.pop();
+                }
+                return;
+            }
+        } else {
+            self.run = 0;
+        }
+        self.text.push(ch);
+        self.last = Some(ch);
+    }
+
+    fn push(&mut self, ch: char) {
+        if ch.is_alphanumeric() {
+            if Some(ch) == self.last && ch.is_alphabetic() {
+                self.run += 1;
+                if self.run >= 2 {
+                    // A third equal letter: fold the whole run to one.
+                    if self.run == 2 {
+                        self.text.pop();
+                    }
+                    return;
+                }
+            } else {
+                self.run = 0;
+            }
+            self.text.push(ch);
+            self.last = Some(ch);
+        } else {
+            if !self.text.ends_with(' ') {
+                self.text.push(' ');
+            }
+            self.last = None;
+            self.run = 0;
+        }
+    }
 }
 
 fn fold_accent(c: char) -> char {

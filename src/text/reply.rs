@@ -47,6 +47,34 @@ struct Line<'a> {
     after_signoff: bool,
 }
 
+/// Whether `text` starts with `prefix` (written in lower case), ignoring
+/// case: every line of a body is tested against a few dozen openings, so
+/// without a lower-case copy of the line.
+fn starts_lower(text: &str, prefix: &str) -> bool {
+    let head = text.as_bytes().get(..prefix.len());
+    if let Some(head) = head.filter(|h| h.is_ascii()) {
+        // An ASCII start lowers byte by byte (nearly every line).
+        return head.eq_ignore_ascii_case(prefix.as_bytes());
+    }
+    let mut lower = text.chars().flat_map(char::to_lowercase);
+    prefix.chars().all(|p| lower.next() == Some(p))
+}
+
+/// Whether `text` starts with one of `prefixes`, ignoring case.
+fn starts_lower_any(text: &str, prefixes: &[&str]) -> bool {
+    match text.as_bytes().first() {
+        None => prefixes.iter().any(|p| p.is_empty()),
+        // Most lines fail on their first letter: test that before the rest.
+        Some(first) if first.is_ascii() => {
+            let first = first.to_ascii_lowercase();
+            prefixes
+                .iter()
+                .any(|p| p.as_bytes().first().is_none_or(|b| *b == first) && starts_lower(text, p))
+        }
+        Some(_) => prefixes.iter().any(|p| starts_lower(text, p)),
+    }
+}
+
 fn is_quote(line: &str) -> bool {
     line.trim_start().starts_with('>')
 }
@@ -54,6 +82,9 @@ fn is_quote(line: &str) -> bool {
 /// An attribution line ("Op … schreef:", "On … wrote:"), possibly wrapped
 /// over two lines; returns how many lines it spans.
 fn attribution(line: &str, next: Option<&str>) -> Option<usize> {
+    if !starts_lower_any(line.trim_start(), &["op ", "on ", "am "]) {
+        return None;
+    }
     let l = line.trim().to_lowercase();
     let is = |t: &str| {
         let t = t.trim_end();
@@ -72,6 +103,9 @@ fn attribution(line: &str, next: Option<&str>) -> Option<usize> {
 /// A bare attribution ("\"Klachtenservice\" <k@org.nl> wrote:", as
 /// mutt and s-nail write it): only one when a quote follows.
 fn loose_attribution(line: &str, rest: &[&str]) -> bool {
+    if !line.trim_end().ends_with(':') {
+        return false;
+    }
     let l = line.trim().to_lowercase();
     ["wrote:", "schreef:", "schrieb:", "a écrit :", "a écrit:"]
         .iter()
@@ -84,60 +118,64 @@ fn loose_attribution(line: &str, rest: &[&str]) -> bool {
 
 /// A line that starts quoted history running to the end of the body.
 fn is_history_start(line: &str, next: Option<&str>) -> bool {
-    let lower = line.trim().to_lowercase();
-    if lower.starts_with("-----original message")
-        || lower.starts_with("-----oorspronkelijk bericht")
-        || lower.starts_with("-----ursprüngliche nachricht")
-        || lower.starts_with("________________________________")
-    {
+    let line = line.trim();
+    if starts_lower_any(
+        line,
+        &[
+            "-----original message",
+            "-----oorspronkelijk bericht",
+            "-----ursprüngliche nachricht",
+            "________________________________",
+        ],
+    ) {
         return true;
     }
-    (lower.starts_with("van:") || lower.starts_with("from:"))
+    starts_lower_any(line, &["van:", "from:"])
         && next.is_some_and(|n| {
-            let n = n.trim().to_lowercase();
-            ["verzonden:", "sent:", "datum:", "date:", "aan:", "to:"]
-                .iter()
-                .any(|f| n.starts_with(f))
+            starts_lower_any(
+                n.trim(),
+                &["verzonden:", "sent:", "datum:", "date:", "aan:", "to:"],
+            )
         })
 }
 
 /// A line that starts a forwarded message (its text is kept).
 fn is_forward_header(line: &str) -> bool {
-    let lower = line.trim().to_lowercase();
-    [
-        "---------- forwarded message",
-        "----- doorgestuurd bericht",
-        "---------- doorgestuurd bericht",
-        "begin forwarded message",
-        "begin doorgestuurd bericht",
-        "-------- forwarded message",
-        "-------- doorgestuurd bericht",
-        "-------- original message --------",
-    ]
-    .iter()
-    .any(|s| lower.starts_with(s))
+    starts_lower_any(
+        line.trim(),
+        &[
+            "---------- forwarded message",
+            "----- doorgestuurd bericht",
+            "---------- doorgestuurd bericht",
+            "begin forwarded message",
+            "begin doorgestuurd bericht",
+            "-------- forwarded message",
+            "-------- doorgestuurd bericht",
+            "-------- original message --------",
+        ],
+    )
 }
 
 /// A header field of a forwarded message's header block.
 fn is_forward_field(line: &str) -> bool {
-    let l = line.trim().to_lowercase();
-    [
-        "van:",
-        "from:",
-        "datum:",
-        "date:",
-        "sent:",
-        "verzonden:",
-        "onderwerp:",
-        "subject:",
-        "aan:",
-        "to:",
-        "cc:",
-        "reply-to:",
-        "antwoord aan:",
-    ]
-    .iter()
-    .any(|f| l.starts_with(f))
+    starts_lower_any(
+        line.trim(),
+        &[
+            "van:",
+            "from:",
+            "datum:",
+            "date:",
+            "sent:",
+            "verzonden:",
+            "onderwerp:",
+            "subject:",
+            "aan:",
+            "to:",
+            "cc:",
+            "reply-to:",
+            "antwoord aan:",
+        ],
+    )
 }
 
 /// The signature delimiter `-- ` (also without its space).
@@ -147,56 +185,56 @@ fn is_signature_delimiter(line: &str) -> bool {
 
 /// A sign-off: what follows is the sender's name and contact details.
 fn is_signoff(line: &str) -> bool {
-    let lower = line.trim().to_lowercase();
-    [
-        "met vriendelijke groet",
-        "met vriendelijke groeten",
-        "vriendelijke groet",
-        "met hartelijke groet",
-        "hartelijke groet",
-        "mvg",
-        "groetjes",
-        "groet,",
-        "kind regards",
-        "best regards",
-        "regards,",
-        "with kind regards",
-        "yours sincerely",
-        "sincerely,",
-    ]
-    .iter()
-    .any(|s| lower.starts_with(s))
+    starts_lower_any(
+        line.trim(),
+        &[
+            "met vriendelijke groet",
+            "met vriendelijke groeten",
+            "vriendelijke groet",
+            "met hartelijke groet",
+            "hartelijke groet",
+            "mvg",
+            "groetjes",
+            "groet,",
+            "kind regards",
+            "best regards",
+            "regards,",
+            "with kind regards",
+            "yours sincerely",
+            "sincerely,",
+        ],
+    )
 }
 
 /// A mobile client's footer line.
 fn is_mobile_footer(line: &str) -> bool {
-    let lower = line.trim().to_lowercase();
-    [
-        "sent from my",
-        "verzonden vanaf mijn",
-        "verstuurd vanaf mijn",
-        "verzonden met mijn",
-        "verzonden vanuit outlook",
-        "get outlook for",
-        "download outlook for",
-    ]
-    .iter()
-    .any(|s| lower.starts_with(s))
+    starts_lower_any(
+        line.trim(),
+        &[
+            "sent from my",
+            "verzonden vanaf mijn",
+            "verstuurd vanaf mijn",
+            "verzonden met mijn",
+            "verzonden vanuit outlook",
+            "get outlook for",
+            "download outlook for",
+        ],
+    )
 }
 
 /// A line that starts a disclaimer.
 fn is_disclaimer_start(line: &str) -> bool {
-    let lower = line.trim().to_lowercase();
-    [
-        "dit e-mailbericht is uitsluitend bestemd",
-        "dit bericht is uitsluitend bestemd",
-        "disclaimer:",
-        "this e-mail and any attachments",
-        "this email and any files transmitted",
-        "the information contained in this",
-    ]
-    .iter()
-    .any(|s| lower.starts_with(s))
+    starts_lower_any(
+        line.trim(),
+        &[
+            "dit e-mailbericht is uitsluitend bestemd",
+            "dit bericht is uitsluitend bestemd",
+            "disclaimer:",
+            "this e-mail and any attachments",
+            "this email and any files transmitted",
+            "the information contained in this",
+        ],
+    )
 }
 
 /// Reads a body into its parts.

@@ -34,7 +34,13 @@ impl Lexicon {
     /// Reads `word<TAB>nl|en<TAB>valence[<TAB>source]` lines; `#` starts a
     /// comment. A bad line is an error naming its number.
     pub fn parse(text: &str) -> Result<Lexicon, String> {
-        let mut lex = Lexicon::default();
+        // Room for every form at once: growing the tables rehashed them
+        // eight times during start-up.
+        let lines = text.lines().count();
+        let mut lex = Lexicon {
+            nl: HashMap::with_capacity_and_hasher(lines * 2, Default::default()),
+            en: HashMap::with_capacity_and_hasher(lines, Default::default()),
+        };
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -64,7 +70,7 @@ impl Lexicon {
 
     /// Adds (or replaces) a word; Dutch words get their inflected forms.
     pub fn insert(&mut self, word: &str, taal: Taal, value: f32) {
-        let word = crate::text::normalize(word).trim().to_string();
+        let word = normal_word(word);
         if word.is_empty() || word.contains(' ') {
             return;
         }
@@ -99,6 +105,23 @@ impl Lexicon {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A word in its normal form, without the padding spaces; a word that is
+/// already plain lower-case ASCII (most of the lexicon) is taken as it is.
+fn normal_word(word: &str) -> String {
+    let word = word.trim();
+    let plain = word
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && !word
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2]);
+    if plain {
+        return word.to_string();
+    }
+    crate::text::normalize(word).trim().to_string()
 }
 
 fn is_vowel(c: u8) -> bool {
@@ -138,7 +161,7 @@ fn dutch_forms(word: &str) -> Vec<String> {
                 .iter()
                 .any(|s| word.ends_with(s));
         if long_double {
-            format!("{}{voiced}", &body[..m - 1])
+            joined(&[&body[..m - 1]], voiced)
         } else if !diphthong
             && m >= 1
             && is_vowel(bb[m - 1])
@@ -146,17 +169,35 @@ fn dutch_forms(word: &str) -> Vec<String> {
             && syllables(body) == 1
             && !matches!(last, b'w' | b'x' | b'y')
         {
-            format!("{body}{}{}", last as char, last as char)
+            let mut s = joined(&[body], last as char);
+            s.push(last as char);
+            s
         } else {
-            format!("{body}{voiced}")
+            joined(&[body], voiced)
         }
     };
-    let mut forms = vec![format!("{stem}e"), format!("{stem}er"), format!("{word}st")];
-    forms.push(format!("{word}ste"));
+    // Built by pushing rather than `format!`: the lexicon's start-up
+    // makes ten thousand of these.
+    let mut forms = vec![
+        joined(&[&stem], 'e'),
+        joined(&[&stem, "e"], 'r'),
+        joined(&[word, "s"], 't'),
+        joined(&[word, "st"], 'e'),
+    ];
     if word.ends_with('r') {
-        forms.push(format!("{word}der"));
+        forms.push(joined(&[word, "de"], 'r'));
     }
     forms
+}
+
+/// The pieces and a last letter as one string.
+fn joined(pieces: &[&str], last: char) -> String {
+    let mut s = String::with_capacity(pieces.iter().map(|p| p.len()).sum::<usize>() + 2);
+    for p in pieces {
+        s.push_str(p);
+    }
+    s.push(last);
+    s
 }
 
 /// Number of vowel groups (a rough syllable count).

@@ -10,6 +10,7 @@
 mod doubt;
 mod eval;
 mod lexicon;
+mod patterns;
 mod tone;
 mod verdict;
 
@@ -22,7 +23,6 @@ use crate::intake::automated;
 use crate::intake::inbound::Inbound;
 use crate::text::normalize;
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexSet};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -157,27 +157,9 @@ pub struct Classifier {
     rules: Vec<Rule>,
     words: AhoCorasick,
     word_rule: Vec<usize>,
-    regex_set: RegexSet,
-    regexes: Vec<LazyRegex>,
+    regex_set: patterns::RegexSet,
     regex_rule: Vec<usize>,
     tone: tone::Tone,
-}
-
-/// A rule's regex on its own, compiled the first time the set says it
-/// matched (for the text it matched): most never match a given run, and
-/// compiling them all took half of `classify`'s start.
-#[derive(Debug, Clone)]
-struct LazyRegex {
-    source: String,
-    compiled: std::sync::OnceLock<Option<Regex>>,
-}
-
-impl LazyRegex {
-    fn get(&self) -> Option<&Regex> {
-        self.compiled
-            .get_or_init(|| Regex::new(&self.source).ok())
-            .as_ref()
-    }
 }
 
 /// Text prepared for classification.
@@ -203,9 +185,13 @@ pub struct Prepared {
 pub fn prepare(subject: &str, body: &str) -> Prepared {
     let new = crate::text::new_text(body);
     let both = format!("{subject}\n{new}");
-    let letters: Vec<char> = both.chars().filter(|c| c.is_alphabetic()).collect();
-    let upper = letters.iter().filter(|c| c.is_uppercase()).count();
-    let shouting = letters.len() >= 20 && upper * 10 >= letters.len() * 6;
+    let (letters, upper) = both
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .fold((0usize, 0usize), |(n, up), c| {
+            (n + 1, up + c.is_uppercase() as usize)
+        });
+    let shouting = letters >= 20 && upper * 10 >= letters * 6;
     let exclamation =
         ["!!", "??", "?!", "!?"].iter().any(|p| both.contains(p)) || both.matches('!').count() >= 3;
     let mut text = String::with_capacity(new.len() + 8);
@@ -273,37 +259,26 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
     out.into_iter()
 }
 
-/// What is wrong with the `[settings]` of a rules file.
-/// The rules' regexes as one set; a broken one is named with its rule in
-/// `errors` (each is compiled on its own only then, or when `errors`
-/// already holds something, so `check` reports them all at once).
-fn regex_set(sources: &[String], owners: &[&str], errors: &mut Vec<RuleError>) -> Option<RegexSet> {
-    // A lazy DFA cache large enough for all patterns at once: a small one
-    // is cleared on every message and the search falls back to the slow
-    // PikeVM.
-    let set = regex::RegexSetBuilder::new(sources)
-        .dfa_size_limit(32 << 20)
-        .build();
-    if set.is_err() || !errors.is_empty() {
-        let before = errors.len();
-        for (re, rule) in sources.iter().zip(owners) {
-            if let Err(e) = Regex::new(re) {
-                errors.push(RuleError {
-                    rule: rule.to_string(),
-                    message: format!("broken regex '{re}': {e}"),
-                });
-            }
-        }
-        if let (Err(e), true) = (&set, errors.len() == before) {
-            errors.push(RuleError {
-                rule: "regex".into(),
-                message: e.to_string(),
-            });
-        }
-    }
-    set.ok()
+/// The rules' regexes as one set; every broken one is named with its rule.
+fn regex_set(sources: &[String], owners: &[&str]) -> Result<patterns::RegexSet, Vec<RuleError>> {
+    patterns::RegexSet::new(sources).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| match e {
+                patterns::BuildError::Broken(i, e) => RuleError {
+                    rule: owners[i].to_string(),
+                    message: format!("broken regex '{}': {e}", sources[i]),
+                },
+                patterns::BuildError::Set(e) => RuleError {
+                    rule: "regex".into(),
+                    message: e,
+                },
+            })
+            .collect()
+    })
 }
 
+/// What is wrong with the `[settings]` of a rules file.
 fn settings_errors(settings: &Settings) -> Vec<RuleError> {
     let mut errors = Vec::new();
     let problem = |message: String| RuleError {
@@ -414,9 +389,13 @@ impl Classifier {
             });
         }
         let owners: Vec<&str> = regex_rule.iter().map(|&i| rules[i].id.as_str()).collect();
-        let regex_set = match regex_set(&regex_src, &owners, &mut errors) {
-            Some(set) if errors.is_empty() => set,
-            _ => return Err(errors),
+        let regex_set = match regex_set(&regex_src, &owners) {
+            Ok(set) if errors.is_empty() => set,
+            Ok(_) => return Err(errors),
+            Err(broken) => {
+                errors.extend(broken);
+                return Err(errors);
+            }
         };
         let words = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
@@ -433,13 +412,6 @@ impl Classifier {
             words,
             word_rule,
             regex_set,
-            regexes: regex_src
-                .into_iter()
-                .map(|source| LazyRegex {
-                    source,
-                    compiled: std::sync::OnceLock::new(),
-                })
-                .collect(),
             regex_rule,
             tone: tone::Tone::compile(
                 match file.tone {
@@ -617,7 +589,7 @@ impl Classifier {
                 let rule = self.regex_rule[i];
                 let rs = self.rules[rule].scope;
                 if rs == Scope::All || rs == scope {
-                    if let Some(m) = self.regexes[i].get().and_then(|re| re.find(hay)) {
+                    if let Some(m) = self.regex_set.regex(i).and_then(|re| re.find(hay)) {
                         hit(rule, m.as_str(), &mut fired);
                     }
                 }

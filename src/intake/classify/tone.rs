@@ -8,7 +8,7 @@
 //! are data (`[tone]` in the rules file); the valences come from the lexicon.
 
 use super::lexicon::{Lexicon, Taal};
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -68,19 +68,40 @@ pub(crate) struct Tone {
     excess_value: f32,
     negated_praise: f32,
     window: usize,
-    negators: HashSet<String>,
-    verb_negators: HashSet<String>,
-    absent: HashSet<String>,
     question_factor: f32,
-    intensifiers: HashSet<String>,
-    diminishers: HashSet<String>,
-    contrast: HashSet<String>,
-    excess: HashSet<String>,
-    measures: HashSet<String>,
-    failing: HashSet<String>,
-    expected: HashSet<String>,
-    resolved: HashSet<String>,
+    /// What each listed word is, as [`Kind`] bits: one look-up per token
+    /// instead of one per word list.
+    kinds: HashMap<String, u16>,
     lexicon: Lexicon,
+}
+
+/// The word lists of the tone, as bits of a word's kind.
+struct Kind;
+
+impl Kind {
+    const NEGATOR: u16 = 1;
+    const VERB_NEGATOR: u16 = 1 << 1;
+    const ABSENT: u16 = 1 << 2;
+    const INTENSIFIER: u16 = 1 << 3;
+    const DIMINISHER: u16 = 1 << 4;
+    const CONTRAST: u16 = 1 << 5;
+    const EXCESS: u16 = 1 << 6;
+    const MEASURE: u16 = 1 << 7;
+    const FAILING: u16 = 1 << 8;
+    const EXPECTED: u16 = 1 << 9;
+    const RESOLVED: u16 = 1 << 10;
+}
+
+/// The tokens of one sentence with their kinds.
+struct Tokens<'a> {
+    words: Vec<&'a str>,
+    kinds: Vec<u16>,
+}
+
+impl Tokens<'_> {
+    fn is(&self, i: usize, kind: u16) -> bool {
+        self.kinds[i] & kind != 0
+    }
 }
 
 /// One evaluative word in context.
@@ -105,11 +126,13 @@ pub(crate) struct Reading {
     pub hits: Vec<Hit>,
 }
 
-fn set(words: &[String]) -> HashSet<String> {
-    words
-        .iter()
-        .map(|w| crate::text::normalize(w).trim().to_string())
-        .collect()
+/// Marks every word of a list with `kind`.
+fn mark(kinds: &mut HashMap<String, u16>, words: &[String], kind: u16) {
+    for w in words {
+        *kinds
+            .entry(crate::text::normalize(w).trim().to_string())
+            .or_default() |= kind;
+    }
 }
 
 impl Tone {
@@ -117,6 +140,22 @@ impl Tone {
         for (w, v) in &file.words {
             lexicon.insert(w, Taal::Nl, *v);
             lexicon.insert(w, Taal::En, *v);
+        }
+        let mut kinds = HashMap::default();
+        for (words, kind) in [
+            (&file.negators, Kind::NEGATOR),
+            (&file.verb_negators, Kind::VERB_NEGATOR),
+            (&file.absent, Kind::ABSENT),
+            (&file.intensifiers, Kind::INTENSIFIER),
+            (&file.diminishers, Kind::DIMINISHER),
+            (&file.contrast, Kind::CONTRAST),
+            (&file.excess, Kind::EXCESS),
+            (&file.measures, Kind::MEASURE),
+            (&file.failing, Kind::FAILING),
+            (&file.expected, Kind::EXPECTED),
+            (&file.resolved, Kind::RESOLVED),
+        ] {
+            mark(&mut kinds, words, kind);
         }
         Tone {
             negative_weight: file.negative_weight,
@@ -127,63 +166,69 @@ impl Tone {
             excess_value: file.excess_value,
             negated_praise: file.negated_praise,
             window: file.negation_window,
-            negators: set(&file.negators),
-            verb_negators: set(&file.verb_negators),
-            absent: set(&file.absent),
             question_factor: file.question_factor,
-            intensifiers: set(&file.intensifiers),
-            diminishers: set(&file.diminishers),
-            contrast: set(&file.contrast),
-            excess: set(&file.excess),
-            measures: set(&file.measures),
-            failing: set(&file.failing),
-            expected: set(&file.expected),
-            resolved: set(&file.resolved),
+            kinds,
             lexicon,
         }
     }
 
     /// Whether token `i` is one of `negators`, the `t` of "didn't" or the
     /// `one` of "no one".
-    fn negator(negators: &HashSet<String>, toks: &[&str], i: usize) -> bool {
-        let prev = |p: &str| i > 0 && toks[i - 1] == p;
-        negators.contains(toks[i])
-            || (toks[i] == "t" && i > 0 && toks[i - 1].ends_with('n') && toks[i - 1].len() > 2)
-            || (toks[i] == "one" && prev("no") && negators.contains("nobody"))
+    /// Whether token `i` negates: a word of the `negator` list, the `t` of
+    /// a split "didn't", or "no one" when "nobody" is on the list.
+    fn negator(&self, toks: &Tokens<'_>, negator: u16, i: usize) -> bool {
+        let word = toks.words[i];
+        let prev = |p: &str| i > 0 && toks.words[i - 1] == p;
+        toks.is(i, negator)
+            || (word == "t"
+                && i > 0
+                && toks.words[i - 1].ends_with('n')
+                && toks.words[i - 1].len() > 2)
+            || (word == "one"
+                && prev("no")
+                && self.kinds.get("nobody").is_some_and(|k| k & negator != 0))
     }
 
-    /// Whether a negator stands within `before` words before `i` or `after`
-    /// words after it, not across a contrast word.
     fn negated(
         &self,
-        negators: &HashSet<String>,
-        toks: &[&str],
+        negator: u16,
+        toks: &Tokens<'_>,
         i: usize,
         (before, after): (usize, usize),
     ) -> bool {
         let mut j = i;
         while j > 0 && i - j < before {
             j -= 1;
-            if self.contrast.contains(toks[j]) {
+            if toks.is(j, Kind::CONTRAST) {
                 break;
             }
-            if Tone::negator(negators, toks, j) {
+            if self.negator(toks, negator, j) {
                 return true;
             }
         }
-        (i + 1..toks.len().min(i + 1 + after))
-            .take_while(|&k| !self.contrast.contains(toks[k]))
-            .any(|k| Tone::negator(negators, toks, k))
+        (i + 1..toks.words.len().min(i + 1 + after))
+            .take_while(|&k| !toks.is(k, Kind::CONTRAST))
+            .any(|k| self.negator(toks, negator, k))
     }
 
-    /// Reads the tone of normalised sentences (with whether each is a question).
     pub(crate) fn read(&self, sentences: &[(&str, bool)], taal: Option<Taal>) -> Reading {
         let mut r = Reading::default();
+        let mut toks = Tokens {
+            words: Vec::new(),
+            kinds: Vec::new(),
+        };
         for &(sentence, question) in sentences {
-            let toks: Vec<&str> = sentence.split_whitespace().collect();
-            let contrast_at = toks.iter().position(|t| self.contrast.contains(*t));
+            toks.words.clear();
+            toks.words.extend(sentence.split_whitespace());
+            toks.kinds.clear();
+            toks.kinds.extend(
+                toks.words
+                    .iter()
+                    .map(|w| self.kinds.get(*w).copied().unwrap_or(0)),
+            );
+            let contrast_at = (0..toks.words.len()).find(|&i| toks.is(i, Kind::CONTRAST));
             let mut sentence_negative = 0.0;
-            for i in 0..toks.len() {
+            for i in 0..toks.words.len() {
                 let Some((words, mut v)) = self.judgement(&toks, i, taal) else {
                     continue;
                 };
@@ -210,27 +255,26 @@ impl Tone {
         r
     }
 
-    /// The judgement token `i` carries in its context, if any.
-    fn judgement(&self, toks: &[&str], i: usize, taal: Option<Taal>) -> Option<(String, f32)> {
-        let t = toks[i];
-        let prev = |k: usize| (i >= k).then(|| toks[i - k]);
-        let after_excess = prev(1).is_some_and(|p| self.excess.contains(p));
+    fn judgement(&self, toks: &Tokens<'_>, i: usize, taal: Option<Taal>) -> Option<(String, f32)> {
+        let words = &toks.words;
+        let t = words[i];
+        // The tokens one and two before, by index.
+        let prev = |k: usize| (i >= k).then(|| i - k);
+        let after_excess = prev(1).is_some_and(|p| toks.is(p, Kind::EXCESS));
         if let Some(base) = self.lexicon.value(t, taal) {
-            if self.intensifiers.contains(t) || self.negators.contains(t) {
+            if toks.is(i, Kind::INTENSIFIER | Kind::NEGATOR) {
                 return None;
             }
             let mut v = base;
-            let mut words = t.to_string();
-            let solved = toks[i + 1..toks.len().min(i + 3)]
-                .iter()
-                .find(|n| self.resolved.contains(**n));
+            let mut said = t.to_string();
+            let solved = (i + 1..words.len().min(i + 3)).find(|&n| toks.is(n, Kind::RESOLVED));
             if let (true, Some(n)) = (v < 0.0, solved) {
-                return Some((format!("{t} {n}"), 0.3));
+                return Some((format!("{t} {}", words[n]), 0.3));
             }
             if after_excess {
                 v = -(v.abs().max(-self.excess_value));
-                words = format!("{} {t}", toks[i - 1]);
-            } else if self.negated(&self.negators, toks, i, (self.window, 0)) {
+                said = format!("{} {t}", words[i - 1]);
+            } else if self.negated(Kind::NEGATOR, toks, i, (self.window, 0)) {
                 // "niet duidelijk", "not happy": a plain reproach; "niet
                 // slecht" only mild praise.
                 v = if v > 0.0 {
@@ -238,27 +282,28 @@ impl Tone {
                 } else {
                     -v * 0.75
                 };
-                words = format!("niet {t}");
+                said = format!("niet {t}");
             }
             let modifier = (1..=2)
                 .filter_map(prev)
-                .find(|p| self.intensifiers.contains(*p) || self.diminishers.contains(*p));
+                .find(|&p| toks.is(p, Kind::INTENSIFIER | Kind::DIMINISHER));
             match modifier {
-                Some(m) if self.intensifiers.contains(m) => v *= 1.5,
+                Some(m) if toks.is(m, Kind::INTENSIFIER) => v *= 1.5,
                 Some(_) => v *= 0.5,
                 None => {}
             }
-            return Some((words, v));
+            return Some((said, v));
         }
-        if self.failing.contains(t) && self.negated(&self.verb_negators, toks, i, (self.window, 3))
+        if toks.is(i, Kind::FAILING) && self.negated(Kind::VERB_NEGATOR, toks, i, (self.window, 3))
         {
             return Some((format!("niet {t}"), self.failure_value));
         }
-        if self.expected.contains(t) && (1..=2).filter_map(prev).any(|p| self.absent.contains(p)) {
+        if toks.is(i, Kind::EXPECTED) && (1..=2).filter_map(prev).any(|p| toks.is(p, Kind::ABSENT))
+        {
             return Some((format!("geen {t}"), self.failure_value));
         }
-        if self.measures.contains(t) && after_excess {
-            return Some((format!("{} {t}", toks[i - 1]), self.excess_value));
+        if toks.is(i, Kind::MEASURE) && after_excess {
+            return Some((format!("{} {t}", words[i - 1]), self.excess_value));
         }
         None
     }
