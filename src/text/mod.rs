@@ -280,13 +280,17 @@ pub fn normalize(s: &str) -> String {
         run: 0,
     };
     out.text.push(' ');
-    for ch in s.chars() {
-        if ch.is_ascii() {
-            // Most mail is ASCII: no Unicode case tables, no accents.
-            out.push_ascii(ch as u8);
-        } else {
-            for lower in ch.to_lowercase() {
-                out.push(fold_accent(lower));
+    if s.is_ascii() {
+        // Most mail is ASCII: no Unicode case tables, no accents.
+        s.bytes().for_each(|b| out.push_ascii(b));
+    } else {
+        for ch in s.chars() {
+            if ch.is_ascii() {
+                out.push_ascii(ch as u8);
+            } else {
+                for lower in ch.to_lowercase() {
+                    out.push(fold_accent(lower));
+                }
             }
         }
     }

@@ -185,12 +185,19 @@ pub struct Prepared {
 pub fn prepare(subject: &str, body: &str) -> Prepared {
     let new = crate::text::new_text(body);
     let both = format!("{subject}\n{new}");
-    let (letters, upper) = both
-        .chars()
-        .filter(|c| c.is_alphabetic())
-        .fold((0usize, 0usize), |(n, up), c| {
-            (n + 1, up + c.is_uppercase() as usize)
-        });
+    let (letters, upper) = if both.is_ascii() {
+        both.bytes()
+            .filter(u8::is_ascii_alphabetic)
+            .fold((0usize, 0usize), |(n, up), b| {
+                (n + 1, up + b.is_ascii_uppercase() as usize)
+            })
+    } else {
+        both.chars()
+            .filter(|c| c.is_alphabetic())
+            .fold((0usize, 0usize), |(n, up), c| {
+                (n + 1, up + c.is_uppercase() as usize)
+            })
+    };
     let shouting = letters >= 20 && upper * 10 >= letters * 6;
     let exclamation =
         ["!!", "??", "?!", "!?"].iter().any(|p| both.contains(p)) || both.matches('!').count() >= 3;
