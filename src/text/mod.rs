@@ -309,10 +309,25 @@ struct Normal {
 }
 
 impl Normal {
-    /// An ASCII character: a letter or digit, or else a space.
+    /// An ASCII character: no Unicode tables needed.
     #[inline]
     fn push_ascii(&mut self, b: u8) {
-        if !b.is_ascii_alphanumeric() {
+        self.add(
+            b.to_ascii_lowercase() as char,
+            b.is_ascii_alphanumeric(),
+            b.is_ascii_alphabetic(),
+        );
+    }
+
+    fn push(&mut self, ch: char) {
+        self.add(ch, ch.is_alphanumeric(), ch.is_alphabetic());
+    }
+
+    /// A lower-case character: a letter or digit is written (a third equal
+    /// letter folds the run to one), anything else becomes one space.
+    #[inline(always)]
+    fn add(&mut self, ch: char, alphanumeric: bool, alphabetic: bool) {
+        if !alphanumeric {
             if !self.text.ends_with(' ') {
                 self.text.push(' ');
             }
@@ -320,8 +335,7 @@ impl Normal {
             self.run = 0;
             return;
         }
-        let ch = b.to_ascii_lowercase() as char;
-        if Some(ch) == self.last && b.is_ascii_alphabetic() {
+        if Some(ch) == self.last && alphabetic {
             self.run += 1;
             if self.run >= 2 {
                 if self.run == 2 {
@@ -334,31 +348,6 @@ impl Normal {
         }
         self.text.push(ch);
         self.last = Some(ch);
-    }
-
-    fn push(&mut self, ch: char) {
-        if ch.is_alphanumeric() {
-            if Some(ch) == self.last && ch.is_alphabetic() {
-                self.run += 1;
-                if self.run >= 2 {
-                    // A third equal letter: fold the whole run to one.
-                    if self.run == 2 {
-                        self.text.pop();
-                    }
-                    return;
-                }
-            } else {
-                self.run = 0;
-            }
-            self.text.push(ch);
-            self.last = Some(ch);
-        } else {
-            if !self.text.ends_with(' ') {
-                self.text.push(' ');
-            }
-            self.last = None;
-            self.run = 0;
-        }
     }
 }
 
