@@ -31,6 +31,15 @@ pub fn check(env: &Env, connect: bool) -> Result<i32> {
                 for note in &config.renamed {
                     println!("note: {note}");
                 }
+                if let Some(old) = klachtd::store::kept_after_conversion(&config.store.path) {
+                    println!(
+                        "note: {} is the store as an earlier klachtd wrote it, kept when it \
+                         was converted; once `klachtd cases list` shows your cases, remove it \
+                         (rm -r {}) to free its space",
+                        old.display(),
+                        old.display()
+                    );
+                }
                 if connect {
                     let problems = servers(&config)?;
                     if !problems.is_empty() {

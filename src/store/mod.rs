@@ -23,6 +23,14 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+/// The folder an earlier klachtd's store (sled) was moved to when this one
+/// converted it, while it is still there: kept for the admin to remove
+/// once the converted store has shown its cases.
+pub fn kept_after_conversion(dir: &Path) -> Option<PathBuf> {
+    let kept = dir.join(convert::KEPT_DIR);
+    kept.is_dir().then_some(kept)
+}
+
 /// The key in `Meta` counting commits, and the marker file beside the store.
 const COMMITS_KEY: &[u8] = b"commits";
 const COMMITS_FILE: &str = "commits";

@@ -123,6 +123,26 @@ fn check_accepts_a_good_config_and_never_prints_the_password() {
 }
 
 #[test]
+fn check_reminds_of_the_store_kept_from_before_a_conversion() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_config(dir.path());
+    let out = klachtd(&config, &["check"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("db.before-fjall"));
+    std::fs::create_dir_all(dir.path().join("store/db.before-fjall")).unwrap();
+    let out = klachtd(&config, &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("db.before-fjall") && said.contains("cases list") && said.contains("rm -r"),
+        "{said}"
+    );
+}
+
+#[test]
 fn inline_password_is_refused_with_the_alternative() {
     let dir = tempfile::tempdir().unwrap();
     let config = good_config(dir.path());
