@@ -101,63 +101,17 @@ fn function_words<'a>(words: impl Iterator<Item = &'a [u8]>) -> (u32, u32) {
 
 /// Whether a lower-case word is a common Dutch and/or English function word.
 fn function_word(w: &[u8]) -> (bool, bool) {
-    let nl = matches!(
-        w,
-        b"de"
-            | b"het"
-            | b"een"
-            | b"en"
-            | b"ik"
-            | b"is"
-            | b"niet"
-            | b"van"
-            | b"dat"
-            | b"op"
-            | b"mijn"
-            | b"u"
-            | b"jullie"
-            | b"wij"
-            | b"ze"
-            | b"maar"
-            | b"nog"
-            | b"heb"
-            | b"voor"
-            | b"met"
-            | b"geen"
-            | b"er"
-            | b"al"
-            | b"wel"
-            | b"naar"
-    );
-    let en = matches!(
-        w,
-        b"the"
-            | b"and"
-            | b"i"
-            | b"is"
-            | b"not"
-            | b"of"
-            | b"that"
-            | b"on"
-            | b"my"
-            | b"you"
-            | b"your"
-            | b"we"
-            | b"they"
-            | b"but"
-            | b"still"
-            | b"have"
-            | b"for"
-            | b"with"
-            | b"no"
-            | b"was"
-            | b"to"
-            | b"it"
-            | b"this"
-            | b"a"
-            | b"an"
-    );
-    (nl, en)
+    const NL: &[&[u8]] = &[
+        b"de", b"het", b"een", b"en", b"ik", b"is", b"niet", b"van", b"dat", b"op", b"mijn", b"u",
+        b"jullie", b"wij", b"ze", b"maar", b"nog", b"heb", b"voor", b"met", b"geen", b"er", b"al",
+        b"wel", b"naar",
+    ];
+    const EN: &[&[u8]] = &[
+        b"the", b"and", b"i", b"is", b"not", b"of", b"that", b"on", b"my", b"you", b"your", b"we",
+        b"they", b"but", b"still", b"have", b"for", b"with", b"no", b"was", b"to", b"it", b"this",
+        b"a", b"an",
+    ];
+    (NL.contains(&w), EN.contains(&w))
 }
 
 /// Which of the required data (`naam`, `adres`, `telefoon`) a complaint
@@ -280,17 +234,13 @@ pub fn normalize(s: &str) -> String {
         run: 0,
     };
     out.text.push(' ');
-    if s.is_ascii() {
-        // Most mail is ASCII: no Unicode case tables, no accents.
-        s.bytes().for_each(|b| out.push_ascii(b));
-    } else {
-        for ch in s.chars() {
-            if ch.is_ascii() {
-                out.push_ascii(ch as u8);
-            } else {
-                for lower in ch.to_lowercase() {
-                    out.push(fold_accent(lower));
-                }
+    for ch in s.chars() {
+        if ch.is_ascii() {
+            // Most mail is ASCII: no Unicode case tables, no accents.
+            out.push_ascii(ch as u8);
+        } else {
+            for lower in ch.to_lowercase() {
+                out.push(fold_accent(lower));
             }
         }
     }
