@@ -14,8 +14,13 @@ pub fn is_valid(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && s.chars()
-            .all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c))
+        && s.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'<' | b'>' | b'(' | b')' | b'[' | b']' | b'\\' | b',' | b';' | b':' | b'"'
+                )
+        })
 }
 
 /// A parsed `Display Name <local@domain>` mailbox.

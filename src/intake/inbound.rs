@@ -191,18 +191,18 @@ impl Inbound {
         let mut headers = Vec::new();
         let mut delivered_to = Vec::new();
         for (name, value) in msg.headers_raw() {
-            let lname = name.to_ascii_lowercase();
+            // Compared case-blind: most headers (Received, DKIM-Signature,
+            // …) are neither kept nor read, and cost no lower-case copy.
+            let is = |n: &str| name.eq_ignore_ascii_case(n);
+            let starts = |p: &str| {
+                name.get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p))
+            };
             let value = value.trim();
-            if KEPT_HEADERS.contains(&lname.as_str())
-                || lname.starts_with("list-")
-                || lname.starts_with("x-ml")
-            {
-                headers.push((lname.clone(), unfold(value)));
+            if KEPT_HEADERS.iter().any(|k| is(k)) || starts("list-") || starts("x-ml") {
+                headers.push((name.to_ascii_lowercase(), unfold(value)));
             }
-            if matches!(
-                lname.as_str(),
-                "delivered-to" | "x-original-to" | "envelope-to"
-            ) {
+            if is("delivered-to") || is("x-original-to") || is("envelope-to") {
                 let v = value.trim_matches(['<', '>']).trim().to_ascii_lowercase();
                 if !v.is_empty() {
                     delivered_to.push(v);

@@ -184,7 +184,10 @@ pub struct Prepared {
 /// and disclaimers removed), normalised, plus the shouting features.
 pub fn prepare(subject: &str, body: &str) -> Prepared {
     let new = crate::text::new_text(body);
-    let both = format!("{subject}\n{new}");
+    let mut both = String::with_capacity(subject.len() + 1 + new.len());
+    both.push_str(subject);
+    both.push('\n');
+    both.push_str(&new);
     let (letters, upper) = if both.is_ascii() {
         both.bytes()
             .filter(u8::is_ascii_alphabetic)

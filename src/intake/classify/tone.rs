@@ -266,14 +266,15 @@ impl Tone {
                 return None;
             }
             let mut v = base;
-            let mut said = t.to_string();
+            // What counted, when more than the word itself.
+            let mut said = None;
             let solved = (i + 1..words.len().min(i + 3)).find(|&n| toks.is(n, Kind::RESOLVED));
             if let (true, Some(n)) = (v < 0.0, solved) {
                 return Some((format!("{t} {}", words[n]), 0.3));
             }
             if after_excess {
                 v = -(v.abs().max(-self.excess_value));
-                said = format!("{} {t}", words[i - 1]);
+                said = Some(format!("{} {t}", words[i - 1]));
             } else if self.negated(Kind::NEGATOR, toks, i, (self.window, 0)) {
                 // "niet duidelijk", "not happy": a plain reproach; "niet
                 // slecht" only mild praise.
@@ -282,7 +283,7 @@ impl Tone {
                 } else {
                     -v * 0.75
                 };
-                said = format!("niet {t}");
+                said = Some(format!("niet {t}"));
             }
             let modifier = (1..=2)
                 .filter_map(prev)
@@ -292,7 +293,7 @@ impl Tone {
                 Some(_) => v *= 0.5,
                 None => {}
             }
-            return Some((said, v));
+            return Some((said.unwrap_or_else(|| t.to_string()), v));
         }
         if toks.is(i, Kind::FAILING) && self.negated(Kind::VERB_NEGATOR, toks, i, (self.window, 3))
         {
