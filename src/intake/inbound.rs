@@ -476,6 +476,23 @@ mod tests {
     }
 
     #[test]
+    fn header_names_count_in_any_case() {
+        let raw = b"FROM: jan@voorbeeld.nl\r\nAUTO-SUBMITTED: auto-replied\r\nlist-ID: <n.voorbeeld.nl>\r\nX-ML-Name: n\r\nDELIVERED-TO: Klachten@Org.nl\r\nx-original-to: <klachten+kl-1@org.nl>\r\nDKIM-Signature: v=1\r\nSubject: x\r\n\r\ntekst\r\n";
+        let m = Inbound::parse(raw).unwrap();
+        assert_eq!(m.header("auto-submitted"), Some("auto-replied"));
+        assert_eq!(m.header("list-id"), Some("<n.voorbeeld.nl>"));
+        assert_eq!(m.header("x-ml-name"), Some("n"));
+        assert_eq!(m.header("dkim-signature"), None);
+        assert_eq!(
+            m.delivered_to,
+            vec![
+                "klachten@org.nl".to_string(),
+                "klachten+kl-1@org.nl".to_string()
+            ]
+        );
+    }
+
+    #[test]
     fn garbage_does_not_panic() {
         for raw in [
             &b""[..],

@@ -236,6 +236,22 @@ pub fn prepare(subject: &str, body: &str) -> Prepared {
     }
 }
 
+/// `v` as `{:+.2}` writes it, without the float formatter for the usual
+/// case (a few thousand times a second in `classify --json`): an f32
+/// times 100 is exact in an f64, so only an exact tie (`0.125`), which the
+/// formatter rounds to even, needs the formatter.
+fn push_signed_2(s: &mut String, v: f32) {
+    use std::fmt::Write as _;
+    let x = f64::from(v) * 100.0;
+    if !x.is_finite() || x.abs() >= 1e15 || x.fract().abs() == 0.5 {
+        let _ = write!(s, "{v:+.2}");
+        return;
+    }
+    let n = x.round().abs() as u64;
+    s.push(if v.is_sign_negative() { '-' } else { '+' });
+    let _ = write!(s, "{}.{:02}", n / 100, n % 100);
+}
+
 /// The `[tone]` of the built-in rules.
 fn builtin_tone() -> tone::ToneFile {
     #[derive(Deserialize)]
@@ -620,7 +636,14 @@ impl Classifier {
             hits.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
             hits.iter()
                 .take(6)
-                .map(|h| format!("{} ({:+.2})", h.words, h.value))
+                .map(|h| {
+                    let mut s = String::with_capacity(h.words.len() + 9);
+                    s.push_str(&h.words);
+                    s.push_str(" (");
+                    push_signed_2(&mut s, h.value);
+                    s.push(')');
+                    s
+                })
                 .collect::<Vec<_>>()
         };
         let ironic = fired.iter().any(|f| self.tone.irony.contains(&f.id));
@@ -712,6 +735,34 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_decimals_with_a_sign_as_the_formatter_writes_them() {
+        for v in [
+            0.0f32,
+            -0.0,
+            0.125,
+            0.375,
+            -0.125,
+            0.625,
+            0.005,
+            1.005,
+            0.45,
+            -0.45,
+            2.675,
+            0.3,
+            -1.5,
+            12.999,
+            -0.004,
+            0.1 * 3.0,
+            1e-9,
+            123456.78,
+        ] {
+            let mut s = String::new();
+            push_signed_2(&mut s, v);
+            assert_eq!(s, format!("{v:+.2}"), "{v}");
+        }
+    }
 
     #[test]
     fn normalising_folds_case_accents_and_stretched_letters() {
