@@ -211,6 +211,8 @@ impl Tone {
             .any(|k| self.negator(toks, negator, k))
     }
 
+    /// The tone of sentences in their normal form (`text::normalize`), each
+    /// with whether it is a question.
     pub(crate) fn read(&self, sentences: &[(&str, bool)], taal: Option<Taal>) -> Reading {
         let mut r = Reading::default();
         let mut toks = Tokens {
@@ -219,7 +221,10 @@ impl Tone {
         };
         for &(sentence, question) in sentences {
             toks.words.clear();
-            toks.words.extend(sentence.split_whitespace());
+            // Normalised text has single ASCII spaces as its only white
+            // space: a byte split, not a Unicode white-space test per character.
+            toks.words
+                .extend(sentence.split(' ').filter(|w| !w.is_empty()));
             toks.kinds.clear();
             toks.kinds.extend(
                 toks.words
