@@ -579,18 +579,19 @@ impl Classifier {
         let mut subjects = Vec::new();
         let hit = |rule: usize, text: &str, fired: &mut Vec<Fired>| {
             let r = &self.rules[rule];
-            let text = text.trim().to_string();
+            let text = text.trim();
             match fired.iter_mut().find(|f| f.id == r.id) {
                 Some(f) => {
-                    if !f.matched.contains(&text) && f.matched.len() < 5 {
-                        f.matched.push(text);
+                    // A copy only of a new match (a word often occurs twice).
+                    if f.matched.len() < 5 && !f.matched.iter().any(|m| m == text) {
+                        f.matched.push(text.to_string());
                     }
                 }
                 None => fired.push(Fired {
                     id: r.id.clone(),
                     label: r.label.clone(),
                     weight: r.weight,
-                    matched: vec![text],
+                    matched: vec![text.to_string()],
                 }),
             }
         };
